@@ -1,0 +1,36 @@
+# Every target installs what it needs first (scripts/bootstrap.sh is a no-op when nothing changed).
+VENV := .venv/bin
+FILE ?=
+
+.PHONY: install local test lint typecheck check preview bench build clean
+
+install:
+	@./scripts/bootstrap.sh
+
+## Run the whole pipeline on loopback: moto server + CloudZero emulator + local Lambda runner.
+local: install
+	@$(VENV)/python scripts/run_local.py $(if $(FILE),--file "$(FILE)")
+
+## Every test: unit, integration (moto server + emulator over HTTP), end to end, template checks.
+test: install
+	@$(VENV)/pytest
+
+lint: install
+	@$(VENV)/ruff check .
+	@$(VENV)/ruff format --check .
+	@$(VENV)/mypy shared functions scripts
+
+check: lint test
+
+## What the pipeline would decide for a local file, without AWS: make preview FILE=credits-2026-01.csv
+preview: install
+	@$(VENV)/python scripts/preview.py "$(FILE)"
+
+bench: install
+	@$(VENV)/python scripts/benchmark.py
+
+build: install
+	@PYENV_VERSION=3.12.1 $(VENV)/sam build
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,46 @@
+"""moto's server on loopback: real AWS wire protocols over HTTP, reached through AWS_ENDPOINT_URL."""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from moto.server import ThreadedMotoServer
+
+LOCAL_REGION = "us-east-1"
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """Start moto on a free loopback port; point boto3 at it through the standard environment."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server._server.server_address  # type: ignore[attr-defined]  # port 0 picks a free one
+    endpoint = f"http://{host}:{port}"
+    saved = {name: os.environ.get(name) for name in _ENVIRONMENT}
+    os.environ.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - moto's fake credentials
+        AWS_SESSION_TOKEN="testing",
+        AWS_DEFAULT_REGION=LOCAL_REGION,
+        AWS_REGION=LOCAL_REGION,
+    )
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+_ENVIRONMENT = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+)

@@ -1,0 +1,91 @@
+"""Runtime settings from the environment the template sets, validated once at cold start."""
+
+from decimal import Decimal
+from functools import cache
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from credits_pipeline.formats.base import ParseConfig
+
+
+class SettingsError(RuntimeError):
+    """The function's environment is incomplete or wrong; the message names each variable."""
+
+
+class _Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    idempotency_table: str = Field(min_length=1)
+    # How long pushed months and accepted files stay de-duplicated.
+    idempotency_days: int = Field(default=400, ge=1)
+
+
+def _split_list(value: object) -> object:
+    if isinstance(value, str):
+        return frozenset(item.strip() for item in value.replace(";", ",").split(",") if item.strip())
+    return value
+
+
+class SplitterSettings(_Settings):
+    month_queue_url: str = Field(min_length=1)
+    # Every pushed month for one connection shares one FIFO message group: one request in flight.
+    cloudzero_connection_id: str = Field(min_length=1)
+    incoming_prefix: str = "incoming/"
+    known_accounts: Annotated[frozenset[str] | None, NoDecode] = None
+    max_invalid_share: Decimal = Field(default=Decimal("0.10"), ge=0, le=1)
+    currencies: Annotated[frozenset[str], NoDecode] = frozenset({"USD"})
+    credit_description: str = "AWS credit"
+    credit_service: str = "AWSCredits"
+    # Optional: an s3://bucket/key JSON list of column mappings for hand-made files.
+    column_mappings_uri: str = ""
+
+    _split_known = field_validator("known_accounts", mode="before")(_split_list)
+    _split_currencies = field_validator("currencies", mode="before")(_split_list)
+
+    @field_validator("known_accounts", mode="after")
+    @classmethod
+    def _empty_means_any(cls, value: frozenset[str] | None) -> frozenset[str] | None:
+        return value or None
+
+    def parse_config(self, column_mappings: tuple[dict[str, object], ...] = ()) -> ParseConfig:
+        return ParseConfig(
+            known_accounts=self.known_accounts,
+            max_invalid_share=self.max_invalid_share,
+            currencies=self.currencies,
+            column_mappings=column_mappings,
+        )
+
+
+class PusherSettings(_Settings):
+    dead_letter_queue_url: str = Field(min_length=1)
+    cloudzero_base_url: str = Field(default="https://api.cloudzero.com", pattern=r"^https?://")
+    cloudzero_connection_id: str = Field(min_length=1)
+    # Name or ARN of the Secrets Manager secret holding the API key (never the key itself).
+    cloudzero_api_key_secret: str = Field(min_length=1)
+    # Optional sandbox namespace (`cloudzero-test-key`): data sent with it is purged after an hour.
+    cloudzero_test_key: str = ""
+    request_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Time kept back from the Lambda deadline: no retry starts that could not finish in time.
+    deadline_margin_seconds: float = Field(default=5.0, ge=0)
+
+
+@cache
+def splitter_settings() -> SplitterSettings:
+    return _load(SplitterSettings)
+
+
+@cache
+def pusher_settings() -> PusherSettings:
+    return _load(PusherSettings)
+
+
+def _load[T: _Settings](kind: type[T]) -> T:
+    try:
+        return kind()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'/'.join(str(part) for part in item['loc']).upper()}: {item['msg']}" for item in error.errors()
+        )
+        raise SettingsError(f"{kind.__name__} invalid environment: {problems}") from None
