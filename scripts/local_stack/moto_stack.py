@@ -1,5 +1,6 @@
 """moto's server on loopback: real AWS wire protocols over HTTP, reached through AWS_ENDPOINT_URL."""
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ LOCAL_REGION = "us-east-1"
 @contextmanager
 def moto_server() -> Iterator[str]:
     """Start moto on a free loopback port; point boto3 at it through the standard environment."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server._server.server_address  # type: ignore[attr-defined]  # port 0 picks a free one
@@ -20,7 +22,7 @@ def moto_server() -> Iterator[str]:
     os.environ.update(
         AWS_ENDPOINT_URL=endpoint,
         AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - moto's fake credentials
+        AWS_SECRET_ACCESS_KEY="testing",
         AWS_SESSION_TOKEN="testing",
         AWS_DEFAULT_REGION=LOCAL_REGION,
         AWS_REGION=LOCAL_REGION,

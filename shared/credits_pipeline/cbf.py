@@ -9,8 +9,8 @@ import json
 from dataclasses import dataclass
 from typing import Literal
 
-from credits_pipeline.month_batch import MonthBatch
 from credits_pipeline.money import format_money
+from credits_pipeline.month_batch import MonthBatch
 from credits_pipeline.months import month_start
 
 # CloudZero's limit is "5 MB" without saying which; stay under the smaller reading.
@@ -65,14 +65,14 @@ def drop_bodies(batch: MonthBatch, max_bytes: int = MAX_BODY_BYTES) -> list[Drop
     chunks: list[list[dict[str, str]]] = [[]]
     size = overhead
     for row in rows:
-        row_size = len(json.dumps(row, separators=(",", ":"), ensure_ascii=False).encode()) + 1
+        row_size = len(json.dumps(row, separators=(",", ":"), ensure_ascii=False).encode())
         if overhead + row_size > max_bytes:
             raise ValueError(f"one CBF row is larger than {max_bytes} bytes")
-        if size + row_size > max_bytes and chunks[-1]:
+        if chunks[-1] and size + 1 + row_size > max_bytes:  # 1: the comma before a row that is not first
             chunks.append([])
             size = overhead
+        size += row_size + (1 if chunks[-1] else 0)
         chunks[-1].append(row)
-        size += row_size
     bodies = []
     for index, chunk in enumerate(chunks):
         operation: Operation = "replace_drop" if index == 0 else "sum"

@@ -4,7 +4,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 _CURRENCY_MARKS = re.compile(r"[$€£¥\s\u00a0]|USD|EUR|GBP", re.IGNORECASE)
-_ZERO_DASH = re.compile(r"^[-–—]+$")  # spreadsheet accounting style writes zero as "$ -"
+_ZERO_DASH = re.compile("^[-\u2013\u2014]+$")  # spreadsheet accounting style writes zero as "$ -"
 
 
 class InvalidAmount(ValueError):
@@ -20,7 +20,7 @@ def parse_amount(text: str, *, decimal_comma: bool = False) -> Decimal:
     if not raw:
         raise InvalidAmount("empty amount")
     negative = False
-    body = raw
+    body = _CURRENCY_MARKS.sub("", raw)  # before the parentheses: accounting style writes `$ (3.50)`
     if body.startswith("(") and body.endswith(")"):
         negative, body = True, body[1:-1]
     body = _CURRENCY_MARKS.sub("", body)
@@ -30,20 +30,17 @@ def parse_amount(text: str, *, decimal_comma: bool = False) -> Decimal:
         body = body[1:]
     body = _CURRENCY_MARKS.sub("", body)
     if body == "" or _ZERO_DASH.match(body):
-        if raw.strip("$ \u00a0()-–—") == "":
+        if raw.strip("$ \u00a0()-\u2013\u2014") == "":
             return Decimal(0)
         raise InvalidAmount(f"not an amount: {text!r}")
-    if decimal_comma:
-        body = body.replace(".", "").replace(",", ".")
-    else:
-        body = body.replace(",", "")
+    body = body.replace(".", "").replace(",", ".") if decimal_comma else body.replace(",", "")
     try:
         value = Decimal(body)
     except InvalidOperation:
         raise InvalidAmount(f"not an amount: {text!r}") from None
     if not value.is_finite():
         raise InvalidAmount(f"not an amount: {text!r}")
-    return -value if negative else value
+    return value.copy_negate() if negative else value  # exact: unary minus rounds to the context
 
 
 def format_money(value: Decimal) -> str:

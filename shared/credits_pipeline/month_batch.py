@@ -4,14 +4,16 @@ Both are versioned: a pusher reads only schema versions it knows, and says so wh
 """
 
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from credits_pipeline.money_type import Money
-from credits_pipeline.normalise import MonthCredits
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+if TYPE_CHECKING:  # a runtime import closes the cycle normalise -> formats -> normalise
+    from credits_pipeline.normalise import MonthCredits
+
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"  # not \d: pydantic's regex \d matches any Unicode digit
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 
 
@@ -29,7 +31,7 @@ class FileRef(BaseModel):
 class AccountCreditRow(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    account_id: str = Field(pattern=r"^\d{12}$")
+    account_id: str = Field(pattern=r"^[0-9]{12}$")
     cost: Money
     description: str
     service: str
@@ -55,7 +57,7 @@ class MonthBatch(BaseModel):
         return len({row.account_id for row in self.credits})
 
     @classmethod
-    def from_month_credits(cls, file: FileRef, month_credits: MonthCredits) -> "MonthBatch":
+    def from_month_credits(cls, file: FileRef, month_credits: "MonthCredits") -> "MonthBatch":
         return cls(
             file=file,
             month=month_credits.month,

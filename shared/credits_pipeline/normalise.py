@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from credits_pipeline.credit_line import CreditLine, IgnoredRow, RowOutcome, SkippedRow
+from credits_pipeline.credit_line import IgnoredRow, RowOutcome, SkippedRow
 from credits_pipeline.formats.base import DuplicatePolicy, FileRejected, ParseConfig
 from credits_pipeline.money import format_money
 

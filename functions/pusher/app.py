@@ -1,0 +1,26 @@
+"""SQS month messages -> CloudZero billing drops, with partial batch responses."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from credits_pipeline.observability import logger, metrics
+from credits_pipeline.runtime import pusher
+
+processor = SqsFifoPartialProcessor()
+
+
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str, object]:
+    service = pusher()
+    service.once.register(context)
+
+    def record_handler(record: SQSRecord) -> None:
+        delivery_id = f"{record.message_id}:{record.attributes.approximate_receive_count}"
+        service.handle_message(record.body, delivery_id, lambda: context.get_remaining_time_in_millis() / 1000)
+
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,30 @@
+"""S3 ObjectCreated under incoming/ -> split the file into month messages."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import S3Event
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from credits_pipeline.observability import logger, metrics
+from credits_pipeline.runtime import splitter
+from credits_pipeline.splitter import Upload
+
+
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    service = splitter()
+    service.once.register(context)
+    reports = [
+        service.split_upload(
+            Upload(
+                bucket=record.s3.bucket.name,
+                key=record.s3.get_object.key,  # URL-decoded: spaces, `+` and unicode survive
+                version_id=record.s3.get_object.version_id,
+                size=record.s3.get_object.size,
+                event_time=record.event_time,
+            )
+        )
+        for record in S3Event(event).records
+    ]
+    return {"files": [{"sha256": r.file.sha256, "status": r.status} for r in reports]}

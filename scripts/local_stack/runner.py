@@ -1,0 +1,203 @@
+"""A local event-source runner that behaves like Lambda's, without Docker.
+
+- Uploads: S3 notifications arrive on a local SQS queue (moto cannot invoke Lambdas); each S3 event is
+  given to the splitter as an async invocation: up to 1 + 2 retries, then the event goes to the
+  splitter's failure queue, as Lambda's async invoke config does.
+- Months: like an SQS event source mapping on the FIFO queue: batch size 1, one worker (so never two
+  requests to one CloudZero connection in flight), partial batch responses; successes are deleted,
+  failures become visible again after `retry_delay` (Lambda waits for the visibility timeout: locally
+  that would be minutes), so the queue's maxReceiveCount moves a month to the DLQ as on AWS.
+"""
+
+import importlib.util
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+
+from credits_pipeline import runtime
+
+REPO = Path(__file__).resolve().parents[2]
+ASYNC_RETRIES = 2
+
+
+@dataclass
+class LocalContext:
+    """What Lambda hands a handler: names, memory and the time left."""
+
+    function_name: str
+    timeout_seconds: float
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    name: str
+    handler_path: Path
+    timeout_seconds: float
+    environment: Mapping[str, str]
+
+
+def load_handler(path: Path, module_name: str) -> Callable[[dict[str, Any], Any], Any]:
+    """Import functions/<name>/app.py under a unique module name (both files are called app.py)."""
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec and spec.loader
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    handler: Callable[[dict[str, Any], Any], Any] = module.lambda_handler
+    return handler
+
+
+@dataclass
+class RunnerStats:
+    splitter_invocations: int = 0
+    splitter_failures: int = 0
+    pusher_invocations: int = 0
+    pusher_item_failures: int = 0
+
+
+class LocalRunner:
+    def __init__(
+        self,
+        *,
+        splitter: FunctionConfig,
+        pusher: FunctionConfig,
+        upload_queue_url: str,
+        month_queue_url: str,
+        splitter_failure_queue_url: str,
+        retry_delay_seconds: int = 0,
+    ) -> None:
+        self._sqs = boto3.client("sqs")
+        self._splitter_config = splitter
+        self._pusher_config = pusher
+        self._upload_queue = upload_queue_url
+        self._month_queue = month_queue_url
+        self._splitter_failures = splitter_failure_queue_url
+        self._retry_delay = retry_delay_seconds
+        # One process hosts both functions: each sees its own environment while it runs.
+        os.environ.update(splitter.environment)
+        os.environ.update(pusher.environment)
+        runtime.reset()
+        self._splitter = load_handler(splitter.handler_path, "local_splitter_app")
+        self._pusher = load_handler(pusher.handler_path, "local_pusher_app")
+        self.stats = RunnerStats()
+
+    def pump_uploads(self) -> int:
+        """Deliver waiting S3 events to the splitter; the number handled."""
+        messages = self._sqs.receive_message(QueueUrl=self._upload_queue, MaxNumberOfMessages=10).get("Messages", [])
+        for message in messages:
+            event = json.loads(message["Body"])
+            if event.get("Event") != "s3:TestEvent":  # S3 sends one when notifications are set up
+                self._invoke_async(event)
+            self._sqs.delete_message(QueueUrl=self._upload_queue, ReceiptHandle=message["ReceiptHandle"])
+        return len(messages)
+
+    def _invoke_async(self, event: dict[str, Any]) -> None:
+        for _attempt in range(1 + ASYNC_RETRIES):
+            self.stats.splitter_invocations += 1
+            try:
+                self._with_environment(self._splitter_config, self._splitter, event)
+                return
+            except Exception:  # Lambda's async retry catches everything too
+                self.stats.splitter_failures += 1
+        self._sqs.send_message(QueueUrl=self._splitter_failures, MessageBody=json.dumps(event))
+
+    def pump_months(self) -> int:
+        """One batch of one month message to the pusher, as the event source mapping would."""
+        response = self._sqs.receive_message(
+            QueueUrl=self._month_queue,
+            MaxNumberOfMessages=1,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        messages = response.get("Messages", [])
+        if not messages:
+            return 0
+        event = {"Records": [self._sqs_record(message) for message in messages]}
+        self.stats.pusher_invocations += 1
+        try:
+            result = self._with_environment(self._pusher_config, self._pusher, event) or {}
+            failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+        except Exception:  # a failed invocation fails the whole batch
+            failed = {message["MessageId"] for message in messages}
+        for message in messages:
+            if message["MessageId"] in failed:
+                self.stats.pusher_item_failures += 1
+                self._sqs.change_message_visibility(
+                    QueueUrl=self._month_queue,
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=self._retry_delay,
+                )
+            else:
+                self._sqs.delete_message(QueueUrl=self._month_queue, ReceiptHandle=message["ReceiptHandle"])
+        return len(messages)
+
+    def run_until_idle(self, max_seconds: float = 120.0) -> RunnerStats:
+        """Pump both queues until nothing is waiting or in flight (or the time is up)."""
+        deadline = time.monotonic() + max_seconds
+        while time.monotonic() < deadline:
+            if self.pump_uploads() + self.pump_months():
+                continue
+            if self._queues_empty():
+                return self.stats
+            time.sleep(0.2)
+        raise TimeoutError(f"queues still busy after {max_seconds} s: {self.stats}")
+
+    def _queues_empty(self) -> bool:
+        for url in (self._upload_queue, self._month_queue):
+            attributes = self._sqs.get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            if int(attributes["ApproximateNumberOfMessages"]) or int(
+                attributes["ApproximateNumberOfMessagesNotVisible"]
+            ):
+                return False
+        return True
+
+    def _with_environment(
+        self, config: FunctionConfig, handler: Callable[[dict[str, Any], Any], Any], event: dict[str, Any]
+    ) -> Any:
+        os.environ.update(config.environment)
+        context = LocalContext(config.name, config.timeout_seconds)
+        return handler(event, context)
+
+    def _sqs_record(self, message: Mapping[str, Any]) -> dict[str, Any]:
+        arn = self._sqs.get_queue_attributes(QueueUrl=self._month_queue, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {
+                name: {
+                    "stringValue": value.get("StringValue"),
+                    "dataType": value.get("DataType", "String"),
+                    "stringListValues": [],
+                    "binaryListValues": [],
+                }
+                for name, value in message.get("MessageAttributes", {}).items()
+            },
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": arn,
+            "awsRegion": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        }

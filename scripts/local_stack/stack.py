@@ -1,0 +1,100 @@
+"""The whole pipeline on loopback: the stack provisioned into moto from template.yaml, the CloudZero
+emulator (or any AnyCost base URL), and the local runner driving both functions.
+
+The functions' environments are read back from the Lambda functions that moto's CloudFormation
+created from the template, so the local run uses exactly the configuration the template deploys.
+"""
+
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+
+from local_stack.cloudzero_emulator import CloudZeroEmulator
+from local_stack.provision import provision_stack
+from local_stack.runner import REPO, FunctionConfig, LocalRunner
+from stack_outputs import Stack, describe_stack
+
+LOCAL_CONNECTION_ID = "local-anycost-connection"
+LOCAL_API_KEY = "local-emulator-key"
+# What only exists locally: moto cannot invoke Lambdas, so the functions run in this process.
+AWS_ENVIRONMENT = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
+
+
+@dataclass
+class LocalPipeline:
+    stack: Stack
+    runner: LocalRunner
+    cloudzero_url: str
+    connection_id: str
+    emulator: CloudZeroEmulator | None
+
+    @property
+    def bucket(self) -> str:
+        return self.stack.output("BucketName")
+
+    def upload(self, path: Path | str, key: str | None = None) -> str:
+        """Upload a local file under the incoming prefix, as an operator would."""
+        source = Path(path)
+        prefix = self.stack.parameters.get("IncomingPrefix", "incoming/")
+        key = key or f"{prefix}{source.name}"
+        boto3.client("s3").upload_file(str(source), self.bucket, key)
+        return key
+
+    def put(self, key: str, body: bytes) -> str:
+        boto3.client("s3").put_object(Bucket=self.bucket, Key=key, Body=body)
+        return key
+
+
+@contextmanager
+def local_pipeline(
+    *,
+    stack_name: str = "credits-pipeline",
+    cloudzero_url: str | None = None,
+    api_key: str = LOCAL_API_KEY,
+    test_key: str = "",
+    connection_id: str = LOCAL_CONNECTION_ID,
+    parameters: Mapping[str, str] | None = None,
+    pusher_timeout_seconds: float | None = None,
+    environment: Mapping[str, str] | None = None,
+) -> Iterator[LocalPipeline]:
+    """Provision and wire everything; AWS_ENDPOINT_URL must already point at moto's server."""
+    with ExitStack() as cleanup:
+        emulator = None
+        if cloudzero_url is None:
+            emulator = cleanup.enter_context(CloudZeroEmulator(api_key=api_key))
+            cloudzero_url = emulator.base_url
+        stack_parameters = {
+            "CloudZeroConnectionId": connection_id,
+            "CloudZeroBaseUrl": cloudzero_url,
+            "CloudZeroTestKey": test_key,
+            **(parameters or {}),
+        }
+        provision_stack(stack_name, stack_parameters)
+        stack = describe_stack(stack_name)
+        boto3.client("secretsmanager").put_secret_value(SecretId=stack.output("ApiKeySecretArn"), SecretString=api_key)
+        splitter = _function(stack.output("SplitterFunctionName"), "splitter", None, environment)
+        pusher = _function(stack.output("PusherFunctionName"), "pusher", pusher_timeout_seconds, environment)
+        sqs = boto3.client("sqs")
+        runner = LocalRunner(
+            splitter=splitter,
+            pusher=pusher,
+            upload_queue_url=sqs.get_queue_url(QueueName=f"{stack_name}-local-uploads")["QueueUrl"],
+            month_queue_url=stack.output("MonthQueueUrl"),
+            splitter_failure_queue_url=stack.output("SplitterFailureQueueUrl"),
+        )
+        yield LocalPipeline(stack, runner, cloudzero_url, connection_id, emulator)
+
+
+def _function(name: str, directory: str, timeout: float | None, overrides: Mapping[str, str] | None) -> FunctionConfig:
+    configuration = boto3.client("lambda").get_function_configuration(FunctionName=name)
+    environment = dict(configuration.get("Environment", {}).get("Variables", {}))
+    environment.update(overrides or {})
+    return FunctionConfig(
+        name=name,
+        handler_path=REPO / "functions" / directory / "app.py",
+        timeout_seconds=timeout or float(configuration.get("Timeout", 3)),
+        environment=environment,
+    )

@@ -1,0 +1,207 @@
+"""CloudZero AnyCost Stream over HTTP: billing drops with idempotency keys, retries and a deadline.
+
+Retry rules (see the API reference): 429, 5xx, timeouts and connection errors are retried with
+exponential backoff and jitter, honouring Retry-After; 400/403/404/413 are final. CloudZero caches
+every answer under an idempotency key, errors included, so a retry after an error ANSWER takes a fresh
+key; a retry after a timeout or a broken connection (outcome unknown) reuses the key.
+"""
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_random_exponential
+
+from credits_pipeline.cbf import DropBody
+
+FINAL_STATUSES = frozenset({400, 403, 404, 413})
+# No attempt starts unless this much time is left for it after its wait.
+MIN_ATTEMPT_SECONDS = 2.0
+
+
+class CloudZeroRejected(Exception):
+    """A final answer (400/403/404/413): sending the same thing again cannot succeed."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"CloudZero answered {status}: {message}")
+        self.status = status
+        self.message = message
+
+
+class CloudZeroUnavailable(Exception):
+    """Retryable failures until the time ran out: the month goes back to the queue."""
+
+
+class _RetryableAnswer(Exception):
+    def __init__(self, status: int, message: str, retry_after: float | None) -> None:
+        super().__init__(f"CloudZero answered {status}: {message}")
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class DropReceipt:
+    drop_id: str
+    month: str
+    row_count: int
+
+
+@dataclass(frozen=True)
+class Validation:
+    is_valid: bool
+    errors: list[str]
+
+
+Remaining = Callable[[], float]
+
+
+class AnyCostClient:
+    def __init__(
+        self,
+        base_url: str,
+        connection_id: str,
+        api_key: str,
+        *,
+        test_key: str = "",
+        request_timeout: float = 30.0,
+        deadline_margin: float = 5.0,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self.connection_id = connection_id
+        self._session = session or requests.Session()
+        # Not a bearer token: CloudZero takes the bare key.
+        self._session.headers.update({"Authorization": api_key, "Content-Type": "application/json"})
+        if test_key:
+            self._session.headers["cloudzero-test-key"] = test_key
+        self._timeout = request_timeout
+        self._margin = deadline_margin
+        self._sleep = sleep
+
+    @property
+    def _drops_url(self) -> str:
+        return f"{self._base}/v2/connections/billing/anycost/{self.connection_id}/billing_drops"
+
+    def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining) -> DropReceipt:
+        """Send one body; retry what is retryable until `remaining()` seconds run short."""
+        generation = 0
+
+        def attempt() -> DropReceipt:
+            nonlocal generation
+            key = self.idempotency_key(body, delivery_id, generation)
+            try:
+                response = self._session.post(
+                    self._drops_url,
+                    data=body.body,
+                    headers={"cloudzero-idempotency-key": key},
+                    timeout=self._attempt_timeout(remaining),
+                )
+            except (requests.Timeout, requests.ConnectionError):
+                raise  # outcome unknown: the same key again
+            if response.status_code == 200:
+                drop = response.json()["connection"]
+                return DropReceipt(str(drop["drop_id"]), str(drop["month"]), int(drop["row_count"]))
+            generation += 1  # the answer is cached under the key: the next try needs a fresh one
+            raise self._error(response)
+
+        return self._retrying(remaining)(attempt)
+
+    def validate_drop(self, body: DropBody, remaining: Remaining) -> Validation:
+        """The dry run: CloudZero checks the body and writes nothing."""
+
+        def attempt() -> Validation:
+            response = self._session.post(
+                f"{self._base}/v2/connections/billing/anycost/validate_billing_drop",
+                data=body.body,
+                timeout=self._attempt_timeout(remaining),
+            )
+            if response.status_code != 200:
+                raise self._error(response)
+            result = response.json()["connection"]
+            return Validation(bool(result["is_valid"]), [str(error) for error in result.get("errors", [])])
+
+        return self._retrying(remaining)(attempt)
+
+    def month_rows(self, month: str, remaining: Remaining) -> list[dict[str, str]]:
+        """What CloudZero holds for a month (empty when it has no drop)."""
+
+        def attempt() -> list[dict[str, str]]:
+            response = self._session.get(f"{self._drops_url}/{month}", timeout=self._attempt_timeout(remaining))
+            if response.status_code == 404:
+                return []
+            if response.status_code != 200:
+                raise self._error(response)
+            rows: list[dict[str, str]] = response.json()["billing_drop"]
+            return rows
+
+        return self._retrying(remaining)(attempt)
+
+    def idempotency_key(self, body: DropBody, delivery_id: str, generation: int) -> str:
+        """Unique to connection, month, chunk, body bytes, delivery and error-answer count."""
+        parts = [self.connection_id, body.month, str(body.chunk), body.sha256, delivery_id, str(generation)]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+    def _attempt_timeout(self, remaining: Remaining) -> float:
+        return max(1.0, min(self._timeout, remaining() - self._margin))
+
+    def _retrying(self, remaining: Remaining) -> Retrying:
+        def out_of_time(state: RetryCallState) -> bool:
+            return remaining() - self._margin < state.upcoming_sleep + MIN_ATTEMPT_SECONDS
+
+        def give_up(state: RetryCallState) -> Any:
+            error = state.outcome.exception() if state.outcome else None
+            raise CloudZeroUnavailable(
+                f"gave up after {state.attempt_number} attempts, the time left ran short: {error}"
+            ) from error
+
+        options: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
+        return Retrying(
+            retry=retry_if_exception_type((_RetryableAnswer, requests.Timeout, requests.ConnectionError)),
+            wait=_wait_retry_after_or_backoff,
+            stop=out_of_time,
+            retry_error_callback=give_up,
+            reraise=True,
+            **options,
+        )
+
+    @staticmethod
+    def _error(response: requests.Response) -> Exception:
+        message = _message(response)
+        if response.status_code in FINAL_STATUSES:
+            return CloudZeroRejected(response.status_code, message)
+        return _RetryableAnswer(response.status_code, message, _retry_after(response))
+
+
+_backoff = wait_random_exponential(multiplier=0.5, max=30)
+
+
+def _wait_retry_after_or_backoff(state: RetryCallState) -> float:
+    error = state.outcome.exception() if state.outcome else None
+    if isinstance(error, _RetryableAnswer) and error.retry_after is not None:
+        return error.retry_after
+    return float(_backoff(state))
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: fall back to our own backoff
+
+
+def _message(response: requests.Response) -> str:
+    try:
+        payload = response.json()
+    except ValueError:
+        return response.text[:500] or response.reason
+    if isinstance(payload, dict):
+        error = payload.get("error")
+        if isinstance(error, dict) and "message" in error:
+            return str(error["message"])
+        if "message" in payload:
+            return str(payload["message"])
+    return str(payload)[:500]

@@ -1,0 +1,87 @@
+"""S3: download an upload while hashing it, store batches and reports, tag objects."""
+
+import hashlib
+import json
+import tempfile
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import boto3
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+CHUNK_BYTES = 1024 * 1024
+# Up to this size a download stays in memory; beyond, it spills to /tmp (EphemeralStorage).
+SPOOL_MEMORY_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class Download:
+    """The object's bytes in a seekable spooled file, with their SHA-256 and S3 version."""
+
+    data: BinaryIO
+    sha256: str
+    size: int
+    version_id: str | None
+
+    def close(self) -> None:
+        self.data.close()
+
+
+class ObjectStore:
+    def __init__(self, client: "S3Client | None" = None) -> None:
+        self._s3 = client or boto3.client("s3")
+
+    def download(self, bucket: str, key: str, version_id: str | None = None) -> Download:
+        """Stream the object to a spooled file: memory stays flat whatever the file's size."""
+        extra: dict[str, Any] = {"VersionId": version_id} if version_id else {}
+        response = self._s3.get_object(Bucket=bucket, Key=key, **extra)
+        digest = hashlib.sha256()
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # noqa: SIM115 - Download owns it
+        size = 0
+        for chunk in response["Body"].iter_chunks(CHUNK_BYTES):
+            digest.update(chunk)
+            spool.write(chunk)
+            size += len(chunk)
+        spool.seek(0)
+        return Download(spool, digest.hexdigest(), size, response.get("VersionId"))  # type: ignore[arg-type]
+
+    def get_json(self, bucket: str, key: str) -> bytes | None:
+        try:
+            return self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except self._s3.exceptions.NoSuchKey:
+            return None
+
+    def load_column_mappings(self, uri: str) -> tuple[dict[str, Any], ...]:
+        """Column mappings supplied as configuration: a JSON list (or one object) at an s3:// URI."""
+        if not uri:
+            return ()
+        bucket, key = parse_s3_uri(uri)
+        raw = self.get_json(bucket, key)
+        if raw is None:
+            raise ValueError(f"column mappings {uri} not found")
+        loaded = json.loads(raw)
+        return tuple(loaded if isinstance(loaded, list) else [loaded])
+
+    def put_json(self, bucket: str, key: str, body: bytes | dict[str, Any]) -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body, indent=2).encode()
+        self._s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="application/json")
+
+    def tag(self, bucket: str, key: str, version_id: str | None, tags: dict[str, str]) -> None:
+        """Show a file's state in the S3 console (tag values allow a limited character set)."""
+        tag_set = [{"Key": name, "Value": _tag_value(value)} for name, value in tags.items()]
+        extra: dict[str, Any] = {"VersionId": version_id} if version_id else {}
+        self._s3.put_object_tagging(Bucket=bucket, Key=key, Tagging={"TagSet": tag_set}, **extra)  # type: ignore[typeddict-item]
+
+
+def _tag_value(value: str) -> str:
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 +-=._:/@")
+    return "".join(char if char in allowed else " " for char in value)[:256]
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    if not uri.startswith("s3://") or "/" not in uri[5:]:
+        raise ValueError(f"not an s3://bucket/key URI: {uri!r}")
+    bucket, key = uri[5:].split("/", 1)
+    return bucket, key

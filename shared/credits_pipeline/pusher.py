@@ -1,0 +1,183 @@
+"""The pusher: one month message -> one billing drop in CloudZero (chunked only past the size limit).
+
+A month is pushed once per (file, month): a redelivered message is answered from the idempotency
+record and sends nothing. A month that can never succeed goes straight to the DLQ with its reason;
+one that may succeed later goes back to the queue, and after maxReceiveCount to the DLQ.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from credits_pipeline.cbf import drop_bodies
+from credits_pipeline.cloudzero import AnyCostClient, CloudZeroRejected, Remaining
+from credits_pipeline.file_records import FileRecords
+from credits_pipeline.idempotency import REPLAYED, Once, Outcome
+from credits_pipeline.money import format_money
+from credits_pipeline.month_batch import MonthBatch, MonthMessage
+from credits_pipeline.month_queue import MonthQueue
+from credits_pipeline.object_store import ObjectStore
+from credits_pipeline.observability import logger, metrics
+from credits_pipeline.report import RunReport, utc_now
+from credits_pipeline.report_book import ReportBook
+from credits_pipeline.splitter import file_summary
+
+ReportChange = Callable[[RunReport], None]
+
+
+class BatchInvalid(Exception):
+    """The month's batch is missing or is not the batch the message describes: final."""
+
+
+class PushFailedFinally(Exception):
+    """The month was moved to the DLQ with its reason; the queue message is done with."""
+
+
+@dataclass(frozen=True)
+class PushResult:
+    month: str
+    status: str
+    drop_id: str | None = None
+    detail: str = ""
+
+
+@dataclass
+class Pusher:
+    objects: ObjectStore
+    records: FileRecords
+    reports: ReportBook
+    dead_letters: MonthQueue
+    once: Once
+    cloudzero: AnyCostClient
+
+    def handle_message(self, body: str, delivery_id: str, remaining: Remaining) -> PushResult:
+        """One queue message. Returning means done with it; raising sends it back to the queue."""
+        try:
+            message = MonthMessage.model_validate_json(body)
+        except ValidationError as error:
+            reason = f"unreadable month message (schema this pusher does not know): {error}"
+            logger.error(reason, extra={"body": body[:1000]})
+            self.dead_letters.send_raw(body, f"unreadable-{delivery_id}", reason)
+            return PushResult("", "dead_lettered", detail=reason)
+        try:
+            return self.push_month(message, delivery_id, remaining)
+        except PushFailedFinally as error:
+            return PushResult(message.month, "dead_lettered", detail=str(error))
+
+    def push_month(self, message: MonthMessage, delivery_id: str, remaining: Remaining) -> PushResult:
+        """Send the month unless it was sent already or a later file superseded it."""
+        sha = message.file.sha256
+        logger.set_correlation_id(sha)
+        logger.append_keys(sha256=sha, month=message.month, file=f"s3://{message.file.bucket}/{message.file.key}")
+        superseded_by = self._superseded_by(message)
+        if superseded_by:
+            return self._supersede(message, superseded_by)
+        try:
+            outcome = self.once(message.idempotency_key, lambda: self._send(message, delivery_id, remaining))
+        except (CloudZeroRejected, BatchInvalid) as error:
+            self._fail(message, str(error), final=True)
+            self.dead_letters.send(message, f"{message.idempotency_key}-final-{delivery_id}", reason=str(error))
+            raise PushFailedFinally(str(error)) from error
+        except Exception as error:
+            self._fail(message, f"{error}; the month returns to the queue and is retried", final=False)
+            raise
+        if outcome.get(REPLAYED):
+            logger.info("month already pushed: nothing sent again", extra={"drop_id": outcome["drop_id"]})
+            return PushResult(message.month, "already_pushed", outcome["drop_id"])
+        self._succeed(message, outcome)
+        return PushResult(message.month, "pushed", outcome["drop_id"])
+
+    def _send(self, message: MonthMessage, delivery_id: str, remaining: Remaining) -> Outcome:
+        batch = self._batch(message)
+        bodies = drop_bodies(batch)
+        # Strictly in order: the first chunk replaces the month, the rest add to it.
+        receipts = [self.cloudzero.post_drop(body, delivery_id, remaining) for body in bodies]
+        return {
+            "drop_id": receipts[-1].drop_id,
+            "drop_ids": [receipt.drop_id for receipt in receipts],
+            "rows": sum(receipt.row_count for receipt in receipts),
+            "chunks": len(bodies),
+            "delivery_id": delivery_id,
+        }
+
+    def _batch(self, message: MonthMessage) -> MonthBatch:
+        raw = self.objects.get_json(message.batch_bucket, message.batch_key)
+        if raw is None:
+            raise BatchInvalid(f"batch s3://{message.batch_bucket}/{message.batch_key} is missing")
+        try:
+            batch = MonthBatch.model_validate_json(raw)
+        except ValidationError as error:
+            raise BatchInvalid(
+                f"batch s3://{message.batch_bucket}/{message.batch_key} is unreadable: {error}"
+            ) from None
+        if (batch.file.sha256, batch.month, batch.total, batch.accounts) != (
+            message.file.sha256,
+            message.month,
+            message.total,
+            message.accounts,
+        ):
+            raise BatchInvalid(
+                f"batch {message.batch_key} holds {batch.accounts} accounts totalling {format_money(batch.total)}, "
+                f"the message says {message.accounts} totalling {format_money(message.total)}"
+            )
+        return batch
+
+    def _superseded_by(self, message: MonthMessage) -> str | None:
+        if message.replay_id:
+            return None  # an operator's replay is deliberate
+        pointer = self.records.month_pointer(message.month)
+        if pointer and pointer.sha256 != message.file.sha256:
+            return f"s3://{pointer.bucket}/{pointer.key} (sha256 {pointer.sha256})"
+        return None
+
+    def _supersede(self, message: MonthMessage, newer: str) -> PushResult:
+        detail = f"not pushed: a later upload is the truth for {message.month}: {newer}"
+
+        def supersede(report: RunReport) -> None:
+            month = report.months[message.month]
+            month.status, month.error = "superseded", detail
+            report.settle()
+
+        self._update(message, supersede)
+        logger.warning(detail)
+        return PushResult(message.month, "superseded", detail=detail)
+
+    def _succeed(self, message: MonthMessage, outcome: Outcome) -> None:
+        def pushed(report: RunReport) -> None:
+            month = report.months[message.month]
+            month.status, month.error = "pushed", None
+            month.drop_id, month.chunks, month.pushed_at = outcome["drop_id"], outcome["chunks"], utc_now()
+            month.attempts += 1
+            report.settle()
+
+        report = self._update(message, pushed)
+        self.records.record_push(message.month, message.file.sha256, outcome["drop_id"])
+        metrics.add_metric(name="MonthsPushed", unit="Count", value=1)
+        metrics.add_metric(name="CreditTotal", unit="None", value=float(-message.total))
+        logger.info(
+            "month pushed to CloudZero",
+            extra={
+                "drop_id": outcome["drop_id"],
+                "accounts": message.accounts,
+                "total": format_money(message.total),
+            },
+        )
+        if report.settled:
+            file_summary(report, f"file {report.status}: every month has an outcome")
+
+    def _fail(self, message: MonthMessage, error: str, *, final: bool) -> None:
+        def failed(report: RunReport) -> None:
+            month = report.months[message.month]
+            month.status, month.error = "failed", error
+            month.attempts += 1
+            report.settle()
+
+        report = self._update(message, failed)
+        metrics.add_metric(name="PushFailures", unit="Count", value=1)
+        logger.error("month not pushed", extra={"error": error, "final": final})
+        if final and report.settled:
+            file_summary(report, f"file {report.status}: a month was moved to the dead-letter queue")
+
+    def _update(self, message: MonthMessage, change: ReportChange) -> RunReport:
+        return self.reports.update(message.file.sha256, change)

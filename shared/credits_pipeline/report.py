@@ -1,0 +1,114 @@
+"""The run report an operator reads at `reports/<sha256>.json`: what was pushed, skipped and why.
+
+It is also the file's state record (kept in DynamoDB, versioned): one model, one meaning.
+"""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from credits_pipeline.money_type import Money
+from credits_pipeline.month_batch import FileRef
+from credits_pipeline.normalise import CreditFile
+
+FileStatus = Literal["pending", "pushed", "partially_failed", "failed", "rejected", "duplicate"]
+MonthStatus = Literal["pending", "pushed", "failed", "superseded"]
+UploadOutcome = Literal["accepted", "duplicate", "rejected"]
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class MonthReport(BaseModel):
+    accounts: int
+    total: Money
+    status: MonthStatus = "pending"
+    drop_id: str | None = None
+    error: str | None = None
+    attempts: int = 0
+    chunks: int = 0
+    pushed_at: str | None = None
+    batch_key: str = ""
+
+
+class SkippedEntry(BaseModel):
+    line: int
+    account_id: str | None
+    reason: str
+
+
+class UploadEntry(BaseModel):
+    bucket: str
+    key: str
+    version_id: str | None = None
+    event_time: str | None = None
+    size: int | None = None
+    outcome: UploadOutcome
+    recorded_at: str = Field(default_factory=utc_now)
+
+
+class RunReport(BaseModel):
+    """Top-level `status` is the latest event: a duplicate upload shows `duplicate`, a later push `pushed`."""
+
+    status: FileStatus = "pending"
+    error: str | None = None
+    problems: list[str] = Field(default_factory=list)
+    file: FileRef
+    amount_column: str = ""
+    months: dict[str, MonthReport] = Field(default_factory=dict)
+    total: Money = Decimal(0)
+    credit_rows: int = 0
+    ignored_rows: int = 0
+    ignored_by_type: dict[str, int] = Field(default_factory=dict)
+    skipped: list[SkippedEntry] = Field(default_factory=list)
+    skipped_total: int = 0
+    skipped_by_reason: dict[str, int] = Field(default_factory=dict)
+    uploads: list[UploadEntry] = Field(default_factory=list)
+    created_at: str = Field(default_factory=utc_now)
+    updated_at: str = Field(default_factory=utc_now)
+    version: int = 0
+
+    def accept(self, credit_file: CreditFile, batch_keys: dict[str, str]) -> None:
+        """Fill the report from a parsed file: every month pending, every skip listed."""
+        self.status, self.error, self.problems = "pending", None, []
+        self.file = self.file.model_copy(update={"format": credit_file.format_id})
+        self.amount_column = getattr(credit_file, "amount_column", "")
+        self.months = {
+            month: MonthReport(accounts=credits.accounts, total=credits.total, batch_key=batch_keys[month])
+            for month, credits in credit_file.months.items()
+        }
+        self.total = credit_file.total
+        self.credit_rows = credit_file.credit_rows
+        self.ignored_rows = credit_file.ignored_rows
+        self.ignored_by_type = dict(credit_file.ignored_by_type)
+        self.skipped = [
+            SkippedEntry(line=s.line, account_id=s.account_id, reason=s.reason) for s in credit_file.skipped
+        ]
+        self.skipped_total = credit_file.skipped_total
+        self.skipped_by_reason = dict(credit_file.skipped_by_reason)
+
+    def reject(self, error: str, problems: list[str]) -> None:
+        self.status, self.error, self.problems = "rejected", error, problems
+
+    def settle(self) -> FileStatus:
+        """The status the months add up to, once a push changed one of them."""
+        statuses = {month.status for month in self.months.values()} - {"superseded"}
+        if not statuses or statuses == {"pushed"}:
+            self.status = "pushed"
+        elif "pending" in statuses:
+            self.status = "pending" if "failed" not in statuses else "partially_failed"
+        elif statuses == {"failed"}:
+            self.status = "failed"
+        else:
+            self.status = "partially_failed"
+        failed = sorted(m for m, r in self.months.items() if r.status == "failed")
+        self.error = f"months not pushed: {', '.join(failed)}" if failed else None
+        return self.status
+
+    @property
+    def settled(self) -> bool:
+        """No month is still waiting to be pushed."""
+        return all(month.status != "pending" for month in self.months.values())

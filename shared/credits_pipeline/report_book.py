@@ -1,0 +1,37 @@
+"""Keeps each file's report in DynamoDB (the truth) and its copy at `reports/<sha256>.json` in S3."""
+
+from collections.abc import Callable
+
+from credits_pipeline.file_records import FileRecords
+from credits_pipeline.month_batch import report_key
+from credits_pipeline.object_store import ObjectStore
+from credits_pipeline.report import RunReport
+
+MAX_REPUBLISH = 5
+
+
+class ReportBook:
+    def __init__(self, records: FileRecords, objects: ObjectStore) -> None:
+        self.records = records
+        self._objects = objects
+
+    def update(
+        self, sha256: str, change: Callable[[RunReport], None], new: Callable[[], RunReport] | None = None
+    ) -> RunReport:
+        """Change the report under optimistic locking, then publish the newest version to S3."""
+        report = self.records.update(sha256, change, new)
+        self.publish(report)
+        return report
+
+    def publish(self, report: RunReport) -> None:
+        # Two writers may publish out of order; whoever sees a newer version afterwards writes again.
+        for _ in range(MAX_REPUBLISH):
+            self._objects.put_json(
+                report.file.bucket, report_key(report.file.sha256), report.model_dump_json(indent=2).encode()
+            )
+            if self.records.version(report.file.sha256) == report.version:
+                return
+            newer = self.records.load(report.file.sha256)
+            if newer is None:
+                return
+            report = newer

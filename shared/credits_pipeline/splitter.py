@@ -1,0 +1,176 @@
+"""The splitter: one uploaded file -> a month batch in S3 and one message per month, exactly once."""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from credits_pipeline.file_records import FileRecords
+from credits_pipeline.formats import FileRejected, ParseConfig, read_credit_file
+from credits_pipeline.idempotency import REPLAYED, Once, Outcome
+from credits_pipeline.money import format_money
+from credits_pipeline.month_batch import FileRef, MonthBatch, MonthMessage, batch_key
+from credits_pipeline.month_queue import MonthQueue
+from credits_pipeline.object_store import Download, ObjectStore
+from credits_pipeline.observability import logger, metrics
+from credits_pipeline.report import RunReport, UploadEntry
+from credits_pipeline.report_book import ReportBook
+
+STATUS_TAG = "credits-pipeline-status"
+SHA_TAG = "credits-pipeline-sha256"
+
+
+class Upload(BaseModel):
+    """One S3 ObjectCreated record: the key is already URL-decoded."""
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+    size: int | None = None
+    event_time: str = ""
+
+    @property
+    def upload_id(self) -> str:
+        return f"{self.bucket}/{self.key}#{self.version_id or ''}@{self.event_time}"
+
+    def entry(self, outcome: Any) -> UploadEntry:
+        return UploadEntry(
+            bucket=self.bucket,
+            key=self.key,
+            version_id=self.version_id,
+            event_time=self.event_time,
+            size=self.size,
+            outcome=outcome,
+        )
+
+
+@dataclass
+class Splitter:
+    objects: ObjectStore
+    records: FileRecords
+    reports: ReportBook
+    queue: MonthQueue
+    once: Once
+    config: ParseConfig
+
+    def split_upload(self, upload: Upload) -> RunReport:
+        """Hash the object, accept it once per content, and say what happened in one summary line."""
+        download = self.objects.download(upload.bucket, upload.key, upload.version_id)
+        try:
+            logger.set_correlation_id(download.sha256)
+            logger.append_keys(sha256=download.sha256, file=f"s3://{upload.bucket}/{upload.key}")
+            outcome = self.once(download.sha256, lambda: self._accept(upload, download))
+        finally:
+            download.close()
+        if outcome.get(REPLAYED) and outcome["upload_id"] != upload.upload_id:
+            return self._duplicate(upload, download.sha256, outcome)
+        report = self.records.load(download.sha256)
+        assert report is not None  # _accept always writes it
+        return report
+
+    def _accept(self, upload: Upload, download: Download) -> Outcome:
+        file = FileRef(bucket=upload.bucket, key=upload.key, sha256=download.sha256)
+        metrics.add_metric(name="FilesReceived", unit="Count", value=1)
+        try:
+            credit_file = read_credit_file(download.data, upload.key, self.config)
+        except FileRejected as rejection:
+            return self._reject(upload, file, rejection)
+
+        file = file.model_copy(update={"format": credit_file.format_id})
+        batch_keys = {month: batch_key(file.sha256, month) for month in credit_file.months}
+        batches = {month: MonthBatch.from_month_credits(file, credits) for month, credits in credit_file.months.items()}
+        for month, batch in batches.items():
+            self.objects.put_json(upload.bucket, batch_keys[month], batch.model_dump_json().encode())
+
+        def accept(report: RunReport) -> None:
+            report.accept(credit_file, batch_keys)
+            _add_upload(report, upload.entry("accepted"))
+
+        report = self.reports.update(file.sha256, accept, new=lambda: RunReport(file=file))
+        for month, batch in batches.items():
+            self.records.accept_month(month, file.sha256, upload.bucket, upload.key, upload.event_time)
+            message = MonthMessage(
+                file=file,
+                month=month,
+                batch_bucket=upload.bucket,
+                batch_key=batch_keys[month],
+                accounts=batch.accounts,
+                total=batch.total,
+            )
+            self.queue.send(message, deduplication_id=f"{file.sha256}-{month}")
+        self._tag(upload, file.sha256, "accepted")
+        metrics.add_metric(name="MonthsQueued", unit="Count", value=len(batches))
+        metrics.add_metric(name="AccountsSkipped", unit="Count", value=credit_file.skipped_total)
+        logger.info(
+            "file accepted: months queued for CloudZero",
+            extra={
+                "format": credit_file.format_id,
+                "months": {
+                    m: {"accounts": r.accounts, "total": format_money(r.total)} for m, r in report.months.items()
+                },
+                "total": format_money(credit_file.total),
+                "skipped_total": credit_file.skipped_total,
+                "skipped_by_reason": credit_file.skipped_by_reason,
+                "ignored_rows": credit_file.ignored_rows,
+            },
+        )
+        return {"upload_id": upload.upload_id, "status": "pending", "months": sorted(batches)}
+
+    def _reject(self, upload: Upload, file: FileRef, rejection: FileRejected) -> Outcome:
+        error = f"s3://{upload.bucket}/{upload.key}: {rejection}"
+
+        def reject(report: RunReport) -> None:
+            report.reject(error, rejection.problems)
+            _add_upload(report, upload.entry("rejected"))
+
+        report = self.reports.update(file.sha256, reject, new=lambda: RunReport(file=file))
+        self._tag(upload, file.sha256, "rejected")
+        metrics.add_metric(name="FilesRejected", unit="Count", value=1)
+        file_summary(report, "file rejected: nothing was sent to CloudZero")
+        return {"upload_id": upload.upload_id, "status": "rejected"}
+
+    def _duplicate(self, upload: Upload, sha256: str, first: Outcome) -> RunReport:
+        def duplicate(report: RunReport) -> None:
+            _add_upload(report, upload.entry("duplicate"))
+            if report.status != "rejected":
+                report.status = "duplicate"
+
+        report = self.reports.update(sha256, duplicate)
+        self._tag(upload, sha256, "duplicate")
+        metrics.add_metric(name="FilesDuplicate", unit="Count", value=1)
+        accepted = next((u for u in report.uploads if u.outcome != "duplicate"), None)
+        first_upload = f"s3://{accepted.bucket}/{accepted.key}" if accepted else first["upload_id"]
+        file_summary(report, f"duplicate upload: same bytes as {first_upload}; nothing was sent again")
+        return report
+
+    def _tag(self, upload: Upload, sha256: str, status: str) -> None:
+        self.objects.tag(upload.bucket, upload.key, upload.version_id, {STATUS_TAG: status, SHA_TAG: sha256})
+
+
+def _add_upload(report: RunReport, entry: UploadEntry) -> None:
+    # A retried invocation records the same upload once.
+    if not any(
+        u.key == entry.key
+        and u.version_id == entry.version_id
+        and u.event_time == entry.event_time
+        and u.outcome == entry.outcome
+        for u in report.uploads
+    ):
+        report.uploads.append(entry)
+
+
+def file_summary(report: RunReport, message: str) -> None:
+    """The one line that ends a file's story in the logs: INFO when all is well, ERROR otherwise."""
+    fields = {
+        "summary": True,
+        "status": report.status,
+        "error": report.error,
+        "problems": report.problems[:10],
+        "file": report.file.model_dump(),
+        "months": json.loads(json.dumps({m: r.model_dump(mode="json") for m, r in report.months.items()})),
+        "total": format_money(report.total),
+        "skipped_total": report.skipped_total,
+    }
+    failed = report.status in ("rejected", "failed", "partially_failed")
+    (logger.error if failed else logger.info)(message, extra=fields)
