@@ -19,7 +19,7 @@ from credits_pipeline.cbf import drop_bodies
 from credits_pipeline.cloudzero import AnyCostClient
 from credits_pipeline.file_records import FileRecords
 from credits_pipeline.money import format_money
-from credits_pipeline.month_batch import MonthBatch, MonthMessage
+from credits_pipeline.month_batch import MonthBatch, MonthMessage, file_identity
 from credits_pipeline.month_queue import MonthQueue
 from credits_pipeline.object_store import ObjectStore, parse_s3_uri
 from credits_pipeline.report import RunReport
@@ -91,7 +91,7 @@ def _source_report(objects: ObjectStore, records: FileRecords, bucket: str, mont
         file_bucket, key = parse_s3_uri(file) if file.startswith("s3://") else (bucket, file)
         download = objects.download(file_bucket, key)
         download.close()
-        report = records.load(download.sha256)
+        report = records.load(file_identity(download.sha256, key))
         if report is None or report.status == "rejected":
             state = report.status if report else "never uploaded"
             raise ReplayError(

@@ -1,6 +1,7 @@
 """S3 ObjectCreated under incoming/ -> split the file into month messages."""
 
 from typing import Any
+from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -19,7 +20,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         service.split_upload(
             Upload(
                 bucket=record.s3.bucket.name,
-                key=record.s3.get_object.key,  # URL-decoded: spaces, `+` and unicode survive
+                key=unquote_plus(record.s3.get_object.key),  # event keys are URL-encoded: `a+b%C3%BC.csv`
                 version_id=record.s3.get_object.version_id,
                 size=record.s3.get_object.size,
                 event_time=record.event_time,

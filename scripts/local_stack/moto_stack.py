@@ -4,6 +4,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from moto.server import ThreadedMotoServer
 
@@ -16,7 +17,8 @@ def moto_server() -> Iterator[str]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    host, port = server._server.server_address  # type: ignore[attr-defined]  # port 0 picks a free one
+    address: Any = server._server.server_address  # type: ignore[union-attr]  # port 0 picks a free one
+    host, port = address[0], address[1]
     endpoint = f"http://{host}:{port}"
     saved = {name: os.environ.get(name) for name in _ENVIRONMENT}
     os.environ.update(

@@ -12,7 +12,9 @@
 import importlib.util
 import json
 import os
+import sys
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -116,6 +118,7 @@ class LocalRunner:
                 return
             except Exception:  # Lambda's async retry catches everything too
                 self.stats.splitter_failures += 1
+                _report_crash(self._splitter_config.name)
         self._sqs.send_message(QueueUrl=self._splitter_failures, MessageBody=json.dumps(event))
 
     def pump_months(self) -> int:
@@ -135,6 +138,7 @@ class LocalRunner:
             result = self._with_environment(self._pusher_config, self._pusher, event) or {}
             failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
         except Exception:  # a failed invocation fails the whole batch
+            _report_crash(self._pusher_config.name)
             failed = {message["MessageId"] for message in messages}
         for message in messages:
             if message["MessageId"] in failed:
@@ -201,3 +205,8 @@ class LocalRunner:
             "eventSourceARN": arn,
             "awsRegion": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
         }
+
+
+def _report_crash(function_name: str) -> None:
+    """What Lambda would write to the function's log when the handler raises."""
+    print(f"[{function_name}] invocation failed:\n{traceback.format_exc()}", file=sys.stderr)

@@ -58,6 +58,9 @@ def _encode(month: str, operation: Operation, rows: list[dict[str, str]]) -> byt
 def drop_bodies(batch: MonthBatch, max_bytes: int = MAX_BODY_BYTES) -> list[DropBody]:
     """The month as few bodies as the size limit allows: usually exactly one `replace_drop`."""
     rows = cbf_rows(batch)
+    if not rows:
+        # An empty replace_drop would wipe the month in CloudZero.
+        raise ValueError(f"the {batch.month} batch has no credits: nothing must be sent")
     whole = _encode(batch.month, "replace_drop", rows)
     if len(whole) <= max_bytes:
         return [DropBody(batch.month, 0, "replace_drop", len(rows), whole)]

@@ -3,12 +3,14 @@
 Both are versioned: a pusher reads only schema versions it knows, and says so when it cannot.
 """
 
+import hashlib
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from credits_pipeline.money_type import Money
+from credits_pipeline.months import month_tokens
 
 if TYPE_CHECKING:  # a runtime import closes the cycle normalise -> formats -> normalise
     from credits_pipeline.normalise import MonthCredits
@@ -24,8 +26,9 @@ class FileRef(BaseModel):
 
     bucket: str
     key: str
-    sha256: str = Field(pattern=SHA256_PATTERN)
+    sha256: str = Field(pattern=SHA256_PATTERN)  # file_identity(): what duplicates are detected by
     format: str = ""
+    content_sha256: str = ""  # SHA-256 of the bytes alone
 
 
 class AccountCreditRow(BaseModel):
@@ -96,6 +99,19 @@ class MonthMessage(BaseModel):
     def idempotency_key(self) -> str:
         """What makes a push unique: the file's bytes, the month, and a replay's own id."""
         return f"{self.file.sha256}#{self.month}#{self.replay_id or 'upload'}"
+
+
+def file_identity(content_sha256: str, key: str) -> str:
+    """The hash a file is known by: its bytes' SHA-256, bound to the month its name gives, if any.
+
+    A headerless file takes its month from its name, so the same bytes uploaded as
+    `credits-2026-01.csv` and `credits-2026-02.csv` are two months' credits, not a duplicate.
+    The same bytes under another name for the same month are a duplicate.
+    """
+    named = month_tokens(key.rsplit("/", 1)[-1])
+    if not named:
+        return content_sha256
+    return hashlib.sha256(f"{content_sha256}|{','.join(named)}".encode()).hexdigest()
 
 
 def batch_key(sha256: str, month: str) -> str:

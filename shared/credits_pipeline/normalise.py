@@ -1,18 +1,32 @@
 """Row outcomes -> per-account, per-month credits, with every skip and rejection decided here.
 
-Pure: the splitter and the preview command both call `normalise`, so they decide alike.
+Pure: the splitter and the preview command both call `normalise`, so they decide alike. Memory is
+bounded by the number of distinct (month, account, service, description) keys, not by rows: each
+credit keeps at most `max_lines_per_credit` line numbers, and only the first skipped rows are
+kept in full (the rest are counted).
 """
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
 
+from credits_pipeline.accounts import InvalidAccountId, normalise_account_id
 from credits_pipeline.credit_line import IgnoredRow, RowOutcome, SkippedRow
-from credits_pipeline.formats.base import DuplicatePolicy, FileRejected, ParseConfig
+from credits_pipeline.formats.base import DuplicatePolicy, FileRejected, FormatInfo, IgnoredRows, ParseConfig
 from credits_pipeline.money import format_money
 
 PROBLEMS_LISTED = 20
+# Sums are exact: far more digits than any amount a format accepts, and rounding is an error.
+EXACT = Context(prec=200, traps=[Inexact, InvalidOperation, Overflow])
+_MAX_KINDS = 100
+_VALUE_IN_REASON = re.compile(r"'[^']*'|\"[^\"]*\"|\d+")
+
+
+def exact_sum(values: Iterable[Decimal]) -> Decimal:
+    with localcontext(EXACT):
+        return sum(values, Decimal(0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +38,10 @@ class AccountCredit:
     cost: Decimal
     description: str
     service: str
+    # The first source lines summed into this credit (at most `max_lines_per_credit`).
     lines: tuple[int, ...]
+    # How many rows were summed into it (can exceed len(lines)).
+    rows: int = 0
 
 
 @dataclass
@@ -34,7 +51,7 @@ class MonthCredits:
 
     @property
     def total(self) -> Decimal:
-        return sum((credit.cost for credit in self.credits), Decimal(0))
+        return exact_sum(credit.cost for credit in self.credits)
 
     @property
     def accounts(self) -> int:
@@ -49,38 +66,89 @@ class CreditFile:
     months: dict[str, MonthCredits]
     skipped: list[SkippedRow]
     skipped_total: int
+    # Skipped rows counted by category (invalid, zero, duplicate, unknown_account, net_zero).
     skipped_by_reason: dict[str, int]
     credit_rows: int
     ignored_rows: int
     ignored_by_type: dict[str, int] = field(default_factory=dict)
     currency: str = ""
+    # How the file was read, for the report and the preview.
+    format_title: str = ""
+    layout: str = ""
+    amount_column: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+    sign_rule: str = ""
+    month_source: str = ""
+    line_unit: str = "line"
+    header_line: int = 0
+    # Invalid rows counted by the kind of problem (values in the reason left out).
+    invalid_by_reason: dict[str, int] = field(default_factory=dict)
+    currencies: dict[str, int] = field(default_factory=dict)
+    # What the operator should know that is not a skipped row (estimated bills, ...).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> Decimal:
-        return sum((month.total for month in self.months.values()), Decimal(0))
+        return exact_sum(month.total for month in self.months.values())
 
 
 _Key = tuple[str, str, str, str]  # month, account, service, description
 
 
+def reason_kind(reason: str) -> str:
+    """A reason without its values: `account id '1.1E+11' is ...` -> `account id … is ...`."""
+    return _VALUE_IN_REASON.sub("…", reason)
+
+
+def _known_accounts(config: ParseConfig) -> frozenset[str] | None:
+    if config.known_accounts is None:
+        return None
+    known = set()
+    for account in config.known_accounts:
+        try:
+            known.add(normalise_account_id(account))
+        except InvalidAccountId:
+            known.add(account.strip())
+    return frozenset(known)
+
+
+class _Counts:
+    """Counters whose number of distinct keys is capped: a broken file cannot grow them forever."""
+
+    def __init__(self) -> None:
+        self.counter: Counter[str] = Counter()
+
+    def add(self, key: str, count: int = 1) -> None:
+        if key not in self.counter and len(self.counter) >= _MAX_KINDS:
+            key = "(other)"
+        self.counter[key] += count
+
+
 def normalise(
     format_id: str,
     duplicate_policy: DuplicatePolicy,
-    rows: Iterable[RowOutcome],
+    rows: Iterable[RowOutcome | IgnoredRows],
     config: ParseConfig,
+    *,
+    info: FormatInfo | None = None,
 ) -> CreditFile:
     """Combine a format's rows into month credits; raise FileRejected when the file must not be sent."""
     sums: dict[_Key, Decimal] = {}
     first_line: dict[_Key, int] = {}
     lines: dict[_Key, list[int]] = {}
+    row_counts: dict[_Key, int] = {}
     skipped: list[SkippedRow] = []
     skipped_by_reason: Counter[str] = Counter()
     skipped_total = 0
     invalid = 0
     credit_rows = 0
-    ignored: Counter[str] = Counter()
-    currencies: Counter[str] = Counter()
+    ignored = _Counts()
+    currencies = _Counts()
+    invalid_kinds = _Counts()
     problems: list[str] = []
+    known = _known_accounts(config)
+    unit = info.line_unit if info else "line"
+    line_cap = max(config.max_lines_per_credit, 1)
 
     def skip(row: SkippedRow) -> None:
         nonlocal skipped_total, invalid
@@ -88,52 +156,76 @@ def normalise(
         skipped_by_reason[row.category] += 1
         if row.category == "invalid":
             invalid += 1
+            invalid_kinds.add(reason_kind(row.reason))
             if len(problems) < PROBLEMS_LISTED:
-                problems.append(f"line {row.line}: {row.reason}")
+                problems.append(f"{unit} {row.line}: {row.reason}")
         if len(skipped) < config.skipped_detail_limit:
             skipped.append(row)
 
-    for row in rows:
-        if isinstance(row, IgnoredRow):
-            ignored[row.row_type or "(blank)"] += 1
-            continue
-        if isinstance(row, SkippedRow):
-            skip(row)
-            continue
-        credit_rows += 1
-        if row.currency:
-            currencies[row.currency] += 1
-        if row.cost == 0:
-            skip(SkippedRow(row.line, row.account_id, "zero amount", "zero"))
-            continue
-        if config.known_accounts is not None and row.account_id not in config.known_accounts:
-            skip(SkippedRow(row.line, row.account_id, "unknown account", "unknown_account"))
-            continue
-        key: _Key = (row.month, row.account_id, row.service, row.description)
-        if key not in sums:
-            sums[key], first_line[key], lines[key] = row.cost, row.line, [row.line]
-            continue
-        if duplicate_policy == "sum":
-            sums[key] += row.cost
-            lines[key].append(row.line)
-        elif sums[key] == row.cost:
-            skip(SkippedRow(row.line, row.account_id, f"duplicate of line {first_line[key]}", "duplicate"))
-        else:
-            raise FileRejected(
-                f"account {row.account_id} has different amounts for {row.month}: line {first_line[key]} "
-                f"gives {format_money(sums[key])}, line {row.line} gives {format_money(row.cost)}",
-                line=row.line,
-            )
+    def rejected(reason: str, line: int | None = None) -> FileRejected:
+        listed = list(problems)
+        if invalid > len(problems):
+            rest = Counter(invalid_kinds.counter)
+            for problem in problems:  # the listed ones are not "the rest"
+                kind = reason_kind(problem.split(": ", 1)[-1])
+                if rest[kind] > 0:
+                    rest[kind] -= 1
+            summary = "; ".join(f"{count} x {kind}" for kind, count in rest.most_common(10) if count)
+            listed.append(f"… and {invalid - len(problems)} more invalid rows: {summary}")
+        return FileRejected(
+            reason,
+            line=line,
+            problems=listed,
+            problem_counts=dict(invalid_kinds.counter),
+            problems_total=invalid,
+        )
 
-    _check_currencies(currencies, config)
+    with localcontext(EXACT):
+        for row in rows:
+            if isinstance(row, IgnoredRow):
+                ignored.add(row.row_type or "(blank)")
+                continue
+            if isinstance(row, IgnoredRows):
+                ignored.add(row.row_type or "(blank)", row.count)
+                continue
+            if isinstance(row, SkippedRow):
+                skip(row)
+                continue
+            credit_rows += 1
+            if row.currency:
+                currencies.add(row.currency)
+            if row.cost == 0:
+                skip(SkippedRow(row.line, row.account_id, "zero amount", "zero"))
+                continue
+            if known is not None and row.account_id not in known:
+                skip(SkippedRow(row.line, row.account_id, "unknown account", "unknown_account"))
+                continue
+            key: _Key = (row.month, row.account_id, row.service, row.description)
+            if key not in sums:
+                sums[key], first_line[key], lines[key], row_counts[key] = row.cost, row.line, [row.line], 1
+                continue
+            if duplicate_policy == "sum":
+                sums[key] += row.cost
+                row_counts[key] += 1
+                if len(lines[key]) < line_cap:
+                    lines[key].append(row.line)
+            elif sums[key] == row.cost:
+                skip(SkippedRow(row.line, row.account_id, f"duplicate of {unit} {first_line[key]}", "duplicate"))
+            else:
+                raise rejected(
+                    f"account {row.account_id} has different amounts for {row.month}: {unit} {first_line[key]} "
+                    f"gives {format_money(sums[key])}, {unit} {row.line} gives {format_money(row.cost)}",
+                    line=row.line,
+                )
+
+    _check_currencies(currencies.counter, config)
     considered = credit_rows + invalid
     if considered == 0:
-        raise FileRejected("no credit rows found", problems=problems)
+        raise rejected(f"no credit rows found{_ignored_summary(ignored.counter)}")
     if invalid and Decimal(invalid) / Decimal(considered) > config.max_invalid_share:
-        raise FileRejected(
+        raise rejected(
             f"{invalid} of {considered} credit rows are invalid, more than the "
-            f"{config.max_invalid_share:%} allowed: the file looks structurally wrong",
-            problems=problems,
+            f"{config.max_invalid_share:%} allowed: the file looks structurally wrong"
         )
 
     months: dict[str, MonthCredits] = {}
@@ -142,10 +234,10 @@ def normalise(
         if cost == 0:
             skip(SkippedRow(first_line[key], account_id, f"credits for {month} net to zero", "net_zero"))
             continue
-        credit = AccountCredit(account_id, month, cost, description, service, tuple(lines[key]))
+        credit = AccountCredit(account_id, month, cost, description, service, tuple(lines[key]), row_counts[key])
         months.setdefault(month, MonthCredits(month, [])).credits.append(credit)
     if not months:
-        raise FileRejected("no valid credit row: every row was skipped", problems=problems)
+        raise rejected("no valid credit row: every row was skipped")
     for month_credits in months.values():
         month_credits.credits.sort(key=lambda c: (c.account_id, c.service, c.description))
 
@@ -156,10 +248,27 @@ def normalise(
         skipped_total=skipped_total,
         skipped_by_reason=dict(skipped_by_reason),
         credit_rows=credit_rows,
-        ignored_rows=sum(ignored.values()),
-        ignored_by_type=dict(ignored),
-        currency=next(iter(currencies), ""),
+        ignored_rows=sum(ignored.counter.values()),
+        ignored_by_type=dict(ignored.counter),
+        currency=next(iter(currencies.counter), ""),
+        format_title=info.title if info else "",
+        layout=info.layout if info else "",
+        amount_column=info.amount_column if info else "",
+        columns=dict(info.columns) if info else {},
+        sign_rule=info.sign_rule if info else "",
+        month_source=info.month_source if info else "",
+        line_unit=unit,
+        header_line=info.header_line if info else 0,
+        invalid_by_reason=dict(invalid_kinds.counter),
+        currencies=dict(currencies.counter),
     )
+
+
+def _ignored_summary(ignored: Counter[str]) -> str:
+    if not ignored:
+        return ""
+    shown = ", ".join(f"{row_type} {count}" for row_type, count in ignored.most_common(8))
+    return f" (rows of other types, ignored: {shown})"
 
 
 def _check_currencies(currencies: Counter[str], config: ParseConfig) -> None:

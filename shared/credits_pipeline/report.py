@@ -5,13 +5,15 @@ It is also the file's state record (kept in DynamoDB, versioned): one model, one
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
 from credits_pipeline.money_type import Money
 from credits_pipeline.month_batch import FileRef
-from credits_pipeline.normalise import CreditFile
+
+if TYPE_CHECKING:  # normalise imports the formats package, which needs this module's peers
+    from credits_pipeline.normalise import CreditFile
 
 FileStatus = Literal["pending", "pushed", "partially_failed", "failed", "rejected", "duplicate"]
 MonthStatus = Literal["pending", "pushed", "failed", "superseded"]
@@ -71,7 +73,7 @@ class RunReport(BaseModel):
     updated_at: str = Field(default_factory=utc_now)
     version: int = 0
 
-    def accept(self, credit_file: CreditFile, batch_keys: dict[str, str]) -> None:
+    def accept(self, credit_file: "CreditFile", batch_keys: dict[str, str]) -> None:
         """Fill the report from a parsed file: every month pending, every skip listed."""
         self.status, self.error, self.problems = "pending", None, []
         self.file = self.file.model_copy(update={"format": credit_file.format_id})

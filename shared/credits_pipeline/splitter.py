@@ -10,7 +10,7 @@ from credits_pipeline.file_records import FileRecords
 from credits_pipeline.formats import FileRejected, ParseConfig, read_credit_file
 from credits_pipeline.idempotency import REPLAYED, Once, Outcome
 from credits_pipeline.money import format_money
-from credits_pipeline.month_batch import FileRef, MonthBatch, MonthMessage, batch_key
+from credits_pipeline.month_batch import FileRef, MonthBatch, MonthMessage, batch_key, file_identity
 from credits_pipeline.month_queue import MonthQueue
 from credits_pipeline.object_store import Download, ObjectStore
 from credits_pipeline.observability import logger, metrics
@@ -57,20 +57,21 @@ class Splitter:
     def split_upload(self, upload: Upload) -> RunReport:
         """Hash the object, accept it once per content, and say what happened in one summary line."""
         download = self.objects.download(upload.bucket, upload.key, upload.version_id)
+        sha256 = file_identity(download.sha256, upload.key)
         try:
-            logger.set_correlation_id(download.sha256)
-            logger.append_keys(sha256=download.sha256, file=f"s3://{upload.bucket}/{upload.key}")
-            outcome = self.once(download.sha256, lambda: self._accept(upload, download))
+            logger.set_correlation_id(sha256)
+            logger.append_keys(sha256=sha256, file=f"s3://{upload.bucket}/{upload.key}")
+            outcome = self.once(sha256, lambda: self._accept(upload, download, sha256))
         finally:
             download.close()
         if outcome.get(REPLAYED) and outcome["upload_id"] != upload.upload_id:
-            return self._duplicate(upload, download.sha256, outcome)
-        report = self.records.load(download.sha256)
+            return self._duplicate(upload, sha256, outcome)
+        report = self.records.load(sha256)
         assert report is not None  # _accept always writes it
         return report
 
-    def _accept(self, upload: Upload, download: Download) -> Outcome:
-        file = FileRef(bucket=upload.bucket, key=upload.key, sha256=download.sha256)
+    def _accept(self, upload: Upload, download: Download, sha256: str) -> Outcome:
+        file = FileRef(bucket=upload.bucket, key=upload.key, sha256=sha256, content_sha256=download.sha256)
         metrics.add_metric(name="FilesReceived", unit="Count", value=1)
         try:
             credit_file = read_credit_file(download.data, upload.key, self.config)

@@ -9,13 +9,31 @@ from credits_pipeline.credit_line import RowOutcome
 
 
 class FileRejected(Exception):
-    """A file that can never succeed: rejected once, whole, with a reason naming file and line."""
+    """A file that can never succeed: rejected once, whole, with a reason naming file and line.
 
-    def __init__(self, reason: str, *, line: int | None = None, problems: list[str] | None = None) -> None:
+    `problems` lists the first problems with their line numbers (and, when there were more, a last
+    entry counting the rest by kind); `problem_counts` counts every problem by kind and
+    `problems_total` says how many there were in all.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        line: int | None = None,
+        problems: list[str] | None = None,
+        problem_counts: dict[str, int] | None = None,
+        problems_total: int | None = None,
+        format_id: str | None = None,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.line = line
         self.problems = problems or []
+        self.problem_counts = problem_counts or {}
+        self.problems_total = problems_total if problems_total is not None else len(self.problems)
+        # The format the file was read as, when the rejection came after detection.
+        self.format_id = format_id
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.reason}" if self.line is not None else self.reason
@@ -35,11 +53,50 @@ class ParseConfig:
     skipped_detail_limit: int = 500
     # Extra column mappings supplied as configuration (JSON objects), see formats.mapping.
     column_mappings: tuple[dict[str, object], ...] = field(default_factory=tuple)
+    # What a credit is called and filed under when its format has no description / service.
+    default_description: str = "AWS credit"
+    default_service: str = "AWSCredits"
+    # How many source line numbers one summed credit keeps (a CUR can sum thousands of hourly rows).
+    max_lines_per_credit: int = 100
 
 
 # How a format's rows combine: "collapse" drops identical repeats and rejects conflicting ones
 # (the headerless file states one amount per account); "sum" adds them (hourly CUR rows).
 DuplicatePolicy = Literal["collapse", "sum"]
+
+# What a format's `line` numbers count: text lines, Parquet rows, or JSON records.
+LineUnit = Literal["line", "row", "record"]
+
+
+@dataclass(frozen=True)
+class FormatInfo:
+    """What a report says about how a file was read."""
+
+    format_id: str
+    title: str = ""
+    # The container and text layout, e.g. `gzip > csv (',' UTF-8, CRLF)` or `parquet`.
+    layout: str = ""
+    # Which column gives the amount, and why (FOCUS has two candidates).
+    amount_column: str = ""
+    # Role (account, month, amount, ...) -> the column of the file that gives it.
+    columns: tuple[tuple[str, str], ...] = ()
+    # How the amount's sign is read: `signed` (AWS: credits negative) or `magnitude`.
+    sign_rule: str = ""
+    month_source: str = ""
+    line_unit: LineUnit = "line"
+    # Where the header row is (1 unless title rows come first); 0 when the file has none.
+    header_line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoredRows:
+    """Many rows of one other type at once (Parquet counts them without a Python object per row)."""
+
+    row_type: str
+    count: int
+
+
+FormatRow = RowOutcome | IgnoredRows
 
 
 class CreditFormat(Protocol):
@@ -48,6 +105,16 @@ class CreditFormat(Protocol):
     format_id: str
     duplicate_policy: DuplicatePolicy
 
-    def rows(self) -> Iterator[RowOutcome]:
+    @property
+    def info(self) -> FormatInfo:
+        """How the file is read, for the report."""
+        ...
+
+    @property
+    def notes(self) -> list[str]:
+        """What the operator should know that is not a skipped row; complete once `rows` is exhausted."""
+        ...
+
+    def rows(self) -> Iterator[FormatRow]:
         """Every row of the file as a credit line, a skipped row or an ignored row."""
         ...

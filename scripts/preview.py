@@ -1,0 +1,228 @@
+"""What the pipeline would decide for a local credit file, without AWS.
+
+    python scripts/preview.py credits-2026-01.csv
+    python scripts/preview.py export.csv.gz --name incoming/credits-2025-01_2025-12.csv
+    python scripts/preview.py cur.parquet --cbf                 # plus the CloudZero bodies, row by row
+    python scripts/preview.py file.csv --known-accounts 123456789012,210987654321 --max-invalid-share 0.05
+    python scripts/preview.py sheet.csv --mappings mappings.json --json
+
+It calls the pipeline's own functions (`read_credit_file`, `MonthBatch.from_month_credits`,
+`cbf.drop_bodies`), so it decides exactly as the splitter and pusher would: the detected format and
+version, the months with their accounts and totals, every skipped row with its reason, and with
+`--cbf` the Common Bill Format rows and the `replace_drop` bodies. The month of a headerless file
+comes from the object key: `--name` gives the key it would be uploaded as (default
+`incoming/<file name>`). Exit status: 0 when the file would be accepted, 1 when it would be
+rejected (the reason and first problems are printed), 2 for a bad command line or mapping file.
+"""
+
+import argparse
+import hashlib
+import json
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from credits_pipeline.cbf import cbf_rows, drop_bodies
+from credits_pipeline.formats import (
+    FileRejected,
+    InvalidColumnMapping,
+    ParseConfig,
+    read_credit_file,
+    validate_column_mappings,
+)
+from credits_pipeline.money import format_money
+from credits_pipeline.month_batch import FileRef, MonthBatch, file_identity
+from credits_pipeline.normalise import CreditFile
+
+EXIT_ACCEPTED, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+
+def _split(value: str) -> frozenset[str]:
+    return frozenset(item.strip() for item in value.replace(";", ",").split(",") if item.strip())
+
+
+def _share(value: str) -> Decimal:
+    try:
+        share = Decimal(value)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0 <= share <= 1:
+        raise argparse.ArgumentTypeError("a share between 0 and 1")
+    return share
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("file", type=Path, help="the local credit file (any supported format)")
+    parser.add_argument("--name", help="the S3 key it would be uploaded as (default incoming/<file name>)")
+    parser.add_argument("--cbf", action="store_true", help="also print the CBF rows and drop bodies per month")
+    parser.add_argument("--known-accounts", type=_split, help="comma list of account ids; others are skipped")
+    parser.add_argument("--max-invalid-share", type=_share, help="share of invalid rows that rejects the file")
+    parser.add_argument("--currencies", type=_split, help="currencies a file may carry (default USD)")
+    parser.add_argument("--mappings", type=Path, help="a JSON file of column mappings (as the splitter loads)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    return parser.parse_args(argv)
+
+
+def build_config(args: argparse.Namespace) -> ParseConfig:
+    fields: dict[str, Any] = {}
+    if args.known_accounts:
+        fields["known_accounts"] = args.known_accounts
+    if args.max_invalid_share is not None:
+        fields["max_invalid_share"] = args.max_invalid_share
+    if args.currencies:
+        fields["currencies"] = args.currencies
+    if args.mappings:
+        fields["column_mappings"] = validate_column_mappings(json.loads(args.mappings.read_text(encoding="utf-8")))
+    return ParseConfig(**fields)
+
+
+def preview(path: Path, name: str, config: ParseConfig, cbf: bool) -> dict[str, Any]:
+    """The pipeline's decision for a file, as plain data (money as decimal strings)."""
+    content_sha256 = _sha256(path)
+    with path.open("rb") as data:
+        try:
+            credit_file = read_credit_file(data, name, config)
+        except FileRejected as rejection:
+            return {
+                "file": str(path),
+                "name": name,
+                "status": "rejected",
+                "format": rejection.format_id,
+                "reason": str(rejection),
+                "problems": rejection.problems,
+                "problem_counts": rejection.problem_counts,
+            }
+    file = FileRef(
+        bucket="local",
+        key=name,
+        sha256=file_identity(content_sha256, name),
+        format=credit_file.format_id,
+        content_sha256=content_sha256,
+    )
+    return _accepted(path, name, file, credit_file, cbf)
+
+
+def _accepted(path: Path, name: str, file: FileRef, credit_file: CreditFile, cbf: bool) -> dict[str, Any]:
+    months: dict[str, Any] = {}
+    for month, credits in credit_file.months.items():
+        batch = MonthBatch.from_month_credits(file, credits)
+        entry: dict[str, Any] = {"accounts": batch.accounts, "total": format_money(batch.total)}
+        entry["credits"] = [
+            {
+                "account_id": credit.account_id,
+                "cost": format_money(credit.cost),
+                "service": credit.service,
+                "description": credit.description,
+            }
+            for credit in batch.credits
+        ]
+        if cbf:
+            entry["cbf_rows"] = cbf_rows(batch)
+            entry["drops"] = [
+                {"chunk": body.chunk, "operation": body.operation, "rows": body.rows, "bytes": len(body.body)}
+                for body in drop_bodies(batch)
+            ]
+        months[month] = entry
+    return {
+        "file": str(path),
+        "name": name,
+        "status": "accepted",
+        "format": credit_file.format_id,
+        "format_title": credit_file.format_title,
+        "layout": credit_file.layout,
+        "amount_column": credit_file.amount_column,
+        "sign_rule": credit_file.sign_rule,
+        "month_source": credit_file.month_source,
+        "columns": credit_file.columns,
+        "currency": credit_file.currency,
+        "months": months,
+        "total": format_money(credit_file.total),
+        "credit_rows": credit_file.credit_rows,
+        "ignored_rows": credit_file.ignored_rows,
+        "ignored_by_type": credit_file.ignored_by_type,
+        "skipped_total": credit_file.skipped_total,
+        "skipped_by_reason": credit_file.skipped_by_reason,
+        "skipped": [
+            {"line": s.line, "account_id": s.account_id, "reason": s.reason, "category": s.category}
+            for s in credit_file.skipped
+        ],
+        "line_unit": credit_file.line_unit,
+        "notes": credit_file.notes,
+        "sha256": file.sha256,
+    }
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as data:
+        while chunk := data.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def render(result: dict[str, Any]) -> str:
+    """The preview as text for a terminal."""
+    lines = [f"file     {result['file']}  (as {result['name']})"]
+    if result["status"] == "rejected":
+        if result.get("format"):
+            lines.append(f"format   {result['format']}")
+        lines.append(f"REJECTED {result['reason']}")
+        lines += [f"  - {problem}" for problem in result["problems"]]
+        lines.append("nothing would be sent to CloudZero")
+        return "\n".join(lines)
+    lines += [
+        f"format   {result['format']}  ({result['format_title']})",
+        f"layout   {result['layout']}",
+        f"amount   {result['amount_column']}",
+        f"sign     {result['sign_rule']}",
+        f"month    from {result['month_source']}",
+        "columns  " + ", ".join(f"{role}={column}" for role, column in result["columns"].items()),
+    ]
+    if result["currency"]:
+        lines.append(f"currency {result['currency']}")
+    lines += ["", f"{'month':<9}{'accounts':>9}  {'total':>20}"]
+    for month, entry in result["months"].items():
+        lines.append(f"{month:<9}{entry['accounts']:>9}  {entry['total']:>20}")
+    lines.append(f"{'total':<9}{'':>9}  {result['total']:>20}")
+    unit = result["line_unit"]
+    lines += ["", f"credit rows {result['credit_rows']}, ignored rows {result['ignored_rows']}"]
+    if result["ignored_by_type"]:
+        lines.append("  ignored: " + ", ".join(f"{kind} {count}" for kind, count in result["ignored_by_type"].items()))
+    if result["skipped_total"]:
+        by_reason = ", ".join(f"{kind} {count}" for kind, count in result["skipped_by_reason"].items())
+        lines.append(f"skipped {result['skipped_total']} ({by_reason}):")
+        lines += [f"  {unit} {s['line']:>7}  {s['account_id'] or '-':<14} {s['reason']}" for s in result["skipped"]]
+        if result["skipped_total"] > len(result["skipped"]):
+            lines.append(f"  ... {result['skipped_total'] - len(result['skipped'])} more, counted above")
+    else:
+        lines.append("skipped 0")
+    lines += [f"note: {note}" for note in result["notes"]]
+    for month, entry in result["months"].items():
+        if "cbf_rows" not in entry:
+            continue
+        drops = ", ".join(f"{d['operation']} ({d['rows']} rows, {d['bytes']} bytes)" for d in entry["drops"])
+        lines += ["", f"CBF {month}: {drops}"]
+        lines += [json.dumps(row, ensure_ascii=False) for row in entry["cbf_rows"]]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not args.file.is_file():
+        print(f"preview: no such file: {args.file}", file=sys.stderr)
+        return EXIT_USAGE
+    name = args.name or f"incoming/{args.file.name}"
+    try:
+        config = build_config(args)
+        result = preview(args.file, name, config, args.cbf)
+    except (InvalidColumnMapping, json.JSONDecodeError, OSError) as error:
+        print(f"preview: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else render(result))
+    return EXIT_ACCEPTED if result["status"] == "accepted" else EXIT_REJECTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""The registry of formats, and detection: which format a file's content matches.
+
+Detection looks at content only, never at the file name: magic bytes pick the container
+(gzip, zip, Parquet, JSON, text); for text, the delimiter (`,`, `;` or tab) and whether the first
+row is data (the headerless file) or a header; a header is scored against every registered format.
+The best full match wins (configured mappings first, then the most specific format); with none,
+the file is rejected naming the closest format and the columns it lacks.
+
+Adding a variant: write a `TabularSpec` (or a `FormatEntry`) and list it in `BUILTIN`.
+"""
+
+from credits_pipeline.formats import allocation, cur, focus, sheets
+from credits_pipeline.formats.base import CreditFormat, FileRejected, ParseConfig
+from credits_pipeline.formats.containers import Content
+from credits_pipeline.formats.headerless import HeaderlessFormat, headerless_amounts, headerless_wide
+from credits_pipeline.formats.mapping import load_mappings
+from credits_pipeline.formats.sources import CsvSource, Header, JsonSource, ParquetSource, RowSource
+from credits_pipeline.formats.tabular import FormatEntry, Match
+from credits_pipeline.formats.text import delimiter_candidates, sample_rows
+from credits_pipeline.formats.values import header_key
+
+BUILTIN: tuple[FormatEntry, ...] = (*cur.SPECS, *focus.SPECS, *allocation.SPECS, *sheets.SPECS)
+HEADERLESS_IDS = ("headerless/1", "headerless-wide/1")
+BUILTIN_IDS = frozenset({entry.format_id for entry in BUILTIN} | set(HEADERLESS_IDS))
+TITLE_ROWS = 10  # a hand-made sheet's header may follow this many title rows
+
+_BALANCE_KEYS = frozenset(
+    {"amountremaining", "remainingamount", "remaining", "remainingbalance", "balanceremaining", "creditremaining"}
+)
+
+
+def registered_formats(config: ParseConfig) -> list[FormatEntry]:
+    """Configured mappings first (they win when they match), then the built-in formats."""
+    return [*load_mappings(config.column_mappings, BUILTIN_IDS), *BUILTIN]
+
+
+def detect(content: Content, name: str, config: ParseConfig) -> CreditFormat:
+    """The reader for the format the content matches; FileRejected says why none does."""
+    entries = registered_formats(config)
+    if content.kind == "parquet":
+        parquet = ParquetSource(content)
+        return _open_best(entries, parquet.header, parquet, name, config)
+    if content.kind == "json":
+        records = JsonSource(content)
+        return _open_best(entries, records.header, records, name, config)
+    return _detect_text(content, name, config, entries)
+
+
+def _detect_text(content: Content, name: str, config: ParseConfig, entries: list[FormatEntry]) -> CreditFormat:
+    head = content.parts[0].head
+    tried: list[tuple[Header, list[Match]]] = []
+    for delimiter in delimiter_candidates(head):
+        rows = sample_rows(head, delimiter)
+        if not rows:
+            raise FileRejected("the file is empty")
+        amounts = headerless_amounts([cells for _, cells in rows], name)
+        if amounts is not None:
+            source = CsvSource(content, delimiter, Header((), 0))
+            if amounts == 1:
+                return HeaderlessFormat(source, name, config)
+            return headerless_wide(source, name, config, amounts)
+        for index, (line, cells) in enumerate(rows[: TITLE_ROWS + 1]):
+            header = Header(tuple(cells), line)
+            _refuse_balance_list(header)
+            candidates = [entry for entry in entries if index == 0 or entry.header_search]
+            if index and not _title_rows_only(rows[:index]):
+                break
+            matches = [entry.match(header) for entry in candidates]
+            best = _best(matches)
+            if best is not None:
+                return best.entry.open(best, CsvSource(content, delimiter, header), name, config)
+            if index == 0:
+                tried.append((header, matches))
+    header, matches = max(tried, key=lambda item: len(item[0].names))
+    raise _no_format(header, matches)
+
+
+def _title_rows_only(rows: list[tuple[int, list[str]]]) -> bool:
+    """Rows above a header are titles: at most two non-empty cells each."""
+    return all(sum(1 for cell in cells if cell.strip()) <= 2 for _, cells in rows)
+
+
+def _open_best(
+    entries: list[FormatEntry], header: Header, source: RowSource, name: str, config: ParseConfig
+) -> CreditFormat:
+    _refuse_balance_list(header)
+    matches = [entry.match(header) for entry in entries]
+    best = _best(matches)
+    if best is None:
+        raise _no_format(header, matches)
+    return best.entry.open(best, source, name, config)
+
+
+def _best(matches: list[Match]) -> Match | None:
+    full = [match for match in matches if match.full]
+    return max(full, key=lambda match: match.score) if full else None
+
+
+def _refuse_balance_list(header: Header) -> None:
+    for name, key in zip(header.names, header.keys, strict=True):
+        if key in _BALANCE_KEYS:
+            raise FileRejected(
+                f"this is a credit balance list (column {name!r}): it says what credit is left, not what was "
+                "applied in a month; upload the credits applied (CUR, FOCUS, credit allocation history)"
+            )
+
+
+def _no_format(header: Header, matches: list[Match]) -> FileRejected:
+    shown = [name for name in header.names[:8]]
+    more = f" and {len(header.names) - 8} more" if len(header.names) > 8 else ""
+    columns = f"columns {shown}{more}"
+    near = [match for match in matches if match.present]
+    if not near:
+        return FileRejected(
+            f"unknown file shape: no known format has any of its {columns}",
+            problems=[f"known formats: {', '.join(sorted(BUILTIN_IDS))}"],
+        )
+    closest = max(near, key=lambda match: (match.closeness, match.score))
+    others = sorted(
+        (match for match in near if match is not closest), key=lambda m: (m.closeness, m.score), reverse=True
+    )[:3]
+    problems = [f"closest: {closest.entry.format_id} ({closest.entry.title}), missing: {'; '.join(closest.missing)}"]
+    problems += [f"also near: {m.entry.format_id}, missing: {'; '.join(m.missing)}" for m in others]
+    return FileRejected(
+        f"unknown file shape: the closest known format is {closest.entry.format_id} ({closest.entry.title}), "
+        f"and the file lacks its column(s): {'; '.join(closest.missing)}",
+        line=header.line or None,
+        problems=problems,
+    )
+
+
+def format_ids(config: ParseConfig | None = None) -> list[str]:
+    """Every format id a file can be read as (configured mappings included)."""
+    entries = registered_formats(config) if config else list(BUILTIN)
+    return [*HEADERLESS_IDS, *(entry.format_id for entry in entries)]
+
+
+__all__ = ["BUILTIN", "BUILTIN_IDS", "detect", "format_ids", "header_key", "registered_formats"]

@@ -1,0 +1,279 @@
+"""Hand-made spreadsheets: long (one row per credit) and wide (one column per month).
+
+Header names vary, so each role has aliases (matched ignoring case, spaces and punctuation). The
+header may follow a few title rows. Amounts are magnitudes (people write credits as positive
+numbers; a minus sign is ignored), rows naming `Total` are ignored, and rows are summed per
+account, month, service and description. A month column may hold months (`2024-09`, `Sep 2024`,
+`09/2024`) or dates (`2024-09-15`: its month); day/month dates such as `09/01/2024` are refused.
+"""
+
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+
+from credits_pipeline.accounts import InvalidAccountId
+from credits_pipeline.credit_line import CreditLine, IgnoredRow, SkippedRow
+from credits_pipeline.formats.base import DuplicatePolicy, FileRejected, FormatInfo, FormatRow, ParseConfig
+from credits_pipeline.formats.sources import BadRow, Header, RowSource
+from credits_pipeline.formats.tabular import SIGN_RULES, Column, FormatEntry, Match, TabularSpec
+from credits_pipeline.formats.values import (
+    AccountReader,
+    AmountReader,
+    clean_text,
+    decide_decimal_comma,
+    header_key,
+    is_empty,
+    parse_month,
+)
+from credits_pipeline.money import InvalidAmount
+
+ACCOUNT_NAMES = (
+    "Account ID",
+    "AWS Account",
+    "AWS Account ID",
+    "Linked account",
+    "Linked Account ID",
+    "Usage Account ID",
+    "Account",
+    "Account Number",
+    "Account No",
+    "Member Account",
+)
+MONTH_NAMES = (
+    "Month",
+    "Billing Period",
+    "Period",
+    "Invoice Month",
+    "Billing Month",
+    "Usage Month",
+    "Date",
+    "Invoice Date",
+)
+AMOUNT_NAMES = (
+    "Amount",
+    "Credit Amount",
+    "Credits Applied",
+    "Credit Applied",
+    "Amount (USD)",
+    "Amount USD",
+    "Credit Amount (USD)",
+    "Credit",
+    "Credits",
+    "Cost",
+)
+DESCRIPTION_NAMES = ("Credit Name", "Description", "Credit Type", "Program", "Credit Description")
+SERVICE_NAMES = ("Service", "Product", "Product Code", "Service Name", "Product Name")
+CURRENCY_NAMES = ("Currency", "Currency Code")
+MAGNITUDE_NOTE = "a magnitude: every amount is a credit, whatever its sign"
+
+LONG = TabularSpec(
+    format_id="sheet-long/1",
+    title="hand-made sheet, one row per credit",
+    columns=(
+        Column("account", ACCOUNT_NAMES, required=True),
+        Column("amount", AMOUNT_NAMES, required=True),
+        Column("month", MONTH_NAMES),
+        Column("description", DESCRIPTION_NAMES),
+        Column("service", SERVICE_NAMES),
+        Column("currency", CURRENCY_NAMES),
+    ),
+    sign="magnitude",
+    priority=10,
+    hand_made=True,
+    header_search=True,
+    month_from_name=True,
+    amount_note=MAGNITUDE_NOTE,
+)
+
+_ACCOUNT_KEYS = frozenset(header_key(name) for name in ACCOUNT_NAMES)
+_DESCRIPTION_KEYS = tuple(header_key(name) for name in DESCRIPTION_NAMES)
+_SERVICE_KEYS = tuple(header_key(name) for name in SERVICE_NAMES)
+_TOTALS = frozenset({"total", "totals", "grandtotal", "sum", "subtotal"})
+
+
+def month_columns(names: Sequence[str], skip: set[int]) -> list[tuple[int, str]]:
+    """The header cells that name a month, with their month."""
+    found = []
+    for index, name in enumerate(names):
+        if index in skip or not name.strip():
+            continue
+        try:
+            found.append((index, parse_month(name)))
+        except ValueError:
+            continue
+    return found
+
+
+class WideSheet(FormatEntry):
+    """`Account ID, Sep 2024, Oct 2024, ...`: one amount column per month, named by the header."""
+
+    format_id = "sheet-wide/1"
+    title = "hand-made sheet, one column per month"
+    priority = 5
+    header_search = True
+
+    def match(self, header: Header) -> Match:
+        keys = header.keys
+        account = next((i for i, key in enumerate(keys) if key in _ACCOUNT_KEYS), None)
+        if account is None and header.names and not header.names[0].strip():
+            account = 0  # a back-fill's header row often leaves the account column unnamed
+        roles: dict[str, tuple[int, ...]] = {}
+        for role, aliases in (("description", _DESCRIPTION_KEYS), ("service", _SERVICE_KEYS)):
+            index = next((keys.index(key) for key in aliases if key in keys), None)
+            if index is not None:
+                roles[role] = (index,)
+        skip = {i for indexes in roles.values() for i in indexes} | ({account} if account is not None else set())
+        months = month_columns(header.names, skip)
+        missing = []
+        if account is None:
+            missing.append(f"account (one of: {', '.join(ACCOUNT_NAMES)}, or an unnamed first column)")
+        else:
+            roles["account"] = (account,)
+        if not months:
+            missing.append("columns named by a month (2024-09, Sep 2024, ...)")
+        else:
+            roles["months"] = tuple(index for index, _ in months)
+        present = 2 - len(missing)
+        return Match(
+            entry=self,
+            full=not missing,
+            present=present,
+            required=2,
+            missing=tuple(missing),
+            score=(self.priority, present + len(months)),
+            indexes=roles,
+            header=header,
+        )
+
+    def open(self, match: Match, source: RowSource, name: str, config: ParseConfig) -> "WideFormat":
+        names = match.header.names
+        months = [(index, parse_month(names[index])) for index in match.indexes["months"]]
+        return WideFormat(
+            format_id=self.format_id,
+            title=self.title,
+            source=source,
+            config=config,
+            account_index=match.indexes["account"][0],
+            months=months,
+            description_index=match.indexes.get("description", (None,))[0],
+            service_index=match.indexes.get("service", (None,))[0],
+            duplicate_policy="sum",
+            month_source="the header row: " + ", ".join(names[i] for i, _ in months),
+            width=len(names),
+            header=match.header,
+        )
+
+
+class WideFormat:
+    """Reads one credit per month cell: blank cells are no credit, amounts are magnitudes."""
+
+    def __init__(
+        self,
+        *,
+        format_id: str,
+        title: str,
+        source: RowSource,
+        config: ParseConfig,
+        account_index: int,
+        months: list[tuple[int, str]],
+        description_index: int | None,
+        service_index: int | None,
+        duplicate_policy: DuplicatePolicy,
+        month_source: str,
+        width: int,
+        header: Header,
+    ) -> None:
+        seen: dict[str, int] = {}
+        for index, month in months:
+            if month in seen:
+                raise FileRejected(f"month {month} has two columns ({seen[month] + 1} and {index + 1})")
+            seen[month] = index
+        self.format_id = format_id
+        self.duplicate_policy: DuplicatePolicy = duplicate_policy
+        self.source = source
+        self.config = config
+        self._account = account_index
+        self._months = months
+        self._description = description_index
+        self._service = service_index
+        self._width = width
+        self._accounts = AccountReader()
+        self._amounts = AmountReader(decimal_comma=self._decide_decimal_comma())
+        columns = [("account", header.names[account_index] if header.names else "column 1")]
+        columns.append(("amount", ", ".join(header.names[i] if header.names else f"column {i + 1}" for i, _ in months)))
+        if description_index is not None:
+            columns.append(("description", header.names[description_index]))
+        if service_index is not None:
+            columns.append(("service", header.names[service_index]))
+        self._info = FormatInfo(
+            format_id=format_id,
+            title=title,
+            layout=source.layout,
+            amount_column=f"one column per month ({MAGNITUDE_NOTE})",
+            columns=tuple(columns),
+            sign_rule=SIGN_RULES["magnitude"],
+            month_source=month_source,
+            line_unit=source.line_unit,
+            header_line=header.line,
+        )
+
+    @property
+    def info(self) -> FormatInfo:
+        return self._info
+
+    @property
+    def notes(self) -> list[str]:
+        return []
+
+    def _decide_decimal_comma(self) -> bool:
+        if self.source.line_unit == "row":
+            return False
+        sample: list[str] = []
+        for item in self.source.rows():
+            if isinstance(item, tuple):
+                cells = item[1]
+                sample.extend(cells[i] for i, _ in self._months if i < len(cells))
+            if len(sample) >= 400:
+                break
+        return decide_decimal_comma(getattr(self.source, "delimiter", ","), sample)
+
+    def rows(self) -> Iterator[FormatRow]:
+        needed = sorted({self._account, *(i for i, _ in self._months)} | {self._description or 0, self._service or 0})
+        for item in self.source.rows(needed=needed):
+            if isinstance(item, BadRow):
+                yield SkippedRow(item.line, None, item.reason)
+            elif isinstance(item, tuple):
+                yield from self._row(*item)
+
+    def _row(self, line: int, cells: list[str]) -> Iterator[CreditLine | SkippedRow | IgnoredRow]:
+        if len(cells) > self._width and any(cell.strip() for cell in cells[self._width :]):
+            yield SkippedRow(line, cells[0].strip() or None, f"row has {len(cells)} cells, expected {self._width}")
+            return
+        cells = cells + [""] * (self._width - len(cells))
+        account_text = clean_text(cells[self._account])
+        if header_key(account_text) in _TOTALS:
+            yield IgnoredRow(line, "total row")
+            return
+        try:
+            account_id = self._accounts.read(cells[self._account])
+        except InvalidAccountId as error:
+            yield SkippedRow(line, account_text or None, str(error))
+            return
+        description = (clean_text(cells[self._description]) if self._description is not None else "") or (
+            self.config.default_description
+        )
+        service = (clean_text(cells[self._service]) if self._service is not None else "") or self.config.default_service
+        for index, month in self._months:
+            text = cells[index]
+            if is_empty(text):
+                yield IgnoredRow(line, "blank month cell")
+                continue
+            try:
+                amount, currency = self._amounts.read(text)
+            except InvalidAmount as error:
+                yield SkippedRow(line, account_id, f"{month}: {error}")
+                continue
+            cost = amount.copy_abs().copy_negate() if amount else Decimal(0)
+            yield CreditLine(line, account_id, month, cost, description, service, currency)
+
+
+SPECS: tuple[FormatEntry, ...] = (LONG, WideSheet())

@@ -1,0 +1,365 @@
+"""Headered formats as data: which columns give account, month, amount, ... and how to read them.
+
+A `TabularSpec` is a format: an id with a version, the columns it recognises (by name, never by
+position), the row types that are credits, and the sign rule. Adding a variant is adding a spec.
+`TabularFormat` reads any spec from any source (CSV, Parquet, JSON records).
+"""
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+from credits_pipeline.accounts import InvalidAccountId
+from credits_pipeline.credit_line import CreditLine, IgnoredRow, SkippedRow
+from credits_pipeline.formats.base import (
+    CreditFormat,
+    DuplicatePolicy,
+    FileRejected,
+    FormatInfo,
+    FormatRow,
+    IgnoredRows,
+    ParseConfig,
+)
+from credits_pipeline.formats.sources import BadRow, Header, Prefilter, RowSource
+from credits_pipeline.formats.values import (
+    AccountReader,
+    AmountReader,
+    InvalidMonth,
+    MonthReader,
+    clean_text,
+    decide_decimal_comma,
+    header_key,
+)
+from credits_pipeline.money import InvalidAmount
+from credits_pipeline.months import NoMonth, month_from_name
+
+Role = Literal["account", "month", "amount", "description", "service", "currency", "row_type", "provider", "estimated"]
+Sign = Literal["signed", "magnitude"]
+HeaderStyle = Literal["any", "slash", "no-slash"]
+
+SIGN_RULES: dict[Sign, str] = {
+    "signed": "signed as the file states it: credits negative, reversals and corrections positive",
+    "magnitude": "magnitudes: every amount is a credit whatever its sign (sent as a negative cost)",
+}
+_TOTAL_ROWS = frozenset({"total", "totals", "grandtotal", "sum", "subtotal"})
+_SAMPLE_ROWS = 200
+
+
+@dataclass(frozen=True)
+class Column:
+    """A role and the header names that give it, best first. `label` names it in messages."""
+
+    role: Role
+    names: tuple[str, ...]
+    required: bool = False
+    label: str = ""
+    # Read the first non-empty of the listed columns row by row (service: product code, else name).
+    fallback: bool = False
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(header_key(name) for name in self.names)
+
+    def describe(self) -> str:
+        if self.label:
+            return self.label
+        if len(self.names) == 1:
+            return self.names[0]
+        return f"{self.role} (one of: {', '.join(self.names)})"
+
+
+@dataclass(frozen=True)
+class Match:
+    """How well a header fits a format; `full` when every required column is there."""
+
+    entry: "FormatEntry"
+    full: bool
+    present: int
+    required: int
+    missing: tuple[str, ...]
+    score: tuple[int, int]
+    indexes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    header: Header = field(default_factory=lambda: Header(()))
+    note: str = ""
+
+    @property
+    def closeness(self) -> tuple[float, int]:
+        return (self.present / self.required if self.required else 0.0, self.present)
+
+
+class FormatEntry:
+    """A registered format: it scores a header and opens a reader for a source."""
+
+    format_id: str
+    title: str
+    priority: int
+    # May the header follow title rows (hand-made sheets)?
+    header_search: bool = False
+
+    def match(self, header: Header) -> Match:
+        raise NotImplementedError
+
+    def open(self, match: Match, source: RowSource, name: str, config: ParseConfig) -> CreditFormat:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class TabularSpec(FormatEntry):
+    format_id: str
+    title: str
+    columns: tuple[Column, ...]
+    sign: Sign
+    priority: int = 0
+    duplicate_policy: DuplicatePolicy = "sum"
+    # Row types (casefolded) that are credits; empty: the format has no row types, every row counts.
+    credit_types: frozenset[str] = frozenset()
+    # Row types that are credits only when the description holds a marker: (type, marker), casefolded.
+    conditional_types: tuple[tuple[str, str], ...] = ()
+    # Groups of columns of which at least one must be present (what tells versions apart).
+    markers: tuple[tuple[str, ...], ...] = ()
+    header_style: HeaderStyle = "any"
+    aws_provider_only: bool = False
+    # Machine-written: a row with another number of cells than the header is broken.
+    strict_width: bool = False
+    hand_made: bool = False
+    header_search: bool = False
+    amount_note: str = ""
+    # Without a month column, the month comes from the object key (`credits-2026-01.csv`).
+    month_from_name: bool = False
+    decimal_comma: bool | None = None
+    fixed_currency: str = ""
+
+    def match(self, header: Header) -> Match:
+        keys = header.keys
+        positions: dict[str, list[int]] = {}
+        for index, key in enumerate(keys):
+            if key:
+                positions.setdefault(key, []).append(index)
+        indexes: dict[str, tuple[int, ...]] = {}
+        missing: list[str] = []
+        present = required = matched = 0
+        for column in self.columns:
+            found = [positions[key][0] for key in column.keys if key in positions]
+            if found:
+                indexes[column.role] = tuple(found) if column.fallback else (found[0],)
+                matched += 1
+            if column.required:
+                required += 1
+                if found:
+                    present += 1
+                else:
+                    missing.append(column.describe())
+        for group in self.markers:
+            required += 1
+            if any(header_key(name) in positions for name in group):
+                present += 1
+                matched += 1
+            else:
+                missing.append(" or ".join(group))
+        style_ok = self._style_ok(header.names)
+        if not style_ok:
+            missing.append("category/Column style headers" if self.header_style == "slash" else "snake_case headers")
+        return Match(
+            entry=self,
+            full=not missing,
+            present=present,
+            required=required + (0 if style_ok else 1),
+            missing=tuple(missing),
+            score=(self.priority, matched),
+            indexes=indexes,
+            header=header,
+        )
+
+    def _style_ok(self, names: Sequence[str]) -> bool:
+        if self.header_style == "slash":
+            return any("/" in name for name in names)
+        if self.header_style == "no-slash":
+            return not any("/" in name for name in names)
+        return True
+
+    def open(self, match: Match, source: RowSource, name: str, config: ParseConfig) -> "TabularFormat":
+        return TabularFormat(self, match, source, name, config)
+
+
+class TabularFormat:
+    """Reads one spec's rows from a source: every row a credit line, a skipped row or an ignored row."""
+
+    def __init__(self, spec: TabularSpec, match: Match, source: RowSource, name: str, config: ParseConfig) -> None:
+        self.spec = spec
+        self.format_id = spec.format_id
+        self.duplicate_policy: DuplicatePolicy = spec.duplicate_policy
+        self.source = source
+        self.config = config
+        self._notes: list[str] = []
+        self._estimated = 0
+        header = match.header
+        self._width = len(header.names)
+        self._index = {role: indexes for role, indexes in match.indexes.items()}
+        self._fixed_month = ""
+        if "month" not in self._index:
+            if not spec.month_from_name:
+                raise FileRejected(f"{spec.format_id}: no month column")
+            try:
+                self._fixed_month = month_from_name(name)
+            except NoMonth as error:
+                raise FileRejected(f"{error}, and the file has no month column") from None
+        self._accounts = AccountReader()
+        self._months = MonthReader()
+        self._amounts = AmountReader(decimal_comma=self._decide_decimal_comma())
+        self._type_kinds: dict[str, str] = {}
+        self._columns = {column.role: column for column in spec.columns}
+        self._needed = sorted({index for indexes in self._index.values() for index in indexes})
+        self._required_width = (max(self._needed) + 1) if self._needed else 0
+        self._info = FormatInfo(
+            format_id=spec.format_id,
+            title=spec.title,
+            layout=source.layout,
+            amount_column=self._amount_column(header),
+            columns=tuple(
+                (role, " / ".join(header.names[i] for i in indexes)) for role, indexes in self._index.items()
+            ),
+            sign_rule=SIGN_RULES[spec.sign],
+            month_source=(
+                f"column {header.names[self._index['month'][0]]}"
+                if "month" in self._index
+                else f"the file name ({self._fixed_month})"
+            ),
+            line_unit=source.line_unit,
+            header_line=header.line,
+        )
+
+    @property
+    def info(self) -> FormatInfo:
+        return self._info
+
+    @property
+    def notes(self) -> list[str]:
+        notes = list(self._notes)
+        if self._estimated:
+            rows = "1 credit row is" if self._estimated == 1 else f"{self._estimated} credit rows are"
+            notes.append(f"{rows} on an estimated bill (not final yet): a later file for the month replaces them")
+        return notes
+
+    def _amount_column(self, header: Header) -> str:
+        column = header.names[self._index["amount"][0]]
+        return f"{column} ({self.spec.amount_note})" if self.spec.amount_note else column
+
+    def _decide_decimal_comma(self) -> bool:
+        if self.spec.decimal_comma is not None:
+            return self.spec.decimal_comma
+        if self.source.line_unit == "row":
+            return False  # Parquet numbers come as their string form, with a decimal point
+        delimiter = getattr(self.source, "delimiter", ",")
+        index = self._index["amount"][0]
+        sample: list[str] = []
+        for item in self.source.rows(needed=[index]):
+            if isinstance(item, tuple):
+                _, cells = item
+                if index < len(cells):
+                    sample.append(cells[index])
+            if len(sample) >= _SAMPLE_ROWS:
+                break
+        return decide_decimal_comma(delimiter, sample)
+
+    def rows(self) -> Iterator[FormatRow]:
+        prefilter = None
+        if self.spec.credit_types and "row_type" in self._index:
+            keep = self.spec.credit_types | {type_ for type_, _ in self.spec.conditional_types}
+            prefilter = Prefilter(self._index["row_type"][0], frozenset(keep))
+        for item in self.source.rows(needed=self._needed, prefilter=prefilter):
+            if isinstance(item, IgnoredRows):
+                yield item
+            elif isinstance(item, BadRow):
+                yield SkippedRow(item.line, None, item.reason)
+            else:
+                yield self._row(item[0], item[1])
+
+    def _cell(self, cells: list[str], role: str) -> str:
+        indexes = self._index.get(role)
+        if not indexes:
+            return ""
+        if len(indexes) == 1:
+            return clean_text(cells[indexes[0]])
+        for index in indexes:
+            value = clean_text(cells[index])
+            if value:
+                return value
+        return ""
+
+    def _row(self, line: int, cells: list[str]) -> CreditLine | SkippedRow | IgnoredRow:
+        spec = self.spec
+        count = len(cells)
+        if count != self._width:
+            extra = count > self._width and any(cell.strip() for cell in cells[self._width :])
+            if spec.strict_width or extra:
+                return SkippedRow(line, None, f"row has {count} cells, the header has {self._width}")
+            if count < self._width:
+                cells = cells + [""] * (self._width - count)
+        if spec.credit_types and "row_type" in self._index:
+            row_type = cells[self._index["row_type"][0]].strip()
+            if not self._is_credit(row_type, cells):
+                return IgnoredRow(line, row_type)
+        if spec.aws_provider_only and "provider" in self._index:
+            provider = self._cell(cells, "provider")
+            if provider and not _is_aws(provider):
+                return IgnoredRow(line, f"non-AWS provider: {provider}")
+        account_text = self._cell(cells, "account")
+        if spec.hand_made and header_key(account_text) in _TOTAL_ROWS:
+            return IgnoredRow(line, "total row")
+        try:
+            account_id = self._accounts.read(cells[self._index["account"][0]])
+        except InvalidAccountId as error:
+            return SkippedRow(line, account_text or None, str(error))
+        if self._fixed_month:
+            month = self._fixed_month
+        else:
+            try:
+                month = self._months.read(cells[self._index["month"][0]])
+            except InvalidMonth as error:
+                return SkippedRow(line, account_id, str(error))
+        try:
+            amount, hinted_currency = self._amounts.read(cells[self._index["amount"][0]])
+        except InvalidAmount as error:
+            return SkippedRow(line, account_id, str(error))
+        currency = self._cell(cells, "currency").upper() or spec.fixed_currency
+        if hinted_currency and currency and hinted_currency != currency:
+            return SkippedRow(line, account_id, f"amount in {hinted_currency}, currency column says {currency}")
+        currency = currency or hinted_currency
+        cost = amount if spec.sign == "signed" else amount.copy_abs().copy_negate()
+        if "estimated" in self._index and self._cell(cells, "estimated").casefold() in ("true", "yes", "1", "y"):
+            self._estimated += 1
+        return CreditLine(
+            line,
+            account_id,
+            month,
+            cost if cost != 0 else Decimal(0),
+            self._cell(cells, "description") or self.config.default_description,
+            self._cell(cells, "service") or self.config.default_service,
+            currency,
+        )
+
+    def _is_credit(self, row_type: str, cells: list[str]) -> bool:
+        kind = self._type_kinds.get(row_type)
+        if kind is None:
+            folded = row_type.casefold()
+            if folded in self.spec.credit_types:
+                kind = "credit"
+            elif any(folded == type_ for type_, _ in self.spec.conditional_types):
+                kind = "conditional"
+            else:
+                kind = "other"
+            if len(self._type_kinds) < 1000:
+                self._type_kinds[row_type] = kind
+        if kind == "credit":
+            return True
+        if kind == "other":
+            return False
+        description = self._cell(cells, "description").casefold()
+        folded = row_type.casefold()
+        return any(folded == type_ and marker in description for type_, marker in self.spec.conditional_types)
+
+
+def _is_aws(provider: str) -> bool:
+    key = header_key(provider)
+    return key.startswith(("aws", "amazon"))

@@ -1,0 +1,290 @@
+"""Upload -> splitter -> SQS -> pusher -> CloudZero, as the ops team would see it."""
+
+import hashlib
+import re
+from decimal import Decimal
+
+import boto3
+import pytest
+
+from credits_pipeline.month_batch import FileRef, MonthMessage
+from credits_pipeline.month_queue import MonthQueue
+from local_stack.stack import LocalPipeline
+from redrive import redrive
+from replay import ReplayError, replay_month
+
+from .conftest import held_total, only_report, queue_depth, report, tags
+
+# credits-2026-01 in a form the ops team writes: quoted thousands, `$ -`, a duplicate, a lost id.
+JANUARY = (
+    b'073933415963,"$6,407.96"\r\n'
+    b"062951470133,$0.00\r\n"
+    b'118273645509,"$116,319.27"\r\n'
+    b"204851736092,$ -\r\n"
+    b"339182746501,-$100.00\r\n"
+    b'073933415963,"$6,407.96"\r\n'
+    b"451029384756,$1.05\r\n"
+    b'562738495061,"$2,500.00"\r\n'
+    b"673849506172,$312.40\r\n"
+    b"784950617283,$88.88\r\n"
+    b'895061728394,"$14,000.00"\r\n'
+    b"1.12233E+11,$50.00\r\n"
+    b"906172839405,$0.01\r\n"
+)
+# Worked out by hand: the nine non-zero, distinct, valid rows, as credits.
+JANUARY_TOTAL = -(
+    Decimal("6407.96")
+    + Decimal("116319.27")
+    + Decimal("100.00")
+    + Decimal("1.05")
+    + Decimal("2500.00")
+    + Decimal("312.40")
+    + Decimal("88.88")
+    + Decimal("14000.00")
+    + Decimal("0.01")
+)
+
+
+def february(extra: str = "") -> bytes:
+    return f"000000000001,$10.00\n000000000002,$20.50\n{extra}".encode()
+
+
+def sha(data: bytes, key: str) -> str:
+    """What the report is filed under: the bytes' hash bound to the month the key names."""
+    content = hashlib.sha256(data).hexdigest()
+    month = re.findall(r"\d{4}-\d{2}", key.rsplit("/", 1)[-1])
+    return hashlib.sha256(f"{content}|{','.join(month)}".encode()).hexdigest() if month else content
+
+
+def post_count(pipeline: LocalPipeline) -> int:
+    assert pipeline.emulator is not None
+    return len([r for r in pipeline.emulator.requests if r.method == "POST" and "billing_drops" in r.path])
+
+
+def test_an_upload_lands_in_cloudzero_as_one_drop_with_a_report(pipeline: LocalPipeline) -> None:
+    key = pipeline.put("incoming/credits-2026-01.csv", JANUARY)
+    pipeline.runner.run_until_idle()
+
+    run = report(pipeline, sha(JANUARY, "credits-2026-01.csv"))
+    assert pipeline.emulator is not None
+    assert run["status"] == "pushed"
+    assert run["file"] == {
+        "bucket": pipeline.bucket,
+        "key": key,
+        "sha256": sha(JANUARY, key),
+        "content_sha256": hashlib.sha256(JANUARY).hexdigest(),
+        "format": "headerless/1",
+    }
+    january = run["months"]["2026-01"]
+    assert (january["status"], january["accounts"], Decimal(january["total"])) == ("pushed", 9, JANUARY_TOTAL)
+    assert january["drop_id"] == pipeline.emulator.drops(pipeline.connection_id)[-1].drop_id
+    assert held_total(pipeline, "2026-01") == JANUARY_TOTAL  # total in == total out, to the cent
+    assert [d.operation for d in pipeline.emulator.drops()] == ["replace_drop"]
+    skipped = {(s["line"], s["reason"]) for s in run["skipped"]}
+    assert (2, "zero amount") in skipped and (4, "zero amount") in skipped
+    assert (6, "duplicate of line 1") in skipped
+    assert any(line == 12 and "scientific notation" in reason for line, reason in skipped)
+    assert [u["outcome"] for u in run["uploads"]] == ["accepted"]
+    assert pipeline.emulator.concurrency_violations == []
+    assert tags(pipeline, key)["credits-pipeline-status"] == "accepted"
+
+
+def test_uploading_the_same_bytes_again_sends_nothing_and_says_duplicate(pipeline: LocalPipeline) -> None:
+    pipeline.put("incoming/credits-2026-01.csv", JANUARY)
+    pipeline.runner.run_until_idle()
+    second = pipeline.put("incoming/credits-2026-01 (copy).csv", JANUARY)
+    pipeline.runner.run_until_idle()
+
+    run = report(pipeline, sha(JANUARY, "credits-2026-01.csv"))
+    assert run["status"] == "duplicate"
+    assert [u["outcome"] for u in run["uploads"]] == ["accepted", "duplicate"]
+    assert run["months"]["2026-01"]["status"] == "pushed"
+    assert post_count(pipeline) == 1
+    assert held_total(pipeline, "2026-01") == JANUARY_TOTAL
+    assert tags(pipeline, second)["credits-pipeline-status"] == "duplicate"
+
+
+def test_after_an_outage_one_redrive_lands_every_month_exactly_once(pipeline: LocalPipeline) -> None:
+    assert pipeline.emulator is not None
+    pipeline.emulator.inject_fault(status=503, count=10_000)
+    pipeline.put("incoming/credits-2026-01.csv", JANUARY)
+    pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.runner.run_until_idle()
+
+    dlq = pipeline.stack.output("DeadLetterQueueUrl")
+    assert queue_depth(dlq) == 2  # both months wait in the DLQ with their batches
+    assert report(pipeline, sha(JANUARY, "credits-2026-01.csv"))["status"] == "failed"
+    assert pipeline.emulator.drops() == []
+
+    pipeline.emulator.clear_faults()
+    moved = redrive(
+        dlq,
+        pipeline.stack.output("DeadLetterQueueArn"),
+        pipeline.stack.output("MonthQueueUrl"),
+        pipeline.stack.output("MonthQueueArn"),
+    )
+    pipeline.runner.run_until_idle()
+
+    assert moved.moved == 2
+    assert queue_depth(dlq) == 0
+    assert sorted(d.month for d in pipeline.emulator.drops()) == ["2026-01", "2026-02"]
+    assert held_total(pipeline, "2026-01") == JANUARY_TOTAL
+    assert held_total(pipeline, "2026-02") == Decimal("-30.50")
+    assert report(pipeline, sha(JANUARY, "credits-2026-01.csv"))["status"] == "pushed"
+    assert report(pipeline, sha(february(), "credits-2026-02.csv"))["months"]["2026-02"]["status"] == "pushed"
+    assert pipeline.emulator.concurrency_violations == []
+
+
+def test_a_redelivered_month_is_not_sent_twice(pipeline: LocalPipeline) -> None:
+    pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.runner.run_until_idle()
+    # The same message again, as SQS may deliver it after a lost delete.
+    batch = boto3.client("s3").get_object(
+        Bucket=pipeline.bucket, Key=f"batches/{sha(february(), 'credits-2026-02.csv')}/2026-02.json"
+    )
+    assert batch["ContentLength"] > 0
+    message = MonthMessage(
+        file=FileRef(
+            bucket=pipeline.bucket,
+            key="incoming/credits-2026-02.csv",
+            sha256=sha(february(), "credits-2026-02.csv"),
+            format="headerless/1",
+        ),
+        month="2026-02",
+        batch_bucket=pipeline.bucket,
+        batch_key=f"batches/{sha(february(), 'credits-2026-02.csv')}/2026-02.json",
+        accounts=2,
+        total=Decimal("-30.50"),
+    )
+    MonthQueue(pipeline.stack.output("MonthQueueUrl"), pipeline.connection_id).send(message, "redelivery-test")
+    pipeline.runner.run_until_idle()
+    assert post_count(pipeline) == 1
+    assert held_total(pipeline, "2026-02") == Decimal("-30.50")
+
+
+def test_rate_limits_are_waited_out(pipeline: LocalPipeline) -> None:
+    assert pipeline.emulator is not None
+    pipeline.emulator.inject_fault(status=429, retry_after=1, count=1)
+    pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.runner.run_until_idle()
+    assert report(pipeline, sha(february(), "credits-2026-02.csv"))["status"] == "pushed"
+    assert len(pipeline.emulator.drops()) == 1
+    assert held_total(pipeline, "2026-02") == Decimal("-30.50")
+
+
+def test_a_month_cloudzero_refuses_goes_straight_to_the_dlq_with_the_reason(pipeline: LocalPipeline) -> None:
+    assert pipeline.emulator is not None
+    pipeline.emulator.inject_fault(status=400, count=1, message="row 0: something CloudZero dislikes")
+    pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.runner.run_until_idle()
+
+    run = report(pipeline, sha(february(), "credits-2026-02.csv"))
+    assert run["status"] == "failed"
+    assert "something CloudZero dislikes" in run["months"]["2026-02"]["error"]
+    assert post_count(pipeline) == 1  # no retry of a final answer
+    assert pipeline.runner.stats.pusher_item_failures == 0  # not bounced through the queue either
+    assert queue_depth(pipeline.stack.output("DeadLetterQueueUrl")) == 1
+
+
+def test_an_older_file_redriven_after_a_newer_one_does_not_overwrite_it(pipeline: LocalPipeline) -> None:
+    assert pipeline.emulator is not None
+    pipeline.emulator.inject_fault(status=500, count=10_000)
+    old = february()
+    pipeline.put("incoming/credits-2026-02.csv", old)
+    pipeline.runner.run_until_idle()
+    pipeline.emulator.clear_faults()
+    corrected = february("000000000003,$5.00\n")
+    pipeline.put("incoming/credits-2026-02-corrected.csv", corrected)
+    pipeline.runner.run_until_idle()
+    redrive(
+        pipeline.stack.output("DeadLetterQueueUrl"),
+        pipeline.stack.output("DeadLetterQueueArn"),
+        pipeline.stack.output("MonthQueueUrl"),
+        pipeline.stack.output("MonthQueueArn"),
+    )
+    pipeline.runner.run_until_idle()
+
+    assert held_total(pipeline, "2026-02") == Decimal("-35.50")
+    assert report(pipeline, sha(old, "credits-2026-02.csv"))["months"]["2026-02"]["status"] == "superseded"
+    assert len(pipeline.emulator.drops()) == 1
+
+
+def test_replay_resends_a_month_and_dry_run_writes_nothing(pipeline: LocalPipeline) -> None:
+    assert pipeline.emulator is not None
+    pipeline.put("incoming/credits-2026-01.csv", JANUARY)
+    pipeline.runner.run_until_idle()
+
+    dry = replay_month(pipeline.stack, "2026-01", dry_run=True)
+    assert dry.valid is True and Decimal(dry.total) == JANUARY_TOTAL
+    assert len(pipeline.emulator.drops()) == 1
+
+    replayed = replay_month(pipeline.stack, "2026-01")
+    pipeline.runner.run_until_idle()
+    drops = pipeline.emulator.drops()
+    assert replayed.replay_id
+    assert [d.operation for d in drops] == ["replace_drop", "replace_drop"]
+    assert held_total(pipeline, "2026-01") == JANUARY_TOTAL  # replaced, not added
+    month = report(pipeline, sha(JANUARY, "credits-2026-01.csv"))["months"]["2026-01"]
+    assert (month["status"], month["attempts"], month["drop_id"]) == ("pushed", 2, drops[-1].drop_id)
+
+    with pytest.raises(ReplayError, match="no accepted file holds 2025-12"):
+        replay_month(pipeline.stack, "2025-12")
+
+
+def test_replay_of_a_named_file_makes_it_the_months_truth(pipeline: LocalPipeline) -> None:
+    first, second = february(), february("000000000003,$5.00\n")
+    pipeline.put("incoming/credits-2026-02.csv", first)
+    pipeline.runner.run_until_idle()
+    pipeline.put("incoming/credits-2026-02-v2.csv", second)
+    pipeline.runner.run_until_idle()
+    assert held_total(pipeline, "2026-02") == Decimal("-35.50")
+
+    replay_month(pipeline.stack, "2026-02", file="incoming/credits-2026-02.csv")
+    pipeline.runner.run_until_idle()
+    assert held_total(pipeline, "2026-02") == Decimal("-30.50")
+
+
+@pytest.mark.parametrize(
+    ("key", "body", "reason"),
+    [
+        ("incoming/credits-2026-01.csv", b"", "empty"),
+        ("incoming/credits-2026-01.csv", b"\x00\x01\x02\xff\xfe garbage \x00" * 50, "binary"),
+        ("incoming/credits-2026-01.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary"),
+        ("incoming/credits.csv", b"000000000001,$10.00\n", "no YYYY-MM month"),
+        ("incoming/credits-2026-01.csv", b"\xe9t\xe9,10\n" * 3, "UTF-8"),
+        ("incoming/credits-2026-01.csv", b"000000000001,$0.00\n000000000002,$ -\n", "no valid credit row"),
+        ("incoming/credits-2026-01.csv", b"000000000001,$1.00\n000000000001,$2.00\n", "different amounts"),
+    ],
+)
+def test_a_bad_file_is_rejected_once_with_its_reason_and_kept(
+    pipeline: LocalPipeline, key: str, body: bytes, reason: str
+) -> None:
+    pipeline.put(key, body)
+    pipeline.runner.run_until_idle()
+
+    run = only_report(pipeline)
+    assert run["status"] == "rejected"
+    assert key in run["error"] and reason in run["error"]
+    assert post_count(pipeline) == 0
+    assert pipeline.runner.stats.splitter_invocations == 1 and pipeline.runner.stats.splitter_failures == 0
+    assert queue_depth(pipeline.stack.output("MonthQueueUrl")) == 0
+    assert boto3.client("s3").head_object(Bucket=pipeline.bucket, Key=key)["ContentLength"] == len(body)
+    assert tags(pipeline, key)["credits-pipeline-status"] == "rejected"
+
+
+@pytest.mark.parametrize("key", ["incoming/credits 2026-02 final.csv", "incoming/credits+2026-02+ü€.csv"])
+def test_keys_with_spaces_plus_and_unicode_work(pipeline: LocalPipeline, key: str) -> None:
+    pipeline.put(key, february())
+    pipeline.runner.run_until_idle()
+    run = report(pipeline, sha(february(), "credits-2026-02.csv"))
+    assert (run["status"], run["file"]["key"]) == ("pushed", key)
+    assert held_total(pipeline, "2026-02") == Decimal("-30.50")
+
+
+def test_the_same_bytes_named_for_two_months_are_two_months_not_a_duplicate(pipeline: LocalPipeline) -> None:
+    pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.put("incoming/credits-2026-03.csv", february())
+    pipeline.runner.run_until_idle()
+    assert held_total(pipeline, "2026-02") == Decimal("-30.50")
+    assert held_total(pipeline, "2026-03") == Decimal("-30.50")
+    assert report(pipeline, sha(february(), "credits-2026-03.csv"))["status"] == "pushed"

@@ -1,0 +1,130 @@
+"""The AnyCost client against the emulator over HTTP: retries, idempotency keys, deadlines."""
+
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+
+from credits_pipeline.cbf import drop_bodies
+from credits_pipeline.cloudzero import AnyCostClient, CloudZeroRejected, CloudZeroUnavailable
+from credits_pipeline.month_batch import AccountCreditRow, FileRef, MonthBatch
+from local_stack.cloudzero_emulator import CloudZeroEmulator
+
+CONNECTION = "conn-1"
+KEY = "secret-key"
+
+
+@pytest.fixture
+def emulator() -> Iterator[CloudZeroEmulator]:
+    with CloudZeroEmulator(api_key=KEY) as running:
+        yield running
+
+
+def batch(month: str = "2026-01") -> MonthBatch:
+    return MonthBatch(
+        file=FileRef(bucket="b", key="incoming/x.csv", sha256="a" * 64),
+        month=month,
+        credits=[
+            AccountCreditRow(account_id="000000000001", cost=Decimal("-10.50"), description="d", service="s"),
+            AccountCreditRow(account_id="000000000002", cost=Decimal("-0.01"), description="d", service="s"),
+        ],
+    )
+
+
+def client(emulator: CloudZeroEmulator, waits: list[float] | None = None, timeout: float = 5.0) -> AnyCostClient:
+    return AnyCostClient(
+        emulator.base_url,
+        CONNECTION,
+        KEY,
+        request_timeout=timeout,
+        deadline_margin=0.5,
+        sleep=waits.append if waits is not None else None,
+    )
+
+
+def plenty() -> float:
+    return 60.0
+
+
+def test_a_month_lands_as_one_replace_drop(emulator: CloudZeroEmulator) -> None:
+    [body] = drop_bodies(batch())
+    receipt = client(emulator).post_drop(body, "delivery-1", plenty)
+    rows = emulator.month_rows(CONNECTION, "2026-01")
+    assert receipt.row_count == 2
+    assert sum(Decimal(row["cost/cost"]) for row in rows) == Decimal("-10.51")
+    assert [drop.operation for drop in emulator.drops(CONNECTION)] == ["replace_drop"]
+
+
+def test_error_answers_are_retried_with_a_fresh_key_honouring_retry_after(emulator: CloudZeroEmulator) -> None:
+    emulator.inject_fault(status=429, retry_after=3, count=1)
+    emulator.inject_fault(status=503, count=1)
+    waits: list[float] = []
+    [body] = drop_bodies(batch())
+    client(emulator, waits).post_drop(body, "delivery-1", plenty)
+    keys = [request.idempotency_key for request in emulator.requests if request.method == "POST"]
+    assert len(keys) == 3 and len(set(keys)) == 3  # a cached error answer is never asked for again
+    assert waits[0] == 3  # Retry-After honoured
+    assert len(emulator.drops(CONNECTION)) == 1
+
+
+def test_a_timeout_retries_with_the_same_key_so_the_month_lands_once(emulator: CloudZeroEmulator) -> None:
+    emulator.inject_fault(delay_seconds=1.5, count=1)
+    [body] = drop_bodies(batch())
+    client(emulator, waits=[], timeout=1.0).post_drop(body, "delivery-1", plenty)
+    keys = [request.idempotency_key for request in emulator.requests if request.method == "POST"]
+    assert len(keys) >= 2 and len(set(keys)) == 1
+    assert len(emulator.drops(CONNECTION)) == 1
+
+
+def test_a_final_answer_is_not_retried_and_carries_cloudzeros_message(emulator: CloudZeroEmulator) -> None:
+    emulator.inject_fault(status=400, count=1, message="row 0: time/usage_start outside the month")
+    [body] = drop_bodies(batch())
+    with pytest.raises(CloudZeroRejected) as raised:
+        client(emulator, waits=[]).post_drop(body, "delivery-1", plenty)
+    assert raised.value.status == 400
+    assert "outside the month" in str(raised.value)
+    assert len([r for r in emulator.requests if r.method == "POST"]) == 1
+
+
+def test_wrong_api_key_is_final(emulator: CloudZeroEmulator) -> None:
+    [body] = drop_bodies(batch())
+    wrong = AnyCostClient(emulator.base_url, CONNECTION, "Bearer " + KEY)
+    with pytest.raises(CloudZeroRejected) as raised:
+        wrong.post_drop(body, "delivery-1", plenty)
+    assert raised.value.status == 403
+
+
+def test_retries_stop_before_the_deadline(emulator: CloudZeroEmulator) -> None:
+    emulator.inject_fault(status=500, count=1000)
+    [body] = drop_bodies(batch())
+    deadline = time.monotonic() + 4.0
+    started = time.monotonic()
+    with pytest.raises(CloudZeroUnavailable):
+        client(emulator).post_drop(body, "delivery-1", lambda: deadline - time.monotonic())
+    assert time.monotonic() - started < 4.0
+    assert emulator.drops(CONNECTION) == []
+
+
+def test_validate_writes_nothing(emulator: CloudZeroEmulator) -> None:
+    [body] = drop_bodies(batch())
+    result = client(emulator).validate_drop(body, plenty)
+    assert result.is_valid and result.errors == []
+    assert emulator.drops() == []
+    assert client(emulator).month_rows("2026-01", plenty) == []
+
+
+def test_an_oversized_month_goes_in_ordered_chunks_and_adds_up(emulator: CloudZeroEmulator) -> None:
+    rows = [
+        AccountCreditRow(account_id=f"{n:012d}", cost=Decimal(f"-{n}.25"), description="d", service="s")
+        for n in range(1, 200)
+    ]
+    big = MonthBatch(file=FileRef(bucket="b", key="k", sha256="b" * 64), month="2026-02", credits=rows)
+    bodies = drop_bodies(big, max_bytes=8_000)
+    api = client(emulator)
+    for body in bodies:
+        api.post_drop(body, "delivery-1", plenty)
+    held = emulator.month_rows(CONNECTION, "2026-02")
+    assert len(bodies) > 1
+    assert [d.operation for d in emulator.drops(CONNECTION)] == ["replace_drop"] + ["sum"] * (len(bodies) - 1)
+    assert sum(Decimal(r["cost/cost"]) for r in held) == -sum(Decimal(f"{n}.25") for n in range(1, 200))

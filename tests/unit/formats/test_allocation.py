@@ -1,0 +1,83 @@
+"""AWS Billing credit allocation history: the API's JSON as saved, its pages, JSON Lines, flattened CSV."""
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from tests.unit.formats.helpers import credits_of, read_bytes, read_fixture, rejected_bytes
+
+EXPECTED_MARCH = {
+    ("073933415963", "Amazon Elastic Compute Cloud", "AWS Activate Credits"): Decimal("-120.50"),
+    ("073933415963", "Amazon Simple Storage Service", "AWS Activate Credits"): Decimal("-30.25"),
+    ("062951470133", "Amazon Relational Database Service", "AWS Migration Acceleration Program"): Decimal("-1000"),
+}
+EXPECTED_APRIL = {
+    ("073933415963", "Amazon Elastic Compute Cloud", "AWS Activate Credits"): Decimal("-45.125"),
+    ("062951470133", "Amazon Relational Database Service", "AWS Migration Acceleration Program"): Decimal("5.00"),
+}
+
+
+@pytest.mark.parametrize(
+    ("relative", "unit"),
+    [
+        ("allocation/credit-allocation.json", "record"),
+        ("allocation/credit-allocation-pages.json", "record"),
+        ("allocation/credit-allocation.jsonl", "record"),
+        ("allocation/credit-allocation.csv", "line"),
+    ],
+)
+def test_every_form_of_the_allocation_history_reads_alike(relative, unit):
+    credit_file = read_fixture(relative)
+    assert credit_file.format_id == "aws-credit-allocation/1"
+    assert credits_of(credit_file, "2025-03") == EXPECTED_MARCH
+    assert credits_of(credit_file, "2025-04") == EXPECTED_APRIL  # a positive entry keeps its sign
+    assert credit_file.line_unit == unit
+    assert credit_file.notes == [
+        "2 credit rows are on an estimated bill (not final yet): a later file for the month replaces them"
+    ]
+
+
+def test_numbers_in_json_are_read_exactly_never_as_floats():
+    entry = {
+        "accountId": 73933415963,  # a number: read as text and padded
+        "billingMonth": "2025-03",
+        "creditAmount": {"currencyAmount": -0.1234567890123456789, "currencyCode": "USD"},
+        "creditId": "1",
+        "appliedServiceName": "EC2",
+        "isEstimatedBill": False,
+    }
+    text = json.dumps([entry]).replace("-0.12345678901234568", "-0.1234567890123456789")
+    credit_file = read_bytes(text.encode())
+    assert credits_of(credit_file, "2025-03") == {
+        ("073933415963", "EC2", "AWS credit"): Decimal("-0.1234567890123456789")
+    }
+
+
+def test_a_record_that_is_not_readable_is_an_invalid_row():
+    good = [
+        {
+            "accountId": f"{n:012d}",
+            "billingMonth": "2025-03",
+            "creditAmount": {"currencyAmount": "-1", "currencyCode": "USD"},
+            "creditId": "1",
+            "appliedServiceName": "EC2",
+        }
+        for n in range(1, 20)
+    ]
+    text = json.dumps({"creditAllocationHistoryList": good}).replace('"currencyAmount": "-1"', '"currencyAmount": NaN', 1)
+    credit_file = read_bytes(text.encode())
+    assert credit_file.skipped_total == 1
+    assert credit_file.skipped[0].line == 1
+    assert credit_file.line_unit == "record"
+
+
+def test_an_entry_in_another_currency_is_rejected_unless_configured():
+    entry = {
+        "accountId": "073933415963",
+        "billingMonth": "2025-03",
+        "creditAmount": {"currencyAmount": "-5", "currencyCode": "EUR"},
+        "creditId": "9",
+        "appliedServiceName": "EC2",
+    }
+    assert "EUR" in str(rejected_bytes(json.dumps([entry]).encode()))

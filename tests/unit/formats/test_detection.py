@@ -1,0 +1,234 @@
+"""Detection from content, never from the name: containers, encodings, delimiters, header signatures."""
+
+import gzip
+import io
+import json
+import zipfile
+from decimal import Decimal
+
+import pytest
+
+from credits_pipeline.formats import ParseConfig, detect_format, read_credit_file
+from credits_pipeline.formats.registry import BUILTIN_IDS, format_ids
+from tests.unit.formats.helpers import (
+    fixture,
+    read_bytes,
+    read_fixture,
+    rejected_bytes,
+    rejected_fixture,
+    totals,
+)
+
+CUR_TOTAL = {"2024-09": Decimal("-88.0193909012345")}
+
+
+def zipped(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_every_issue_format_is_registered_with_an_id_and_a_version():
+    expected = {
+        "headerless/1",
+        "headerless-wide/1",
+        "aws-cur/1",
+        "aws-cur-athena/1",
+        "aws-cur/2",
+        "focus/0.5",
+        "focus/1.0",
+        "focus/1.1",
+        "focus/1.2",
+        "focus/1.3",
+        "aws-credit-allocation/1",
+        "sheet-long/1",
+        "sheet-wide/1",
+    }
+    assert expected == BUILTIN_IDS
+    assert all("/" in format_id for format_id in format_ids())
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "cur-legacy/cur-2024-09.csv",
+        "cur-legacy/cur-2024-09.csv.gz",
+        "cur-legacy/cur-2024-09.zip",
+        "cur-legacy/cur-2024-09-multipart.zip",
+        "cur-legacy/cur-2024-09-crlf-bom.csv",
+    ],
+)
+def test_a_cur_reads_the_same_plain_gzip_zip_multipart_and_with_bom_crlf(relative):
+    credit_file = read_fixture(relative)
+    assert credit_file.format_id == "aws-cur/1"
+    assert totals(credit_file) == CUR_TOTAL
+    assert credit_file.credit_rows == 9
+    assert credit_file.ignored_rows == 6
+
+
+def test_the_layout_says_how_the_bytes_were_unwrapped():
+    assert read_fixture("cur-legacy/cur-2024-09.csv.gz").layout.startswith("gzip > csv")
+    assert read_fixture("cur-legacy/cur-2024-09.zip").layout.startswith("zip > csv")
+    assert read_fixture("cur-legacy/cur-2024-09-multipart.zip").layout.startswith("zip of 2 parts > gzip > csv")
+    crlf = read_fixture("cur-legacy/cur-2024-09-crlf-bom.csv").layout
+    assert "UTF-8 with BOM" in crlf
+    assert "CRLF" in crlf
+    assert read_fixture("cur2/cur2-2025-01.parquet").layout == "parquet"
+    assert read_fixture("allocation/credit-allocation.json").layout == "json"
+
+
+def test_the_file_name_does_not_decide_the_format():
+    data = fixture("cur-legacy/cur-2024-09.csv.gz").read_bytes()
+    credit_file = read_bytes(data, name="incoming/credits-2026-01.csv")  # a misleading name
+    assert credit_file.format_id == "aws-cur/1"
+    assert totals(credit_file) == CUR_TOTAL
+
+
+def test_multipart_line_numbers_continue_across_parts_in_name_order():
+    # Parts are stored 00002 first; read in name order, part 1's rows come first.
+    credit_file = read_fixture("cur-legacy/cur-2024-09-multipart.zip")
+    plain = read_fixture("cur-legacy/cur-2024-09.csv")
+    first_lines = sorted(line for month in credit_file.months.values() for c in month.credits for line in c.lines)
+    plain_lines = sorted(line for month in plain.months.values() for c in month.credits for line in c.lines)
+    assert first_lines[:4] == plain_lines[:4]  # part 1 is lines 2..8, exactly as in the single file
+
+
+def test_zip_parts_with_different_headers_are_rejected():
+    data = zipped({"a.csv": b"Account ID,Month,Amount\n123456789012,2024-09,1\n", "b.csv": b"x,y\n1,2\n"})
+    assert "header" in str(rejected_bytes(data))
+
+
+def test_zip_with_files_of_different_kinds_is_rejected():
+    data = zipped({"a.csv": b"Account ID,Month,Amount\n123456789012,2024-09,1\n", "b.json": b'[{"a": 1}]'})
+    assert "different kinds" in str(rejected_bytes(data))
+
+
+def test_zip_skips_folders_mac_metadata_and_empty_members():
+    data = zipped(
+        {
+            "__MACOSX/._credits.csv": b"\x00\x05\x16\x07",
+            "empty.csv": b"",
+            "dir/credits.csv": b"123456789012,$5.00\n",
+        }
+    )
+    assert totals(read_bytes(data)) == {"2026-01": Decimal("-5.00")}
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty"),
+        (zipped({}), "no file"),
+        (gzip.compress(b""), "empty"),
+        (zipped({"inner.zip": zipped({"a.csv": b"1,2\n"})}), "zip inside"),
+        (b"\x1f\x8b\x08\x00garbage", "damaged"),
+        (b"PK\x03\x04\x14\x00\x00\x00\x08\x00", "damaged"),
+        (b"PAR1not really parquet", "Parquet"),
+        (b"%PDF-1.7\n...", "PDF"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 20, "Excel 97"),
+        (gzip.compress(fixture("headerless/credits-2026-01.csv").read_bytes())[:-12], "damaged"),
+    ],
+)
+def test_broken_or_foreign_containers_are_rejected_with_a_reason(data, reason):
+    assert reason.casefold() in str(rejected_bytes(data)).casefold()
+
+
+def test_an_xlsx_workbook_is_refused_with_what_to_do():
+    assert "save the sheet as CSV" in str(rejected_fixture("rejections/workbook.xlsx"))
+
+
+def test_non_utf8_text_is_rejected_naming_the_line():
+    error = rejected_fixture("rejections/latin1-2026-01.csv")
+    assert "UTF-8" in str(error)
+    assert error.line == 2
+
+
+def test_utf16_text_with_a_bom_is_read():
+    credit_file = read_fixture("sheets/long-utf16.txt")
+    assert credit_file.format_id == "sheet-long/1"
+    assert totals(credit_file) == {"2024-09": Decimal("-10.5")}
+    assert "UTF-16" in credit_file.layout
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_the_delimiter_is_sniffed_from_the_header(delimiter):
+    text = delimiter.join(["Account ID", "Month", "Amount", "Description"]) + "\n"
+    text += delimiter.join(["123456789012", "2024-09", "10.50", "Activate, 2024"]) + "\n"
+    if delimiter == ",":
+        text = text.replace("Activate, 2024", '"Activate, 2024"')
+    credit_file = read_bytes(text.encode())
+    assert totals(credit_file) == {"2024-09": Decimal("-10.50")}
+    assert credit_file.months["2024-09"].credits[0].description == "Activate, 2024"
+
+
+def test_an_excel_sep_line_is_read_as_a_title_row():
+    data = b"sep=;\nAccount ID;Month;Amount\n123456789012;2024-09;1,5\n"
+    assert totals(read_bytes(data)) == {"2024-09": Decimal("-1.5")}
+
+
+def test_json_is_detected_from_content_whatever_its_name():
+    data = fixture("allocation/credit-allocation.json").read_bytes()
+    credit_file = read_bytes(data, name="incoming/credits.csv")
+    assert credit_file.format_id == "aws-credit-allocation/1"
+
+
+def test_an_unknown_shape_names_the_closest_format_and_its_missing_columns():
+    error = rejected_fixture("rejections/unknown-shape.csv")
+    message = str(error)
+    assert "aws-cur/1" in message
+    assert "lineItem/LineItemType" in message
+    assert error.problems[0].startswith("closest: aws-cur/1")
+
+
+def test_a_focus_like_file_missing_its_amount_names_focus():
+    header = "SubAccountId,BillingPeriodStart,ChargeCategory,ChargeClass,ServiceName\n"
+    error = rejected_bytes((header + "123456789012,2024-09-01,Credit,,EC2\n").encode())
+    assert "focus/1.0" in str(error)
+    assert "BilledCost" in str(error)
+
+
+def test_a_header_no_format_knows_lists_the_known_formats():
+    error = rejected_bytes(b"colour,shape\nred,round\n")
+    assert "no known format" in str(error)
+    assert "aws-cur/1" in error.problems[0]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Credit Name,Credit ID,Amount used,Amount remaining,Expiration date",
+        "Account ID,Credit,Remaining Balance,Expires",
+    ],
+)
+def test_a_credit_balance_list_is_rejected_as_such(header):
+    error = rejected_bytes((header + "\nx,1,2,3,2026\n").encode())
+    assert "credit balance list" in str(error)
+
+
+def test_the_balance_list_fixture_and_its_json_form_are_rejected():
+    assert "balance" in str(rejected_fixture("rejections/credit-balances.csv"))
+    data = json.dumps({"credits": [{"creditName": "Activate", "amountRemaining": "4500", "expiration": "2026"}]})
+    assert "balance" in str(rejected_bytes(data.encode()))
+
+
+def test_json_without_records_and_broken_json_are_rejected():
+    assert "no records" in str(rejected_bytes(b"[1, 2, 3]"))
+    assert "JSON" in str(rejected_bytes(b'{"creditAllocationHistoryList": [{"accountId": "1"'))
+    assert "JSON" in str(rejected_bytes(b'[{"a": 1}] trailing'))
+
+
+def test_detect_format_returns_a_reader_with_its_id_before_reading():
+    with fixture("focus/focus-1.3.csv").open("rb") as data:
+        credit_format = detect_format(data, "x.csv", ParseConfig())
+        assert credit_format.format_id == "focus/1.3"
+        assert credit_format.duplicate_policy == "sum"
+        assert credit_format.info.amount_column.startswith("BilledCost")
+
+
+def test_the_stream_may_be_read_again_after_a_rejection_or_a_read():
+    with fixture("cur-legacy/cur-2024-09.csv.gz").open("rb") as data:
+        first = read_credit_file(data, "x", ParseConfig())
+        second = read_credit_file(data, "x", ParseConfig())
+    assert first.total == second.total

@@ -1,0 +1,154 @@
+"""Hand-made sheets (long and wide) and the headerless forms beyond the monthly file."""
+
+from decimal import Decimal
+
+import pytest
+
+from tests.unit.formats.helpers import (
+    credits_of,
+    read_bytes,
+    read_fixture,
+    rejected_bytes,
+    rejected_fixture,
+    totals,
+)
+
+
+def test_a_long_sheet_with_aliases_month_forms_and_a_total_row():
+    credit_file = read_fixture("sheets/long.csv")
+    assert credit_file.format_id == "sheet-long/1"
+    assert credits_of(credit_file, "2024-09") == {
+        ("073933415963", "Amazon EC2", "AWS Activate"): Decimal("-1200.50"),
+        ("062951470133", "Amazon S3", "AWS Activate"): Decimal("-300.25"),  # (300.25): a magnitude
+        ("062951470133", "Amazon EC2", "Migration Acceleration Program"): Decimal("-75"),
+    }
+    assert credits_of(credit_file, "2024-10") == {
+        ("073933415963", "Amazon EC2", "AWS Activate"): Decimal("-15.125"),  # two rows, one summed
+    }
+    assert credit_file.ignored_by_type == {"total row": 1}
+    assert credit_file.columns == {
+        "account": "Linked account",
+        "amount": "Amount (USD)",
+        "month": "Invoice Month",
+        "description": "Credit Name",
+        "service": "Service",
+    }
+
+
+def test_a_semicolon_sheet_with_decimal_commas_and_thousands():
+    credit_file = read_fixture("sheets/long-semicolon.csv")
+    assert totals(credit_file) == {"2024-09": Decimal("-1235.00"), "2024-10": Decimal("-2000")}
+
+
+def test_a_tab_delimited_sheet():
+    assert totals(read_fixture("sheets/long.tsv")) == {"2024-09": Decimal("-30.00")}
+
+
+def test_title_rows_above_the_header_are_passed_over():
+    credit_file = read_fixture("sheets/long-title-rows.csv")
+    assert totals(credit_file) == {"2024-09": Decimal("-10")}
+    assert credit_file.header_line == 4
+
+
+def test_a_sheet_without_a_month_column_takes_the_month_from_the_name():
+    credit_file = read_fixture("sheets/credits-2024-11-no-month.csv")
+    assert totals(credit_file) == {"2024-11": Decimal("-20.00")}
+    assert credit_file.month_source == "the file name (2024-11)"
+
+
+def test_a_sheet_without_a_month_anywhere_is_rejected():
+    error = rejected_bytes(b"Account,Amount\n123456789012,5\n", name="incoming/credits.csv")
+    assert "month" in str(error)
+
+
+def test_a_wide_sheet_has_one_column_per_month():
+    credit_file = read_fixture("sheets/wide.csv")
+    assert credit_file.format_id == "sheet-wide/1"
+    assert totals(credit_file) == {"2024-09": Decimal("-1000.00"), "2024-10": Decimal("-750.00")}
+    assert credit_file.ignored_by_type == {"blank month cell": 1, "total row": 1}
+    assert {c.description for month in credit_file.months.values() for c in month.credits} == {"Activate"}
+
+
+def test_a_backfill_with_a_header_row_of_months():
+    credit_file = read_fixture("sheets/backfill-with-header.csv")
+    assert credit_file.format_id == "sheet-wide/1"
+    assert totals(credit_file) == {
+        "2025-01": Decimal("-150.00"),
+        "2025-02": Decimal("-200.00"),
+        "2025-03": Decimal("-25.50"),
+    }
+
+
+def test_a_wide_sheet_naming_one_month_twice_is_rejected():
+    assert "two columns" in str(rejected_bytes(b"Account ID,2024-09,Sep 2024\n123456789012,1,2\n"))
+
+
+def test_the_headerless_backfill_takes_its_months_from_the_range_in_its_name():
+    credit_file = read_fixture("headerless/credits-2025-01_2025-03.csv")
+    assert credit_file.format_id == "headerless-wide/1"
+    assert totals(credit_file) == {
+        "2025-01": Decimal("-150.00"),
+        "2025-02": Decimal("-210"),
+        "2025-03": Decimal("-35.50"),
+    }
+    assert credit_file.skipped_by_reason == {"zero": 1}
+    assert credit_file.month_source == "the file name (2025-01..2025-03)"
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("incoming/credits-2025-01_2025-02.csv", "names 2 months"),
+        ("incoming/credits-2025-01.csv", "month range"),
+        ("incoming/credits-2025-03_2025-01.csv", "backwards"),
+    ],
+)
+def test_a_headerless_backfill_whose_name_does_not_match_its_columns_is_rejected(name, reason):
+    assert reason in str(rejected_fixture("headerless/credits-2025-01_2025-03.csv", name=name))
+
+
+def test_the_headerless_file_with_semicolons_and_decimal_commas():
+    credit_file = read_fixture("headerless/credits-2026-02-semicolon.csv")
+    assert credit_file.format_id == "headerless/1"
+    assert credits_of(credit_file, "2026-02") == {
+        ("073933415963", "AWSCredits", "AWS credit"): Decimal("-1234.56"),
+        ("062951470133", "AWSCredits", "AWS credit"): Decimal("-12.5"),
+        ("111122223333", "AWSCredits", "AWS credit"): Decimal("-1000"),
+    }
+
+
+def test_the_monthly_headerless_fixture():
+    credit_file = read_fixture("headerless/credits-2026-01.csv")
+    assert totals(credit_file) == {"2026-01": Decimal("-124061.79")}
+    assert credit_file.skipped_by_reason == {"zero": 2, "duplicate": 1}
+
+
+def test_one_stray_wide_row_does_not_turn_a_monthly_file_into_a_backfill():
+    data = b"".join(f"{n:012d},$1.00\n".encode() for n in range(1, 20)) + b"999999999999,$1.00,$2.00\n"
+    credit_file = read_bytes(data)
+    assert credit_file.format_id == "headerless/1"
+    assert credit_file.skipped[0].reason == "expected 2 columns, found 3"
+
+
+def test_euro_amounts_in_a_usd_pipeline_are_rejected():
+    assert "EUR" in str(rejected_fixture("rejections/euro-amounts-2026-01.csv"))
+    credit_file = read_fixture("rejections/euro-amounts-2026-01.csv", currencies=frozenset({"EUR"}))
+    assert credit_file.currency == "EUR"
+
+
+def test_ambiguous_dates_are_refused_never_guessed():
+    error = rejected_fixture("rejections/ambiguous-dates.csv")
+    assert "ambiguous" in error.problems[0]
+
+
+def test_scientific_and_long_ids_are_invalid_rows_that_reject_the_file():
+    error = rejected_fixture("rejections/scientific-ids-2026-01.csv")
+    assert "3 of 5" in str(error)
+    assert all("scientific" in problem for problem in error.problems)
+    assert "more than 12" in rejected_fixture("rejections/thirteen-digit-ids-2026-01.csv").problems[0]
+
+
+def test_several_currencies_reject_unless_all_are_configured():
+    assert "EUR" in str(rejected_fixture("rejections/several-currencies.csv"))
+    credit_file = read_fixture("rejections/several-currencies.csv", currencies=frozenset({"USD", "EUR"}))
+    assert credit_file.currencies == {"USD": 1, "EUR": 1}

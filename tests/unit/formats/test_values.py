@@ -1,0 +1,180 @@
+"""Cells as real files write them: amounts, months, account ids, header names."""
+
+from decimal import Decimal
+
+import pytest
+
+from credits_pipeline.accounts import InvalidAccountId
+from credits_pipeline.formats.values import (
+    AccountReader,
+    AmountReader,
+    InvalidMonth,
+    MonthReader,
+    decide_decimal_comma,
+    header_key,
+    parse_month,
+    unambiguous_decimal_mark,
+)
+from credits_pipeline.money import InvalidAmount
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "currency"),
+    [
+        ("-2.6137", "-2.6137", ""),
+        ("$6,407.96", "6407.96", "USD"),
+        ("$116,319.27", "116319.27", "USD"),
+        ("$ -", "0", "USD"),
+        ("-$100.00", "-100.00", "USD"),
+        ("$-100.00", "-100.00", "USD"),
+        ("(3.50)", "-3.50", ""),
+        ("$ (1,234.56)", "-1234.56", "USD"),
+        ("100.00-", "-100.00", ""),
+        ("-1.2E-5", "-0.000012", ""),
+        ("-1,2E-5", "-0.000012", ""),
+        ("0.123456789012345678", "0.123456789012345678", ""),  # more than ten decimals, kept exactly
+        ("12345678901234567890.1234567890123", "12345678901234567890.1234567890123", ""),
+        ("USD 12.00", "12.00", "USD"),
+        ("12 EUR", "12", "EUR"),
+        ("€5", "5", "EUR"),
+        ("£7.50", "7.50", "GBP"),
+        ("1'234.50", "1234.50", ""),
+        ("1\u00a0234,56", "1234.56", ""),
+        (".5", "0.5", ""),
+        ("+4", "4", ""),
+    ],
+)
+def test_amounts_are_read_exactly_with_their_currency_mark(text, amount, currency):
+    assert AmountReader().read(text) == (Decimal(amount), currency)
+
+
+@pytest.mark.parametrize(
+    ("text", "point_file", "comma_file"),
+    [
+        ("1.234,56", "1234.56", "1234.56"),  # both marks: the last is the decimal mark
+        ("1,234.56", "1234.56", "1234.56"),
+        ("12,5", "12.5", "12.5"),  # a comma followed by other than three digits is a decimal comma
+        ("0,125", "0.125", "0.125"),  # `0,125` cannot be a thousands grouping
+        ("0.50", "0.50", "0.50"),
+        ("1,234,567", "1234567", "1234567"),  # several: thousands separators
+        ("1.234.567", "1234567", "1234567"),
+        ("3,125", "3125", "3.125"),  # ambiguous: the file's mark decides
+        ("1.234", "1.234", "1234"),
+    ],
+)
+def test_the_decimal_mark_is_read_from_the_value_and_else_from_the_file(text, point_file, comma_file):
+    assert AmountReader(decimal_comma=False).read(text)[0] == Decimal(point_file)
+    assert AmountReader(decimal_comma=True).read(text)[0] == Decimal(comma_file)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "NULL", "abc", "1.2.3,4,5", "12abc", "Infinity", "1-2", "1,23,4.5", "€5 USD", "1E+1000000", "1E-60", "--"],
+)
+def test_text_that_is_not_an_amount_is_refused(text):
+    if text == "--":
+        assert AmountReader().read(text) == (Decimal(0), "")  # accounting dashes are zero
+        return
+    with pytest.raises(InvalidAmount):
+        AmountReader().read(text)
+
+
+def test_a_file_decides_its_decimal_mark_from_the_values_that_show_it():
+    assert decide_decimal_comma(";", ["1.234,56", "2.000"]) is True
+    assert decide_decimal_comma(";", ["12.50", "2.000"]) is False  # `;` file with decimal points
+    assert decide_decimal_comma(",", ['"1,5"', "2,000"]) is True
+    assert decide_decimal_comma(";", ["2.000", "100"]) is True  # nothing shows it: `;` means comma
+    assert decide_decimal_comma(",", ["2,000", "100"]) is False
+    assert decide_decimal_comma(";", ["1,5", "2.5"]) is True  # contradicting values: by delimiter
+    assert unambiguous_decimal_mark("1,234") is None
+    assert unambiguous_decimal_mark("$6,407.96") == "."
+
+
+@pytest.mark.parametrize(
+    ("text", "month"),
+    [
+        ("2024-09-01T00:00:00Z", "2024-09"),
+        ("2024-09-01T00:00:00.000Z", "2024-09"),
+        ("2024-09-01 00:00:00", "2024-09"),
+        ("2024-09-01 00:00:00.000Z", "2024-09"),  # Parquet timestamps cast to text
+        ("2024-09-01", "2024-09"),
+        ("2024-09", "2024-09"),
+        ("2024-9", "2024-09"),
+        ("2024/09", "2024-09"),
+        ("202409", "2024-09"),
+        ("09/2024", "2024-09"),
+        ("9-2024", "2024-09"),
+        ("Sep-24", "2024-09"),
+        ("Sep 2024", "2024-09"),
+        ("Sept. 2024", "2024-09"),
+        ("September 2024", "2024-09"),
+        ("sep-2024", "2024-09"),
+        ("2024 Sep", "2024-09"),
+        ("Sep 15, 2024", "2024-09"),
+        ("15-Sep-2024", "2024-09"),
+        ("15/09/2024", "2024-09"),  # the day is above 12: day/month
+        ("09/15/2024", "2024-09"),  # month/day
+        ("09/09/2024", "2024-09"),
+        ("2024-08-31T17:00:00-07:00", "2024-09"),  # an offset is moved to UTC first
+        ("2024-09-01T00:00:00+00:00", "2024-09"),
+    ],
+)
+def test_months_are_read_from_the_ways_periods_are_written(text, month):
+    assert parse_month(text) == month
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("09/01/2024", "ambiguous"),
+        ("01/09/2024", "ambiguous"),
+        ("2024-13", "not a month"),
+        ("1999-12", "outside"),
+        ("NULL", "missing"),
+        ("", "missing"),
+        ("45536", "not a month"),  # an Excel serial date
+        ("Sep", "not a month"),
+        ("2024-09-45", "not a date"),
+    ],
+)
+def test_values_that_are_not_one_month_are_refused_with_a_reason(text, reason):
+    with pytest.raises(InvalidMonth, match=reason):
+        parse_month(text)
+
+
+def test_month_reader_remembers_values_and_their_errors():
+    reader = MonthReader()
+    assert reader.read("2024-09-01T00:00:00Z") == "2024-09"
+    assert reader.read("2024-09-01T00:00:00Z") == "2024-09"
+    for _ in range(2):
+        with pytest.raises(InvalidMonth):
+            reader.read("09/01/2024")
+
+
+@pytest.mark.parametrize(
+    ("text", "account"),
+    [
+        ("62951470133", "062951470133"),
+        ("'062951470133", "062951470133"),
+        ('="062951470133"', "062951470133"),
+        ("0629-5147-0133", "062951470133"),
+        ("062951470133.0", "062951470133"),
+    ],
+)
+def test_account_ids_are_read_as_text_and_padded(text, account):
+    assert AccountReader().read(text) == account
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("1.12233E+11", "scientific"), ("1234567890123", "more than 12"), ("NULL", "missing"), ("abc", "numeric")],
+)
+def test_account_ids_that_lost_digits_or_are_not_ids_are_refused(text, reason):
+    with pytest.raises(InvalidAccountId, match=reason):
+        AccountReader().read(text)
+
+
+def test_header_names_compare_without_case_spaces_punctuation_or_bom():
+    assert header_key("lineItem/UsageAccountId") == header_key("line_item_usage_account_id")
+    assert header_key("\ufeffAmount (USD) ") == "amountusd"
+    assert header_key("Account ID") == header_key("account_id") == "accountid"
