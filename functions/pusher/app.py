@@ -11,12 +11,19 @@ from credits_pipeline.observability import logger, metrics
 from credits_pipeline.runtime import pusher
 
 processor = SqsFifoPartialProcessor()
+# Batch size 1 makes every failure a whole-batch failure, which Powertools raises by default: answer it as
+# a partial batch response instead (ReportBatchItemFailures). The FIFO processor's constructor takes no
+# flag for it (powertools-lambda-python#7596).
+processor.raise_on_entire_batch_failure = False
+
+
+# Built at cold start: settings are validated (a clear error names each bad variable) before any event.
+service = pusher()
 
 
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str, object]:
-    service = pusher()
     service.once.register(context)
 
     def record_handler(record: SQSRecord) -> None:

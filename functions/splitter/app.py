@@ -10,11 +10,13 @@ from credits_pipeline.observability import logger, metrics
 from credits_pipeline.runtime import splitter
 from credits_pipeline.splitter import Upload
 
+# Built at cold start: settings are validated (a clear error names each bad variable) before any event.
+service = splitter()
+
 
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    service = splitter()
     service.once.register(context)
     reports = [
         service.split_upload(

@@ -69,6 +69,7 @@ class AnyCostClient:
         deadline_margin: float = 5.0,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] | None = None,
+        refresh_api_key: Callable[[], str] | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
         self.connection_id = connection_id
@@ -77,6 +78,7 @@ class AnyCostClient:
         self._session.headers.update({"Authorization": api_key, "Content-Type": "application/json"})
         if test_key:
             self._session.headers["cloudzero-test-key"] = test_key
+        self._refresh_api_key = refresh_api_key
         self._timeout = request_timeout
         self._margin = deadline_margin
         self._sleep = sleep
@@ -88,9 +90,10 @@ class AnyCostClient:
     def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining) -> DropReceipt:
         """Send one body; retry what is retryable until `remaining()` seconds run short."""
         generation = 0
+        key_refreshed = False
 
         def attempt() -> DropReceipt:
-            nonlocal generation
+            nonlocal generation, key_refreshed
             key = self.idempotency_key(body, delivery_id, generation)
             try:
                 response = self._session.post(
@@ -105,6 +108,9 @@ class AnyCostClient:
                 drop = response.json()["connection"]
                 return DropReceipt(str(drop["drop_id"]), str(drop["month"]), int(drop["row_count"]))
             generation += 1  # the answer is cached under the key: the next try needs a fresh one
+            if response.status_code == 403 and not key_refreshed and self._reload_api_key():
+                key_refreshed = True  # the operator may have stored a new key since this container read it
+                raise _RetryableAnswer(403, _message(response), retry_after=0)
             raise self._error(response)
 
         return self._retrying(remaining)(attempt)
@@ -138,6 +144,16 @@ class AnyCostClient:
             return rows
 
         return self._retrying(remaining)(attempt)
+
+    def _reload_api_key(self) -> bool:
+        """Read the key again; True when it changed."""
+        if self._refresh_api_key is None:
+            return False
+        fresh = self._refresh_api_key()
+        if fresh == self._session.headers.get("Authorization"):
+            return False
+        self._session.headers["Authorization"] = fresh
+        return True
 
     def idempotency_key(self, body: DropBody, delivery_id: str, generation: int) -> str:
         """Unique to connection, month, chunk, body bytes, delivery and error-answer count."""

@@ -5,11 +5,11 @@ Shares the idempotency table with Powertools' records: ids never collide (`file#
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from credits_pipeline.ports import MonthPointer
 from credits_pipeline.report import RunReport, utc_now
 
 if TYPE_CHECKING:
@@ -20,19 +20,6 @@ MAX_CONFLICTS = 20
 
 class RecordConflict(RuntimeError):
     """Too many concurrent writers on one file's record."""
-
-
-@dataclass(frozen=True)
-class MonthPointer:
-    """Which file is the truth for a month: the latest accepted upload, unless an operator replays another."""
-
-    month: str
-    sha256: str
-    bucket: str
-    key: str
-    accepted_at: str
-    pushed_sha256: str | None = None
-    drop_id: str | None = None
 
 
 class FileRecords:

@@ -3,10 +3,11 @@
 import hashlib
 import json
 import tempfile
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 import boto3
+
+from credits_pipeline.ports import Download
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -14,19 +15,6 @@ if TYPE_CHECKING:
 CHUNK_BYTES = 1024 * 1024
 # Up to this size a download stays in memory; beyond, it spills to /tmp (EphemeralStorage).
 SPOOL_MEMORY_BYTES = 8 * 1024 * 1024
-
-
-@dataclass
-class Download:
-    """The object's bytes in a seekable spooled file, with their SHA-256 and S3 version."""
-
-    data: BinaryIO
-    sha256: str
-    size: int
-    version_id: str | None
-
-    def close(self) -> None:
-        self.data.close()
 
 
 class ObjectStore:

@@ -11,14 +11,12 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from credits_pipeline.cbf import drop_bodies
-from credits_pipeline.cloudzero import AnyCostClient, CloudZeroRejected, Remaining
-from credits_pipeline.file_records import FileRecords
+from credits_pipeline.cloudzero import CloudZeroRejected
 from credits_pipeline.idempotency import REPLAYED, Once, Outcome
 from credits_pipeline.money import format_money
 from credits_pipeline.month_batch import MonthBatch, MonthMessage
-from credits_pipeline.month_queue import MonthQueue
-from credits_pipeline.object_store import ObjectStore
 from credits_pipeline.observability import logger, metrics
+from credits_pipeline.ports import CloudZeroPort, FileRecordsPort, MonthQueuePort, ObjectStorePort, Remaining
 from credits_pipeline.report import RunReport, utc_now
 from credits_pipeline.report_book import ReportBook
 from credits_pipeline.splitter import file_summary
@@ -44,12 +42,12 @@ class PushResult:
 
 @dataclass
 class Pusher:
-    objects: ObjectStore
-    records: FileRecords
+    objects: ObjectStorePort
+    records: FileRecordsPort
     reports: ReportBook
-    dead_letters: MonthQueue
+    dead_letters: MonthQueuePort
     once: Once
-    cloudzero: AnyCostClient
+    cloudzero: CloudZeroPort
 
     def handle_message(self, body: str, delivery_id: str, remaining: Remaining) -> PushResult:
         """One queue message. Returning means done with it; raising sends it back to the queue."""

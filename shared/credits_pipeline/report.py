@@ -107,7 +107,11 @@ class RunReport(BaseModel):
         else:
             self.status = "partially_failed"
         failed = sorted(m for m, r in self.months.items() if r.status == "failed")
-        self.error = f"months not pushed: {', '.join(failed)}" if failed else None
+        superseded = sorted(m for m, r in self.months.items() if r.status == "superseded")
+        notes = [f"months not pushed: {', '.join(failed)}"] if failed else []
+        if superseded:
+            notes.append(f"months left to a later upload: {', '.join(superseded)}")
+        self.error = "; ".join(notes) or None
         return self.status
 
     @property

@@ -2,16 +2,15 @@
 
 from collections.abc import Callable
 
-from credits_pipeline.file_records import FileRecords
 from credits_pipeline.month_batch import report_key
-from credits_pipeline.object_store import ObjectStore
+from credits_pipeline.ports import FileRecordsPort, ObjectStorePort
 from credits_pipeline.report import RunReport
 
 MAX_REPUBLISH = 5
 
 
 class ReportBook:
-    def __init__(self, records: FileRecords, objects: ObjectStore) -> None:
+    def __init__(self, records: FileRecordsPort, objects: ObjectStorePort) -> None:
         self.records = records
         self._objects = objects
 

@@ -6,9 +6,9 @@ from aws_lambda_powertools.utilities.parameters import get_secret
 
 from credits_pipeline.cloudzero import AnyCostClient
 from credits_pipeline.file_records import FileRecords
-from credits_pipeline.idempotency import PowertoolsOnce
 from credits_pipeline.month_queue import MonthQueue
 from credits_pipeline.object_store import ObjectStore
+from credits_pipeline.powertools_once import PowertoolsOnce
 from credits_pipeline.pusher import Pusher
 from credits_pipeline.report_book import ReportBook
 from credits_pipeline.settings import pusher_settings, splitter_settings
@@ -41,8 +41,11 @@ def pusher() -> Pusher:
     settings = pusher_settings()
     objects = ObjectStore()
     records = FileRecords(settings.idempotency_table, settings.idempotency_days)
-    # Read once per container, never logged.
-    api_key = str(get_secret(settings.cloudzero_api_key_secret, max_age=SECRET_MAX_AGE_SECONDS))
+
+    # Read once per container, never logged; read again only when CloudZero answers 403.
+    def api_key(force: bool = False) -> str:
+        return str(get_secret(settings.cloudzero_api_key_secret, max_age=SECRET_MAX_AGE_SECONDS, force_fetch=force))
+
     return Pusher(
         objects=objects,
         records=records,
@@ -52,8 +55,9 @@ def pusher() -> Pusher:
         cloudzero=AnyCostClient(
             settings.cloudzero_base_url,
             settings.cloudzero_connection_id,
-            api_key,
+            api_key(),
             test_key=settings.cloudzero_test_key,
+            refresh_api_key=lambda: api_key(force=True),
             request_timeout=settings.request_timeout_seconds,
             deadline_margin=settings.deadline_margin_seconds,
         ),

@@ -6,14 +6,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from credits_pipeline.file_records import FileRecords
 from credits_pipeline.formats import FileRejected, ParseConfig, read_credit_file
 from credits_pipeline.idempotency import REPLAYED, Once, Outcome
 from credits_pipeline.money import format_money
 from credits_pipeline.month_batch import FileRef, MonthBatch, MonthMessage, batch_key, file_identity
-from credits_pipeline.month_queue import MonthQueue
-from credits_pipeline.object_store import Download, ObjectStore
 from credits_pipeline.observability import logger, metrics
+from credits_pipeline.ports import Download, FileRecordsPort, MonthQueuePort, ObjectStorePort
 from credits_pipeline.report import RunReport, UploadEntry
 from credits_pipeline.report_book import ReportBook
 
@@ -47,10 +45,10 @@ class Upload(BaseModel):
 
 @dataclass
 class Splitter:
-    objects: ObjectStore
-    records: FileRecords
+    objects: ObjectStorePort
+    records: FileRecordsPort
     reports: ReportBook
-    queue: MonthQueue
+    queue: MonthQueuePort
     once: Once
     config: ParseConfig
 

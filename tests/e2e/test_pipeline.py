@@ -288,3 +288,24 @@ def test_the_same_bytes_named_for_two_months_are_two_months_not_a_duplicate(pipe
     assert held_total(pipeline, "2026-02") == Decimal("-30.50")
     assert held_total(pipeline, "2026-03") == Decimal("-30.50")
     assert report(pipeline, sha(february(), "credits-2026-03.csv"))["status"] == "pushed"
+
+
+def test_every_file_ends_in_exactly_one_summary_line(pipeline: LocalPipeline, caplog: pytest.LogCaptureFixture) -> None:
+    pipeline.put("incoming/credits-2026-01.csv", JANUARY)
+    pipeline.put("incoming/credits-2026-04.csv", b"")  # rejected
+    pipeline.runner.run_until_idle()
+    pipeline.put("incoming/credits-2026-01-again.csv", JANUARY)  # duplicate
+    pipeline.runner.run_until_idle()
+
+    summaries = [record for record in caplog.records if getattr(record, "summary", False) is True]
+    seen = {(record.file["key"], record.levelname, record.status) for record in summaries}  # type: ignore[attr-defined]
+    assert len(summaries) == 3
+    assert seen == {
+        ("incoming/credits-2026-01.csv", "INFO", "pushed"),
+        ("incoming/credits-2026-04.csv", "ERROR", "rejected"),
+        ("incoming/credits-2026-01.csv", "INFO", "duplicate"),
+    }
+    rejected = next(record for record in summaries if record.levelname == "ERROR")
+    assert "incoming/credits-2026-04.csv" in rejected.error and "empty" in rejected.error  # type: ignore[attr-defined]
+    logged = "\n".join(str(record.__dict__) for record in caplog.records)
+    assert "local-emulator-key" not in logged  # the API key is never logged

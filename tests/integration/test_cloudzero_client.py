@@ -128,3 +128,15 @@ def test_an_oversized_month_goes_in_ordered_chunks_and_adds_up(emulator: CloudZe
     assert len(bodies) > 1
     assert [d.operation for d in emulator.drops(CONNECTION)] == ["replace_drop"] + ["sum"] * (len(bodies) - 1)
     assert sum(Decimal(r["cost/cost"]) for r in held) == -sum(Decimal(f"{n}.25") for n in range(1, 200))
+
+
+def test_a_403_reads_the_key_again_once_in_case_the_operator_stored_a_new_one(emulator: CloudZeroEmulator) -> None:
+    [body] = drop_bodies(batch())
+    stale = AnyCostClient(emulator.base_url, CONNECTION, "old-key", refresh_api_key=lambda: KEY)
+    stale.post_drop(body, "delivery-1", plenty)
+    assert len(emulator.drops(CONNECTION)) == 1
+
+    still_wrong = AnyCostClient(emulator.base_url, CONNECTION, "old-key", refresh_api_key=lambda: "old-key")
+    with pytest.raises(CloudZeroRejected) as raised:
+        still_wrong.post_drop(body, "delivery-2", plenty)
+    assert raised.value.status == 403

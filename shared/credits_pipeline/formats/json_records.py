@@ -95,6 +95,10 @@ def _check_top_level_gap(text: str) -> None:
         raise FileRejected(f"unreadable JSON: {stripped[:40]!r} outside any object or array")
 
 
+class EmptyPage(ValueError):
+    """An object whose list is empty: a page of results with no records, not a record."""
+
+
 def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not a number")
 
@@ -103,6 +107,8 @@ def parse_record(text: str) -> dict[str, object]:
     """A record's fields; numbers stay text (never float), nested objects flattened with dots.
 
     `{"creditAmount": {"currencyAmount": "-1.5"}}` -> `{"creditAmount.currencyAmount": "-1.5"}`.
+    An object holding an empty list is a page without records (`{"...List": [], "nextToken": ...}`):
+    EmptyPage, which the reader counts and ignores.
     """
     try:
         value = json.loads(text, parse_float=str, parse_int=str, parse_constant=_no_constant)
@@ -110,6 +116,8 @@ def parse_record(text: str) -> dict[str, object]:
         raise ValueError(f"unreadable JSON record: {error}") from None
     if not isinstance(value, dict):
         raise ValueError("a JSON record is not an object")
+    if any(isinstance(item, list) and not item for item in value.values()):
+        raise EmptyPage
     flat: dict[str, object] = {}
     _flatten("", value, flat, 0)
     return flat

@@ -60,11 +60,11 @@ def _detect_text(content: Content, name: str, config: ParseConfig, entries: list
                 return HeaderlessFormat(source, name, config)
             return headerless_wide(source, name, config, amounts)
         for index, (line, cells) in enumerate(rows[: TITLE_ROWS + 1]):
+            if index and not _title_rows_only(rows[:index]):
+                break
             header = Header(tuple(cells), line)
             _refuse_balance_list(header)
             candidates = [entry for entry in entries if index == 0 or entry.header_search]
-            if index and not _title_rows_only(rows[:index]):
-                break
             matches = [entry.match(header) for entry in candidates]
             best = _best(matches)
             if best is not None:

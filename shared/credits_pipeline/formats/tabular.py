@@ -191,7 +191,6 @@ class TabularFormat:
         self.duplicate_policy: DuplicatePolicy = spec.duplicate_policy
         self.source = source
         self.config = config
-        self._notes: list[str] = []
         self._estimated = 0
         header = match.header
         self._width = len(header.names)
@@ -208,9 +207,7 @@ class TabularFormat:
         self._months = MonthReader()
         self._amounts = AmountReader(decimal_comma=self._decide_decimal_comma())
         self._type_kinds: dict[str, str] = {}
-        self._columns = {column.role: column for column in spec.columns}
         self._needed = sorted({index for indexes in self._index.values() for index in indexes})
-        self._required_width = (max(self._needed) + 1) if self._needed else 0
         self._info = FormatInfo(
             format_id=spec.format_id,
             title=spec.title,
@@ -235,7 +232,7 @@ class TabularFormat:
 
     @property
     def notes(self) -> list[str]:
-        notes = list(self._notes)
+        notes = []
         if self._estimated:
             rows = "1 credit row is" if self._estimated == 1 else f"{self._estimated} credit rows are"
             notes.append(f"{rows} on an estimated bill (not final yet): a later file for the month replaces them")

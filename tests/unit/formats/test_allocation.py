@@ -65,7 +65,9 @@ def test_a_record_that_is_not_readable_is_an_invalid_row():
         }
         for n in range(1, 20)
     ]
-    text = json.dumps({"creditAllocationHistoryList": good}).replace('"currencyAmount": "-1"', '"currencyAmount": NaN', 1)
+    text = json.dumps({"creditAllocationHistoryList": good}).replace(
+        '"currencyAmount": "-1"', '"currencyAmount": NaN', 1
+    )
     credit_file = read_bytes(text.encode())
     assert credit_file.skipped_total == 1
     assert credit_file.skipped[0].line == 1

@@ -67,9 +67,7 @@ def test_known_accounts_are_compared_as_twelve_digits():
     rows = [credit(1, "062951470133"), credit(2, "210987654321")]
     credit_file = normalise("x/1", "sum", rows, ParseConfig(known_accounts=frozenset({"62951470133"})))
     assert [c.account_id for c in credit_file.months["2024-09"].credits] == ["062951470133"]
-    assert [(s.line, s.reason, s.category) for s in credit_file.skipped] == [
-        (2, "unknown account", "unknown_account")
-    ]
+    assert [(s.line, s.reason, s.category) for s in credit_file.skipped] == [(2, "unknown account", "unknown_account")]
 
 
 def test_unknown_accounts_through_a_real_file():

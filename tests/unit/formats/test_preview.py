@@ -84,9 +84,7 @@ def test_preview_takes_the_configuration_options(capsys):
 
 
 def test_preview_reads_column_mappings_and_refuses_bad_ones(capsys, tmp_path):
-    code, out, _ = run(
-        capsys, fixture("mapping/acme-credits.csv"), "--mappings", fixture("mapping/acme-mapping.json")
-    )
+    code, out, _ = run(capsys, fixture("mapping/acme-credits.csv"), "--mappings", fixture("mapping/acme-mapping.json"))
     assert code == 0
     assert "acme-sheet/1" in out
     bad = tmp_path / "bad.json"

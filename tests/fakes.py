@@ -1,0 +1,277 @@
+"""In-memory fakes at the ports (shared/credits_pipeline/ports.py), for the domain tests.
+
+Each keeps the semantics of the adapter it stands for (S3, DynamoDB, SQS, CloudZero) and records what
+it was asked, so a test can assert what an operator would see. No boto3, no network.
+"""
+
+import hashlib
+import io
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from credits_pipeline.cbf import DropBody
+from credits_pipeline.formats import ParseConfig
+from credits_pipeline.idempotency import InMemoryOnce
+from credits_pipeline.month_batch import MonthMessage
+from credits_pipeline.ports import Download, MonthPointer, Remaining
+from credits_pipeline.pusher import Pusher, PushResult
+from credits_pipeline.report import RunReport, utc_now
+from credits_pipeline.report_book import ReportBook
+from credits_pipeline.splitter import Splitter, Upload
+
+MAX_CONFLICTS = 20  # as file_records.FileRecords
+
+
+class FakeObjectStore:
+    """S3: objects by (bucket, key); every object's current tag set, and every tagging call."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], bytes] = {}
+        self.tags: dict[tuple[str, str], dict[str, str]] = {}
+        self.tag_calls: list[tuple[str, str, str | None, dict[str, str]]] = []
+
+    def put(self, bucket: str, key: str, data: bytes) -> None:
+        """What an upload does (the test's side of S3)."""
+        self.objects[(bucket, key)] = data
+
+    def download(self, bucket: str, key: str, version_id: str | None = None) -> Download:
+        data = self.objects[(bucket, key)]  # KeyError as S3's NoSuchKey
+        return Download(io.BytesIO(data), hashlib.sha256(data).hexdigest(), len(data), version_id)
+
+    def get_json(self, bucket: str, key: str) -> bytes | None:
+        return self.objects.get((bucket, key))
+
+    def put_json(self, bucket: str, key: str, body: bytes | dict[str, Any]) -> None:
+        self.objects[(bucket, key)] = body if isinstance(body, bytes) else json.dumps(body, indent=2).encode()
+
+    def tag(self, bucket: str, key: str, version_id: str | None, tags: dict[str, str]) -> None:
+        # PutObjectTagging replaces the whole tag set.
+        self.tags[(bucket, key)] = dict(tags)
+        self.tag_calls.append((bucket, key, version_id, dict(tags)))
+
+    def keys(self, prefix: str = "") -> list[str]:
+        return sorted(key for _, key in self.objects if key.startswith(prefix))
+
+
+class RecordConflict(RuntimeError):
+    """As file_records.RecordConflict."""
+
+
+class FakeFileRecords:
+    """DynamoDB's file records (report JSON under optimistic locking) and month pointers."""
+
+    def __init__(self) -> None:
+        self.reports: dict[str, str] = {}  # sha256 -> RunReport JSON; its `version` is the lock
+        self.months: dict[str, dict[str, str]] = {}  # month -> the item's attributes
+
+    def load(self, sha256: str) -> RunReport | None:
+        stored = self.reports.get(sha256)
+        return None if stored is None else RunReport.model_validate_json(stored)
+
+    def update(
+        self, sha256: str, change: Callable[[RunReport], None], new: Callable[[], RunReport] | None = None
+    ) -> RunReport:
+        for _ in range(MAX_CONFLICTS):
+            report = self.load(sha256)
+            if report is None:
+                if new is None:
+                    raise KeyError(f"no record of file {sha256}")
+                report = new()
+            previous = report.version
+            change(report)
+            report.version = previous + 1
+            report.updated_at = utc_now()
+            # The conditional put: attribute_not_exists(id) for a new record, else version = previous.
+            if self.version(sha256) != previous or (previous == 0 and sha256 in self.reports):
+                continue
+            self.reports[sha256] = report.model_dump_json()
+            return report
+        raise RecordConflict(f"file {sha256}: {MAX_CONFLICTS} concurrent updates in a row")
+
+    def version(self, sha256: str) -> int:
+        report = self.load(sha256)
+        return 0 if report is None else report.version
+
+    def accept_month(
+        self, month: str, sha256: str, bucket: str, key: str, accepted_at: str, *, force: bool = False
+    ) -> bool:
+        current = self.months.get(month)
+        if not force and current is not None and not current["accepted_at"] <= accepted_at:
+            return False
+        # UpdateItem SET: the push attributes stay.
+        self.months[month] = {
+            **(current or {}),
+            "sha256": sha256,
+            "bucket": bucket,
+            "key": key,
+            "accepted_at": accepted_at,
+        }
+        return True
+
+    def month_pointer(self, month: str) -> MonthPointer | None:
+        values = self.months.get(month)
+        if values is None:
+            return None
+        return MonthPointer(
+            month=month,
+            sha256=values["sha256"],
+            bucket=values["bucket"],
+            key=values["key"],
+            accepted_at=values["accepted_at"],
+            pushed_sha256=values.get("pushed_sha256"),
+            drop_id=values.get("drop_id"),
+        )
+
+    def record_push(self, month: str, sha256: str, drop_id: str) -> None:
+        self.months[month] = {**self.months.get(month, {}), "pushed_sha256": sha256, "drop_id": drop_id}
+
+
+@dataclass(frozen=True)
+class Sent:
+    body: str
+    deduplication_id: str
+    reason: str
+
+    @property
+    def message(self) -> MonthMessage:
+        return MonthMessage.model_validate_json(self.body)
+
+
+class FakeMonthQueue:
+    """SQS: every message sent, in order (no FIFO de-duplication: a test sees every send)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Sent] = []
+        self._failures: list[Exception] = []
+
+    def fail_next(self, error: Exception, times: int = 1) -> None:
+        """Raise `error` instead of sending, for the next `times` sends."""
+        self._failures.extend([error] * times)
+
+    def send(self, message: MonthMessage, deduplication_id: str, reason: str = "") -> str:
+        return self.send_raw(message.model_dump_json(), deduplication_id, reason)
+
+    def send_raw(self, body: str, deduplication_id: str, reason: str = "") -> str:
+        if self._failures:
+            raise self._failures.pop(0)
+        self.sent.append(Sent(body, deduplication_id, reason))
+        return f"message-{len(self.sent)}"
+
+    @property
+    def messages(self) -> list[MonthMessage]:
+        return [sent.message for sent in self.sent]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    drop_id: str
+    row_count: int
+
+
+@dataclass(frozen=True)
+class Call:
+    """One post_drop: what was sent and how it ended (a drop id, or the exception raised)."""
+
+    month: str
+    operation: str
+    rows: list[dict[str, str]]
+    delivery_id: str
+    drop_id: str | None
+    error: Exception | None
+
+
+@dataclass
+class FakeCloudZero:
+    """AnyCost Stream for one connection: each month's current rows, replaced or added to per drop."""
+
+    rows: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    _failures: list[Exception] = field(default_factory=list)
+    _ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
+
+    def fail_next(self, error: Exception, times: int = 1) -> None:
+        """Raise `error` (CloudZeroRejected, CloudZeroUnavailable, ...) for the next `times` calls."""
+        self._failures.extend([error] * times)
+
+    def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining) -> Receipt:
+        drop = json.loads(body.body)
+        month, operation, data = drop["month"][:7], drop.get("operation", "replace_drop"), drop["data"]
+        if self._failures:
+            error = self._failures.pop(0)
+            self.calls.append(Call(month, operation, data, delivery_id, None, error))
+            raise error
+        drop_id = f"drop-{next(self._ids)}"
+        self.rows[month] = data if operation == "replace_drop" else [*self.rows.get(month, []), *data]
+        self.calls.append(Call(month, operation, data, delivery_id, drop_id, None))
+        return Receipt(drop_id, len(data))
+
+    def month_total(self, month: str) -> Decimal:
+        return sum((Decimal(row["cost/cost"]) for row in self.rows.get(month, [])), Decimal(0))
+
+    def calls_for(self, month: str) -> list[Call]:
+        return [call for call in self.calls if call.month == month]
+
+    @property
+    def drops(self) -> list[Call]:
+        """The calls CloudZero accepted."""
+        return [call for call in self.calls if call.error is None]
+
+
+BUCKET = "credits-bucket"
+
+
+@dataclass
+class World:
+    """Splitter and pusher wired with the fakes, sharing them as the deployed functions share AWS."""
+
+    config: ParseConfig = field(default_factory=ParseConfig)
+    objects: FakeObjectStore = field(default_factory=FakeObjectStore)
+    records: FakeFileRecords = field(default_factory=FakeFileRecords)
+    queue: FakeMonthQueue = field(default_factory=FakeMonthQueue)
+    dead_letters: FakeMonthQueue = field(default_factory=FakeMonthQueue)
+    cloudzero: FakeCloudZero = field(default_factory=FakeCloudZero)
+    splitter_once: InMemoryOnce = field(default_factory=InMemoryOnce)
+    pusher_once: InMemoryOnce = field(default_factory=InMemoryOnce)
+
+    def __post_init__(self) -> None:
+        self.splitter = Splitter(
+            objects=self.objects,
+            records=self.records,
+            reports=ReportBook(records=self.records, objects=self.objects),
+            queue=self.queue,
+            once=self.splitter_once,
+            config=self.config,
+        )
+        self.pusher = Pusher(
+            objects=self.objects,
+            records=self.records,
+            reports=ReportBook(records=self.records, objects=self.objects),
+            dead_letters=self.dead_letters,
+            once=self.pusher_once,
+            cloudzero=self.cloudzero,
+        )
+
+    def upload(self, key: str, data: bytes, event_time: str = "2026-03-01T09:00:00.000Z", **extra: Any) -> RunReport:
+        """Put the bytes under `key` and deliver the ObjectCreated event to the splitter."""
+        self.objects.put(BUCKET, key, data)
+        upload = Upload(bucket=BUCKET, key=key, size=len(data), event_time=event_time, **extra)
+        return self.splitter.split_upload(upload)
+
+    def deliver(self, body: str, delivery_id: str = "delivery-1") -> PushResult:
+        """One SQS delivery of a month message to the pusher, with plenty of time left."""
+        return self.pusher.handle_message(body, delivery_id, lambda: 60.0)
+
+    def report(self, sha256: str) -> RunReport:
+        """The file's record (the truth the S3 copy is published from)."""
+        report = self.records.load(sha256)
+        assert report is not None, f"no record of file {sha256}"
+        return report
+
+    def published_report(self, sha256: str) -> dict[str, Any]:
+        """The report as an operator reads it: `reports/<sha256>.json` in the bucket."""
+        loaded: dict[str, Any] = json.loads(self.objects.objects[(BUCKET, f"reports/{sha256}.json")])
+        return loaded

@@ -1,0 +1,295 @@
+"""The pusher wired with in-memory fakes at its ports: one month, one drop, whatever the queue does."""
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from credits_pipeline.cloudzero import CloudZeroRejected, CloudZeroUnavailable
+from credits_pipeline.month_batch import MonthMessage
+from tests.fakes import World
+
+FEBRUARY = b"000000000001,$10.00\n000000000002,$20.50\n"
+FEBRUARY_TOTAL = -(Decimal("10.00") + Decimal("20.50"))
+CORRECTED = FEBRUARY + b"000000000003,$5.00\n"
+CORRECTED_TOTAL = FEBRUARY_TOTAL - Decimal("5.00")
+TWO_MONTHS = (
+    b"Account ID,Month,Amount\n000000000001,2026-01,10.00\n000000000002,2026-01,20.50\n000000000003,2026-02,5.00\n"
+)
+
+
+def uploaded(world: World, key: str = "incoming/credits-2026-02.csv", data: bytes = FEBRUARY, **extra) -> str:
+    """Upload a file through the splitter; the body of its (last) month message."""
+    report = world.upload(key, data, **extra)
+    assert report.status == "pending"
+    return world.queue.sent[-1].body
+
+
+def test_a_month_message_becomes_one_replace_drop_and_a_pushed_report() -> None:
+    world = World()
+    body = uploaded(world)
+    sha = MonthMessage.model_validate_json(body).file.sha256
+
+    result = world.deliver(body)
+
+    [call] = world.cloudzero.calls
+    assert (call.month, call.operation, call.error) == ("2026-02", "replace_drop", None)
+    assert {(row["resource/account"], row["cost/cost"]) for row in call.rows} == {
+        ("000000000001", "-10.00"),
+        ("000000000002", "-20.50"),
+    }
+    assert world.cloudzero.month_total("2026-02") == FEBRUARY_TOTAL
+    assert (result.status, result.drop_id) == ("pushed", call.drop_id)
+    report = world.published_report(sha)
+    month = report["months"]["2026-02"]
+    assert (report["status"], month["status"], month["drop_id"], month["attempts"]) == (
+        "pushed",
+        "pushed",
+        call.drop_id,
+        1,
+    )
+    pointer = world.records.month_pointer("2026-02")
+    assert pointer is not None
+    assert (pointer.sha256, pointer.pushed_sha256, pointer.drop_id) == (sha, sha, call.drop_id)
+    assert world.dead_letters.sent == []
+
+
+def test_a_redelivered_message_sends_nothing_again() -> None:
+    world = World()
+    body = uploaded(world)
+    first = world.deliver(body, "message-1:1")
+    again = world.deliver(body, "message-1:2")
+
+    assert (again.status, again.drop_id) == ("already_pushed", first.drop_id)
+    assert len(world.cloudzero.calls) == 1
+    assert world.cloudzero.month_total("2026-02") == FEBRUARY_TOTAL
+    month = world.report(MonthMessage.model_validate_json(body).file.sha256).months["2026-02"]
+    assert (month.status, month.attempts) == ("pushed", 1)
+
+
+def test_a_month_cloudzero_refuses_fails_with_its_message_and_goes_to_the_dlq() -> None:
+    world = World()
+    body = uploaded(world)
+    world.cloudzero.fail_next(CloudZeroRejected(400, "row 0: lineitem/type 'Credits' is not allowed"))
+
+    result = world.deliver(body)  # returns: the queue message is done with
+
+    assert result.status == "dead_lettered"
+    report = world.report(MonthMessage.model_validate_json(body).file.sha256)
+    assert report.status == "failed"
+    assert "row 0: lineitem/type 'Credits' is not allowed" in (report.months["2026-02"].error or "")
+    [dead] = world.dead_letters.sent
+    assert dead.message == MonthMessage.model_validate_json(body)
+    assert "CloudZero answered 400" in dead.reason and "lineitem/type" in dead.reason
+    assert world.cloudzero.drops == []
+
+
+def test_cloudzero_unavailable_fails_the_month_returns_it_to_the_queue_and_a_later_delivery_pushes_it() -> None:
+    world = World()
+    body = uploaded(world)
+    sha = MonthMessage.model_validate_json(body).file.sha256
+    world.cloudzero.fail_next(CloudZeroUnavailable("gave up after 3 attempts: 503"))
+
+    with pytest.raises(CloudZeroUnavailable):
+        world.deliver(body, "message-1:1")
+
+    failed = world.report(sha)
+    assert (failed.status, failed.months["2026-02"].status) == ("failed", "failed")
+    assert "503" in (failed.months["2026-02"].error or "")
+    assert world.dead_letters.sent == []  # SQS retries it; after maxReceiveCount it reaches the DLQ
+
+    result = world.deliver(body, "message-1:2")
+
+    assert result.status == "pushed"
+    assert [call.error is None for call in world.cloudzero.calls] == [False, True]
+    assert world.cloudzero.month_total("2026-02") == FEBRUARY_TOTAL
+    pushed = world.report(sha)
+    assert (pushed.status, pushed.error, pushed.months["2026-02"].attempts) == ("pushed", None, 2)
+
+
+def test_a_message_from_a_file_that_is_no_longer_the_months_latest_is_superseded() -> None:
+    world = World()
+    old = uploaded(world, event_time="2026-03-01T09:00:00.000Z")
+    new = uploaded(world, "incoming/credits-2026-02-corrected.csv", CORRECTED, event_time="2026-03-02T09:00:00.000Z")
+    old_sha = MonthMessage.model_validate_json(old).file.sha256
+
+    result = world.deliver(old)
+
+    assert result.status == "superseded"
+    assert "incoming/credits-2026-02-corrected.csv" in result.detail
+    assert world.cloudzero.calls == []
+    assert world.report(old_sha).months["2026-02"].status == "superseded"
+    assert world.deliver(new).status == "pushed"
+    assert world.cloudzero.month_total("2026-02") == CORRECTED_TOTAL
+
+
+def test_an_older_upload_arriving_late_does_not_take_the_month_back() -> None:
+    world = World()
+    new = uploaded(world, "incoming/credits-2026-02-corrected.csv", CORRECTED, event_time="2026-03-02T09:00:00.000Z")
+    old = uploaded(world, event_time="2026-03-01T09:00:00.000Z")
+
+    assert world.deliver(old).status == "superseded"
+    assert world.deliver(new).status == "pushed"
+    assert world.cloudzero.month_total("2026-02") == CORRECTED_TOTAL
+
+
+def test_a_replay_is_pushed_again_after_the_first_push() -> None:
+    world = World()
+    body = uploaded(world)
+    world.deliver(body)
+    replay = MonthMessage.model_validate_json(body).model_copy(update={"replay_id": "replay-1"})
+
+    result = world.deliver(replay.model_dump_json(), "message-2:1")
+
+    assert result.status == "pushed"
+    assert [(call.operation, call.error) for call in world.cloudzero.calls] == [
+        ("replace_drop", None),
+        ("replace_drop", None),
+    ]
+    assert world.cloudzero.month_total("2026-02") == FEBRUARY_TOTAL  # replaced, not added
+    month = world.report(replay.file.sha256).months["2026-02"]
+    assert (month.status, month.attempts, month.drop_id) == ("pushed", 2, world.cloudzero.calls[-1].drop_id)
+
+
+def test_a_replay_of_an_older_file_is_pushed_although_a_later_upload_is_the_months_truth() -> None:
+    world = World()
+    old = uploaded(world, event_time="2026-03-01T09:00:00.000Z")
+    uploaded(world, "incoming/credits-2026-02-corrected.csv", CORRECTED, event_time="2026-03-02T09:00:00.000Z")
+    replay = MonthMessage.model_validate_json(old).model_copy(update={"replay_id": "replay-1"})
+
+    assert world.deliver(replay.model_dump_json()).status == "pushed"
+    assert world.cloudzero.month_total("2026-02") == FEBRUARY_TOTAL
+
+
+def test_a_batch_that_is_not_the_one_the_message_describes_is_dead_lettered_unsent() -> None:
+    world = World()
+    message = MonthMessage.model_validate_json(uploaded(world))
+    tampered = message.model_copy(update={"total": Decimal("-31.50")})
+
+    result = world.deliver(tampered.model_dump_json())
+
+    assert result.status == "dead_lettered"
+    assert world.cloudzero.calls == []
+    [dead] = world.dead_letters.sent
+    assert "-30.50" in dead.reason and "-31.50" in dead.reason
+    month = world.report(message.file.sha256).months["2026-02"]
+    assert month.status == "failed"
+
+
+def test_an_unreadable_message_is_dead_lettered_as_it_came() -> None:
+    world = World()
+    body = '{"schema_version": 2, "month": "2026-02"}'
+
+    result = world.deliver(body, "message-9:1")
+
+    assert result.status == "dead_lettered"
+    [dead] = world.dead_letters.sent
+    assert (dead.body, dead.deduplication_id) == (body, "unreadable-message-9:1")
+    assert "unreadable month message" in dead.reason
+    assert world.cloudzero.calls == []
+
+
+@pytest.mark.parametrize(
+    ("january", "february", "after_first", "final"),
+    [
+        (None, None, "pending", "pushed"),
+        (None, CloudZeroRejected(400, "no"), "pending", "partially_failed"),
+        (CloudZeroRejected(400, "no"), None, "partially_failed", "partially_failed"),
+        (CloudZeroRejected(400, "no"), CloudZeroRejected(403, "no"), "partially_failed", "failed"),
+    ],
+)
+def test_the_report_status_adds_up_the_months(january, february, after_first, final) -> None:
+    world = World()
+    sha = world.upload("incoming/sheet.csv", TWO_MONTHS).file.sha256
+    by_month = {sent.message.month: sent.body for sent in world.queue.sent}
+
+    for month, error in (("2026-01", january), ("2026-02", february)):
+        if error is not None:
+            world.cloudzero.fail_next(error)
+        world.deliver(by_month[month], f"{month}:1")
+        if month == "2026-01":
+            assert world.report(sha).status == after_first
+
+    report = world.published_report(sha)
+    assert report["status"] == final
+    expected_failed = [m for m, error in (("2026-01", january), ("2026-02", february)) if error is not None]
+    assert sorted(m for m, r in report["months"].items() if r["status"] == "failed") == expected_failed
+    assert report["error"] == (f"months not pushed: {', '.join(expected_failed)}" if expected_failed else None)
+
+
+# ---------------------------------------------------------------- properties
+
+ACCOUNTS = st.integers(0, 999_999_999_999).map(lambda n: f"{n:012d}")
+CENTS = st.integers(1, 1_000_000_000)  # up to $10,000,000.00
+
+
+def written(cents: int, style: str) -> str:
+    """An amount as the ops team writes it: `12.34`, `$12.34` or `"$1,234.56"`."""
+    dollars, rest = divmod(cents, 100)
+    if style == "plain":
+        return f"{dollars}.{rest:02d}"
+    if style == "dollar":
+        return f"${dollars}.{rest:02d}"
+    return f'"${dollars:,}.{rest:02d}"'
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.dictionaries(
+        ACCOUNTS, st.tuples(CENTS, st.sampled_from(["plain", "dollar", "thousands"])), min_size=1, max_size=25
+    )
+)
+def test_what_cloudzero_holds_is_minus_the_files_credits_to_the_cent(credits) -> None:
+    world = World()
+    data = "".join(f"{account},{written(cents, style)}\n" for account, (cents, style) in credits.items()).encode()
+    expected = -Decimal(sum(cents for cents, _ in credits.values())) / 100
+
+    world.upload("incoming/credits-2026-01.csv", data)
+    [sent] = world.queue.sent
+    assert world.deliver(sent.body).status == "pushed"
+
+    assert world.cloudzero.month_total("2026-01") == expected
+    assert {row["resource/account"] for row in world.cloudzero.rows["2026-01"]} == set(credits)
+
+
+MONTHS = st.sampled_from(["2025-11", "2025-12", "2026-01", "2026-02"])
+
+
+@st.composite
+def redeliveries(draw):
+    """A multi-month sheet, and its month messages' deliveries: each at least once, in any order."""
+    months = draw(st.lists(MONTHS, min_size=1, max_size=4, unique=True))
+    rows = draw(
+        st.lists(st.tuples(ACCOUNTS, st.sampled_from(months), CENTS), min_size=len(months), max_size=12).filter(
+            lambda r: {month for _, month, _ in r} == set(months)
+        )
+    )
+    rows = list({(account, month): cents for account, month, cents in rows}.items())
+    extra = draw(st.lists(st.integers(0, len(months) - 1), max_size=8))
+    order = draw(st.permutations(list(range(len(months))) + extra))
+    return rows, order
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(redeliveries())
+def test_any_interleaving_of_redeliveries_sends_each_month_exactly_once(case) -> None:
+    rows, order = case
+    world = World()
+    data = "Account ID,Month,Amount\n" + "".join(
+        f"{account},{month},{cents // 100}.{cents % 100:02d}\n" for (account, month), cents in rows
+    )
+    world.upload("incoming/sheet.csv", data.encode())
+    bodies = sorted((sent.body for sent in world.queue.sent), key=lambda b: MonthMessage.model_validate_json(b).month)
+    months = sorted({month for (_, month), _ in rows})
+    assert len(bodies) == len(months)
+
+    for delivery, index in enumerate(order):
+        assert world.deliver(bodies[index], f"delivery-{delivery}").status in ("pushed", "already_pushed")
+
+    assert sorted(call.month for call in world.cloudzero.calls) == months
+    for month in months:
+        expected = -Decimal(sum(cents for (_, m), cents in rows if m == month)) / 100
+        assert world.cloudzero.month_total(month) == expected
+    assert world.published_report(world.queue.messages[0].file.sha256)["status"] == "pushed"
+    assert world.objects.keys("reports/") == [f"reports/{world.queue.messages[0].file.sha256}.json"]

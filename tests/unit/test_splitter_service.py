@@ -1,0 +1,137 @@
+"""The splitter wired with in-memory fakes at its ports: what an upload turns into, and what it must not."""
+
+import hashlib
+import json
+from decimal import Decimal
+
+import pytest
+
+from credits_pipeline.month_batch import MonthBatch
+from tests.fakes import BUCKET, World
+
+FEBRUARY = b"000000000001,$10.00\n000000000002,$20.50\n"
+FEBRUARY_TOTAL = -(Decimal("10.00") + Decimal("20.50"))
+# A hand-made sheet with a month column: two months in one file.
+TWO_MONTHS = (
+    b"Account ID,Month,Amount\n000000000001,2026-01,10.00\n000000000002,2026-01,20.50\n000000000003,2026-02,5.00\n"
+)
+
+
+def identity(data: bytes, month: str | None = None) -> str:
+    """What a file is filed under: its bytes' SHA-256, bound to the month its name gives."""
+    content = hashlib.sha256(data).hexdigest()
+    return hashlib.sha256(f"{content}|{month}".encode()).hexdigest() if month else content
+
+
+def test_an_accepted_file_leaves_one_batch_and_one_message_per_month_and_a_pending_report() -> None:
+    world = World()
+    report = world.upload("incoming/two-months.csv", TWO_MONTHS)
+
+    sha = identity(TWO_MONTHS)  # no month in the name: the bytes alone
+    assert report.file.sha256 == sha
+    assert report.status == "pending"
+    assert {month: (r.status, r.accounts, r.total) for month, r in report.months.items()} == {
+        "2026-01": ("pending", 2, Decimal("-30.50")),
+        "2026-02": ("pending", 1, Decimal("-5.00")),
+    }
+    assert world.objects.keys("batches/") == [f"batches/{sha}/2026-01.json", f"batches/{sha}/2026-02.json"]
+    january = MonthBatch.model_validate_json(world.objects.objects[(BUCKET, f"batches/{sha}/2026-01.json")])
+    assert {(row.account_id, row.cost) for row in january.credits} == {
+        ("000000000001", Decimal("-10.00")),
+        ("000000000002", Decimal("-20.50")),
+    }
+    messages = sorted(world.queue.messages, key=lambda m: m.month)
+    assert [(m.month, m.accounts, m.total, m.batch_key) for m in messages] == [
+        ("2026-01", 2, Decimal("-30.50"), f"batches/{sha}/2026-01.json"),
+        ("2026-02", 1, Decimal("-5.00"), f"batches/{sha}/2026-02.json"),
+    ]
+    assert {sent.deduplication_id for sent in world.queue.sent} == {f"{sha}-2026-01", f"{sha}-2026-02"}
+    # Each month now points at this file as its truth.
+    assert {m: p["sha256"] for m, p in world.records.months.items()} == {"2026-01": sha, "2026-02": sha}
+    published = world.published_report(sha)
+    assert (published["status"], sorted(published["months"])) == ("pending", ["2026-01", "2026-02"])
+    assert [u["outcome"] for u in published["uploads"]] == ["accepted"]
+    assert world.objects.tags[(BUCKET, "incoming/two-months.csv")] == {
+        "credits-pipeline-status": "accepted",
+        "credits-pipeline-sha256": sha,
+    }
+    assert world.cloudzero.calls == []  # the splitter never talks to CloudZero
+
+
+def test_the_same_bytes_under_another_key_are_a_duplicate_and_queue_nothing() -> None:
+    world = World()
+    world.upload("incoming/credits-2026-02.csv", FEBRUARY, event_time="2026-03-01T09:00:00.000Z")
+    again = world.upload("incoming/credits-2026-02 (copy).csv", FEBRUARY, event_time="2026-03-01T09:05:00.000Z")
+
+    assert again.status == "duplicate"
+    assert again.file.sha256 == identity(FEBRUARY, "2026-02")
+    assert again.file.key == "incoming/credits-2026-02.csv"  # the file is still the first upload
+    assert [(u.key, u.outcome) for u in again.uploads] == [
+        ("incoming/credits-2026-02.csv", "accepted"),
+        ("incoming/credits-2026-02 (copy).csv", "duplicate"),
+    ]
+    assert len(world.queue.sent) == 1
+    assert world.objects.tags[(BUCKET, "incoming/credits-2026-02 (copy).csv")]["credits-pipeline-status"] == (
+        "duplicate"
+    )
+    assert world.published_report(again.file.sha256)["status"] == "duplicate"
+
+
+def test_the_same_upload_event_delivered_twice_is_neither_a_duplicate_nor_recorded_twice() -> None:
+    world = World()
+    first = world.upload("incoming/credits-2026-02.csv", FEBRUARY, version_id="v1")
+    second = world.upload("incoming/credits-2026-02.csv", FEBRUARY, version_id="v1")
+
+    assert (first.status, second.status) == ("pending", "pending")
+    assert [(u.key, u.version_id, u.outcome) for u in second.uploads] == [
+        ("incoming/credits-2026-02.csv", "v1", "accepted")
+    ]
+    assert len(world.queue.sent) == 1
+    assert world.records.load(identity(FEBRUARY, "2026-02")) == second
+
+
+def test_an_invocation_that_failed_half_way_is_retried_whole_and_records_the_upload_once() -> None:
+    world = World()
+    world.queue.fail_next(ConnectionError("SQS endpoint unreachable"))  # after the report was written
+
+    with pytest.raises(ConnectionError):
+        world.upload("incoming/sheet.csv", TWO_MONTHS, version_id="v1")
+    retried = world.upload("incoming/sheet.csv", TWO_MONTHS, version_id="v1")  # Lambda's async retry
+
+    assert retried.status == "pending"
+    assert [(u.key, u.outcome) for u in retried.uploads] == [("incoming/sheet.csv", "accepted")]
+    assert sorted(m.month for m in world.queue.messages) == ["2026-01", "2026-02"]
+
+
+def test_a_rejected_file_is_reported_with_its_key_tagged_and_queues_nothing() -> None:
+    world = World()
+    key = "incoming/credits-2026-01.csv"
+    report = world.upload(key, b"")
+
+    assert report.status == "rejected"
+    assert report.error is not None
+    assert f"s3://{BUCKET}/{key}" in report.error and "empty" in report.error
+    assert report.months == {}
+    assert [(u.key, u.outcome) for u in report.uploads] == [(key, "rejected")]
+    assert world.objects.tags[(BUCKET, key)]["credits-pipeline-status"] == "rejected"
+    assert world.objects.objects[(BUCKET, key)] == b""  # the file is kept
+    assert world.queue.sent == []
+    assert world.objects.keys("batches/") == []
+    assert json.loads(world.objects.objects[(BUCKET, f"reports/{identity(b'', '2026-01')}.json")])["status"] == (
+        "rejected"
+    )
+
+
+def test_the_same_bytes_named_for_two_months_are_two_files_not_a_duplicate() -> None:
+    world = World()
+    january = world.upload("incoming/credits-2026-01.csv", FEBRUARY)
+    february = world.upload("incoming/credits-2026-02.csv", FEBRUARY)
+
+    assert (january.status, february.status) == ("pending", "pending")
+    assert (january.file.sha256, february.file.sha256) == (identity(FEBRUARY, "2026-01"), identity(FEBRUARY, "2026-02"))
+    assert january.file.content_sha256 == february.file.content_sha256 == hashlib.sha256(FEBRUARY).hexdigest()
+    assert list(january.months) == ["2026-01"] and list(february.months) == ["2026-02"]
+    assert [(m.month, m.total) for m in world.queue.messages] == [
+        ("2026-01", FEBRUARY_TOTAL),
+        ("2026-02", FEBRUARY_TOTAL),
+    ]
