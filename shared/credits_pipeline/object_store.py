@@ -41,16 +41,13 @@ class ObjectStore:
         except self._s3.exceptions.NoSuchKey:
             return None
 
-    def load_column_mappings(self, uri: str) -> tuple[dict[str, Any], ...]:
-        """Column mappings supplied as configuration: a JSON list (or one object) at an s3:// URI."""
-        if not uri:
-            return ()
+    def load_json(self, uri: str) -> object:
+        """A JSON document at an s3://bucket/key URI (configuration such as column mappings)."""
         bucket, key = parse_s3_uri(uri)
         raw = self.get_json(bucket, key)
         if raw is None:
-            raise ValueError(f"column mappings {uri} not found")
-        loaded = json.loads(raw)
-        return tuple(loaded if isinstance(loaded, list) else [loaded])
+            raise ValueError(f"{uri} not found")
+        return json.loads(raw)
 
     def put_json(self, bucket: str, key: str, body: bytes | dict[str, Any]) -> None:
         data = body if isinstance(body, bytes) else json.dumps(body, indent=2).encode()

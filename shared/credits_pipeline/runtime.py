@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities.parameters import get_secret
 
 from credits_pipeline.cloudzero import AnyCostClient
 from credits_pipeline.file_records import FileRecords
+from credits_pipeline.formats import validate_column_mappings
 from credits_pipeline.month_queue import MonthQueue
 from credits_pipeline.object_store import ObjectStore
 from credits_pipeline.powertools_once import PowertoolsOnce
@@ -25,7 +26,12 @@ def splitter() -> Splitter:
     settings = splitter_settings()
     objects = ObjectStore()
     records = FileRecords(settings.idempotency_table, settings.idempotency_days)
-    column_mappings = objects.load_column_mappings(settings.column_mappings_uri)
+    # A bad mapping fails the cold start with the mapping's name and field, before any file is touched.
+    column_mappings = (
+        validate_column_mappings(objects.load_json(settings.column_mappings_uri))
+        if settings.column_mappings_uri
+        else ()
+    )
     return Splitter(
         objects=objects,
         records=records,

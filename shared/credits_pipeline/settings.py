@@ -55,6 +55,8 @@ class SplitterSettings(_Settings):
             max_invalid_share=self.max_invalid_share,
             currencies=self.currencies,
             column_mappings=column_mappings,
+            default_description=self.credit_description,
+            default_service=self.credit_service,
         )
 
 
