@@ -22,9 +22,10 @@ lint: install
 
 check: lint test
 
-## What the pipeline would decide for a local file, without AWS: make preview FILE=credits-2026-01.csv
+## What the pipeline would decide for a local file, without AWS:
+##   make preview FILE=credits-2026-01.csv [ARGS="--cbf --known-accounts 123456789012"]
 preview: install
-	@$(VENV)/python scripts/preview.py "$(FILE)"
+	@$(VENV)/python scripts/preview.py "$(FILE)" $(ARGS)
 
 bench: install
 	@$(VENV)/python scripts/benchmark.py

@@ -58,6 +58,7 @@ class RunReport(BaseModel):
     status: FileStatus = "pending"
     error: str | None = None
     problems: list[str] = Field(default_factory=list)
+    problem_counts: dict[str, int] = Field(default_factory=dict)
     file: FileRef
     amount_column: str = ""
     months: dict[str, MonthReport] = Field(default_factory=dict)
@@ -75,7 +76,7 @@ class RunReport(BaseModel):
 
     def accept(self, credit_file: "CreditFile", batch_keys: dict[str, str]) -> None:
         """Fill the report from a parsed file: every month pending, every skip listed."""
-        self.status, self.error, self.problems = "pending", None, []
+        self.status, self.error, self.problems, self.problem_counts = "pending", None, [], {}
         self.file = self.file.model_copy(update={"format": credit_file.format_id})
         self.amount_column = getattr(credit_file, "amount_column", "")
         self.months = {
@@ -92,8 +93,9 @@ class RunReport(BaseModel):
         self.skipped_total = credit_file.skipped_total
         self.skipped_by_reason = dict(credit_file.skipped_by_reason)
 
-    def reject(self, error: str, problems: list[str]) -> None:
+    def reject(self, error: str, problems: list[str], problem_counts: dict[str, int] | None = None) -> None:
         self.status, self.error, self.problems = "rejected", error, problems
+        self.problem_counts = dict(problem_counts or {})
 
     def settle(self) -> FileStatus:
         """The status the months add up to, once a push changed one of them."""

@@ -120,9 +120,11 @@ class Splitter:
         error = f"s3://{upload.bucket}/{upload.key}: {rejection}"
 
         def reject(report: RunReport) -> None:
-            report.reject(error, rejection.problems)
+            report.reject(error, rejection.problems, rejection.problem_counts)
             _add_upload(report, upload.entry("rejected"))
 
+        if rejection.format_id:
+            file = file.model_copy(update={"format": rejection.format_id})
         report = self.reports.update(file.sha256, reject, new=lambda: RunReport(file=file))
         self._tag(upload, file.sha256, "rejected")
         metrics.add_metric(name="FilesRejected", unit="Count", value=1)

@@ -171,12 +171,15 @@ class ParquetSource:
                     )
                     for entry in pc.value_counts(pc.filter(types, pc.invert(keep))).to_pylist():
                         yield IgnoredRows(entry["values"] or "", int(entry["counts"]))
-                    positions = pc.indices_nonzero(keep).to_pylist()
+                    kept = pc.indices_nonzero(keep)
+                    # Only the kept rows become Python strings: credits are ~1% of a CUR.
+                    texts = {index: pc.take(column, kept) for index, column in texts.items()}
+                    positions = kept.to_pylist()
                 values = {index: column.to_pylist() for index, column in texts.items()}
-                for position in positions:
+                for offset, position in enumerate(positions):
                     cells = [""] * width
                     for index, column_values in values.items():
-                        value = column_values[position]
+                        value = column_values[offset]
                         cells[index] = "" if value is None else value
                     yield row_number + position + 1, cells
                 row_number += batch.num_rows
