@@ -1,6 +1,6 @@
 """Move every month from the dead-letter queue back to the month queue, after an outage is over.
 
-    python scripts/redrive.py [--stack-name credits-pipeline] [--method auto|native|copy]
+    .venv/bin/python scripts/redrive.py [--stack-name credits-pipeline] [--method auto|native|copy]
 
 Months already pushed are skipped by the pusher's idempotency record; the others are pushed once.
 `native` is SQS's StartMessageMoveTask (the console's "DLQ redrive"); `copy` receives, re-sends and
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from stack_outputs import describe_stack
@@ -32,8 +33,10 @@ class RedriveResult:
 def redrive(dlq_url: str, dlq_arn: str, queue_url: str, queue_arn: str, method: str = "auto") -> RedriveResult:
     sqs = boto3.client("sqs")
     if method in ("auto", "native"):
+        # One try: if the native API fails, the copy below does the same job.
+        native = boto3.client("sqs", config=Config(retries={"max_attempts": 1})) if method == "auto" else sqs
         try:
-            task = sqs.start_message_move_task(SourceArn=dlq_arn, DestinationArn=queue_arn)
+            task = native.start_message_move_task(SourceArn=dlq_arn, DestinationArn=queue_arn)
             return RedriveResult("native", _visible(sqs, dlq_url), task["TaskHandle"])
         except ClientError as error:
             if method == "native":

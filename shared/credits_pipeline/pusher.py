@@ -82,6 +82,10 @@ class Pusher:
             raise
         if outcome.get(REPLAYED):
             logger.info("month already pushed: nothing sent again", extra={"drop_id": outcome["drop_id"]})
+            metrics.add_metric(name="MonthsAlreadyPushed", unit="Count", value=1)
+            report = self.records.load(sha)
+            if report and report.months[message.month].drop_id != outcome["drop_id"]:
+                self._succeed(message, outcome)  # the push landed but its report update did not
             return PushResult(message.month, "already_pushed", outcome["drop_id"])
         self._succeed(message, outcome)
         return PushResult(message.month, "pushed", outcome["drop_id"])
@@ -138,6 +142,7 @@ class Pusher:
             report.settle()
 
         self._update(message, supersede)
+        metrics.add_metric(name="MonthsSuperseded", unit="Count", value=1)
         logger.warning(detail)
         return PushResult(message.month, "superseded", detail=detail)
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from credits_pipeline.accounts import InvalidAccountId, normalise_account_id
 from credits_pipeline.formats.base import ParseConfig
 
 
@@ -46,8 +47,14 @@ class SplitterSettings(_Settings):
 
     @field_validator("known_accounts", mode="after")
     @classmethod
-    def _empty_means_any(cls, value: frozenset[str] | None) -> frozenset[str] | None:
-        return value or None
+    def _padded_ids_or_any(cls, value: frozenset[str] | None) -> frozenset[str] | None:
+        """Ids as the files' ids are read (12 digits, dashes dropped); empty means any account."""
+        if not value:
+            return None
+        try:
+            return frozenset(normalise_account_id(account) for account in value)
+        except InvalidAccountId as error:
+            raise ValueError(str(error)) from None
 
     def parse_config(self, column_mappings: tuple[dict[str, object], ...] = ()) -> ParseConfig:
         return ParseConfig(
@@ -75,15 +82,15 @@ class PusherSettings(_Settings):
 
 @cache
 def splitter_settings() -> SplitterSettings:
-    return _load(SplitterSettings)
+    return load_settings(SplitterSettings)
 
 
 @cache
 def pusher_settings() -> PusherSettings:
-    return _load(PusherSettings)
+    return load_settings(PusherSettings)
 
 
-def _load[T: _Settings](kind: type[T]) -> T:
+def load_settings[T: _Settings](kind: type[T]) -> T:
     try:
         return kind()
     except ValidationError as error:

@@ -142,7 +142,11 @@ class Splitter:
         metrics.add_metric(name="FilesDuplicate", unit="Count", value=1)
         accepted = next((u for u in report.uploads if u.outcome != "duplicate"), None)
         first_upload = f"s3://{accepted.bucket}/{accepted.key}" if accepted else first["upload_id"]
-        file_summary(report, f"duplicate upload: same bytes as {first_upload}; nothing was sent again")
+        message = f"duplicate upload: same bytes as {first_upload}; nothing was sent again"
+        failed = sorted(month for month, state in report.months.items() if state.status == "failed")
+        if failed:
+            message += f"; months still not pushed: {', '.join(failed)} (redrive the DLQ or replay them)"
+        file_summary(report, message, failed=bool(failed))
         return report
 
     def _tag(self, upload: Upload, sha256: str, status: str) -> None:
@@ -161,7 +165,7 @@ def _add_upload(report: RunReport, entry: UploadEntry) -> None:
         report.uploads.append(entry)
 
 
-def file_summary(report: RunReport, message: str) -> None:
+def file_summary(report: RunReport, message: str, *, failed: bool = False) -> None:
     """The one line that ends a file's story in the logs: INFO when all is well, ERROR otherwise."""
     fields = {
         "summary": True,
@@ -173,5 +177,5 @@ def file_summary(report: RunReport, message: str) -> None:
         "total": format_money(report.total),
         "skipped_total": report.skipped_total,
     }
-    failed = report.status in ("rejected", "failed", "partially_failed")
+    failed = failed or report.status in ("rejected", "failed", "partially_failed")
     (logger.error if failed else logger.info)(message, extra=fields)

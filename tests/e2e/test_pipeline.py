@@ -10,8 +10,10 @@ import pytest
 from credits_pipeline.month_batch import FileRef, MonthMessage
 from credits_pipeline.month_queue import MonthQueue
 from local_stack.stack import LocalPipeline
+from redrive import main as redrive_main
 from redrive import redrive
 from replay import ReplayError, replay_month
+from replay import main as replay_main
 
 from .conftest import held_total, only_report, queue_depth, report, tags
 
@@ -309,3 +311,27 @@ def test_every_file_ends_in_exactly_one_summary_line(pipeline: LocalPipeline, ca
     assert "incoming/credits-2026-04.csv" in rejected.error and "empty" in rejected.error  # type: ignore[attr-defined]
     logged = "\n".join(str(record.__dict__) for record in caplog.records)
     assert "local-emulator-key" not in logged  # the API key is never logged
+
+
+def test_the_operator_commands_work_against_the_stack_by_name(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert pipeline.emulator is not None
+    pipeline.emulator.inject_fault(status=502, count=10_000)
+    pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.runner.run_until_idle()
+    pipeline.emulator.clear_faults()
+
+    assert redrive_main(["--stack-name", pipeline.stack.name]) == 0
+    assert "1 month message(s) moved" in capsys.readouterr().out
+    pipeline.runner.run_until_idle()
+    assert held_total(pipeline, "2026-02") == Decimal("-30.50")
+
+    assert replay_main(["--stack-name", pipeline.stack.name, "--month", "2026-02", "--dry-run"]) == 0
+    assert "CloudZero says valid" in capsys.readouterr().out
+    assert replay_main(["--stack-name", pipeline.stack.name, "--month", "2026-02"]) == 0
+    assert "queued" in capsys.readouterr().out
+    pipeline.runner.run_until_idle()
+    assert len(pipeline.emulator.drops()) == 2
+    assert replay_main(["--stack-name", pipeline.stack.name, "--month", "2030-01"]) == 2
+    assert "no accepted file holds 2030-01" in capsys.readouterr().err

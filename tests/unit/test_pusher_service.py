@@ -293,3 +293,28 @@ def test_any_interleaving_of_redeliveries_sends_each_month_exactly_once(case) ->
         assert world.cloudzero.month_total(month) == expected
     assert world.published_report(world.queue.messages[0].file.sha256)["status"] == "pushed"
     assert world.objects.keys("reports/") == [f"reports/{world.queue.messages[0].file.sha256}.json"]
+
+
+def test_a_push_whose_report_update_was_lost_is_reported_on_redelivery(monkeypatch: pytest.MonkeyPatch) -> None:
+    world = World()
+    body = uploaded(world)
+    sha = MonthMessage.model_validate_json(body).file.sha256
+    real_update = world.records.update
+    failures = iter([RuntimeError("DynamoDB throttled the report update")])
+
+    def update_failing_once(*args, **kwargs):
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return real_update(*args, **kwargs)
+
+    monkeypatch.setattr(world.records, "update", update_failing_once)
+    with pytest.raises(RuntimeError, match="throttled"):
+        world.deliver(body)  # CloudZero has the month; the report does not know yet
+
+    result = world.deliver(body, delivery_id="delivery-2")
+
+    [call] = world.cloudzero.calls
+    assert result.status == "already_pushed"
+    month = world.published_report(sha)["months"]["2026-02"]
+    assert (month["status"], month["drop_id"]) == ("pushed", call.drop_id)
