@@ -1,8 +1,8 @@
 """Re-send one month to CloudZero, through the month queue so the one-request-at-a-time rule holds.
 
-    .venv/bin/python scripts/replay.py --month 2026-01                    # from the month's latest accepted file
+    .venv/bin/python scripts/replay.py --month 2026-01            # from the latest accepted file
     .venv/bin/python scripts/replay.py --month 2026-01 --file incoming/credits-2026-01-fixed.csv
-    .venv/bin/python scripts/replay.py --month 2026-01 --dry-run          # CloudZero's validate endpoint; writes nothing
+    .venv/bin/python scripts/replay.py --month 2026-01 --dry-run  # validate endpoint; writes nothing
 
 A replay is a new push (it is not de-duplicated against the first one); `replace_drop` makes the month
 exactly what the file says. `--file` makes that file the month's truth from now on.

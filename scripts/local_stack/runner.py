@@ -54,6 +54,7 @@ class FunctionConfig:
     handler_path: Path
     timeout_seconds: float
     environment: Mapping[str, str]
+    memory_mb: int = 128
 
 
 def load_handler(path: Path, module_name: str) -> Callable[[dict[str, Any], Any], Any]:
@@ -179,7 +180,7 @@ class LocalRunner:
         self, config: FunctionConfig, handler: Callable[[dict[str, Any], Any], Any], event: dict[str, Any]
     ) -> Any:
         os.environ.update(config.environment)
-        context = LocalContext(config.name, config.timeout_seconds)
+        context = LocalContext(config.name, config.timeout_seconds, memory_limit_in_mb=config.memory_mb)
         return handler(event, context)
 
     def _sqs_record(self, message: Mapping[str, Any]) -> dict[str, Any]:

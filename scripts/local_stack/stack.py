@@ -97,4 +97,5 @@ def _function(name: str, directory: str, timeout: float | None, overrides: Mappi
         handler_path=REPO / "functions" / directory / "app.py",
         timeout_seconds=timeout or float(configuration.get("Timeout", 3)),
         environment=environment,
+        memory_mb=int(configuration.get("MemorySize", 128)),
     )

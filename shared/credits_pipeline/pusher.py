@@ -18,8 +18,7 @@ from credits_pipeline.month_batch import MonthBatch, MonthMessage
 from credits_pipeline.observability import logger, metrics
 from credits_pipeline.ports import CloudZeroPort, FileRecordsPort, MonthQueuePort, ObjectStorePort, Remaining
 from credits_pipeline.report import RunReport, utc_now
-from credits_pipeline.report_book import ReportBook
-from credits_pipeline.splitter import file_summary
+from credits_pipeline.report_book import ReportBook, file_summary
 
 ReportChange = Callable[[RunReport], None]
 

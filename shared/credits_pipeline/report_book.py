@@ -2,7 +2,9 @@
 
 from collections.abc import Callable
 
+from credits_pipeline.money import format_money
 from credits_pipeline.month_batch import report_key
+from credits_pipeline.observability import logger
 from credits_pipeline.ports import FileRecordsPort, ObjectStorePort
 from credits_pipeline.report import RunReport
 
@@ -34,3 +36,19 @@ class ReportBook:
             if newer is None:
                 return
             report = newer
+
+
+def file_summary(report: RunReport, message: str, *, failed: bool = False) -> None:
+    """The one line that ends a file's story in the logs: INFO when all is well, ERROR otherwise."""
+    fields = {
+        "summary": True,
+        "status": report.status,
+        "error": report.error,
+        "problems": report.problems[:10],
+        "file": report.file.model_dump(),
+        "months": {month: state.model_dump(mode="json") for month, state in report.months.items()},
+        "total": format_money(report.total),
+        "skipped_total": report.skipped_total,
+    }
+    failed = failed or report.status in ("rejected", "failed", "partially_failed")
+    (logger.error if failed else logger.info)(message, extra=fields)

@@ -1,8 +1,6 @@
 """The splitter: one uploaded file -> a month batch in S3 and one message per month, exactly once."""
 
-import json
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import BaseModel
 
@@ -12,8 +10,8 @@ from credits_pipeline.money import format_money
 from credits_pipeline.month_batch import FileRef, MonthBatch, MonthMessage, batch_key, file_identity
 from credits_pipeline.observability import logger, metrics
 from credits_pipeline.ports import Download, FileRecordsPort, MonthQueuePort, ObjectStorePort
-from credits_pipeline.report import RunReport, UploadEntry
-from credits_pipeline.report_book import ReportBook
+from credits_pipeline.report import RunReport, UploadEntry, UploadOutcome
+from credits_pipeline.report_book import ReportBook, file_summary
 
 STATUS_TAG = "credits-pipeline-status"
 SHA_TAG = "credits-pipeline-sha256"
@@ -32,7 +30,7 @@ class Upload(BaseModel):
     def upload_id(self) -> str:
         return f"{self.bucket}/{self.key}#{self.version_id or ''}@{self.event_time}"
 
-    def entry(self, outcome: Any) -> UploadEntry:
+    def entry(self, outcome: UploadOutcome) -> UploadEntry:
         return UploadEntry(
             bucket=self.bucket,
             key=self.key,
@@ -163,19 +161,3 @@ def _add_upload(report: RunReport, entry: UploadEntry) -> None:
         for u in report.uploads
     ):
         report.uploads.append(entry)
-
-
-def file_summary(report: RunReport, message: str, *, failed: bool = False) -> None:
-    """The one line that ends a file's story in the logs: INFO when all is well, ERROR otherwise."""
-    fields = {
-        "summary": True,
-        "status": report.status,
-        "error": report.error,
-        "problems": report.problems[:10],
-        "file": report.file.model_dump(),
-        "months": json.loads(json.dumps({m: r.model_dump(mode="json") for m, r in report.months.items()})),
-        "total": format_money(report.total),
-        "skipped_total": report.skipped_total,
-    }
-    failed = failed or report.status in ("rejected", "failed", "partially_failed")
-    (logger.error if failed else logger.info)(message, extra=fields)

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from credits_pipeline.formats import FileRejected, ParseConfig, read_credit_file
+from tests.amounts import group_thousands
 
 KEY = "incoming/credits-2026-01.csv"
 MONTH = "2026-01"
@@ -261,15 +262,6 @@ def test_amounts_with_many_digits_are_kept_exactly():
 # --- properties ----------------------------------------------------------------------------------
 
 
-def _group_thousands(digits: str) -> str:
-    groups = []
-    while len(digits) > 3:
-        groups.insert(0, digits[-3:])
-        digits = digits[:-3]
-    groups.insert(0, digits)
-    return ",".join(groups)
-
-
 @st.composite
 def amount_cells(draw, cents: int) -> str:
     """A CSV cell for an amount of `cents`, in any of the ways the monthly files write it."""
@@ -277,7 +269,7 @@ def amount_cells(draw, cents: int) -> str:
         return draw(st.sampled_from(["$ -", "$0.00", "0", '"$ -"']))
     whole, fraction = divmod(cents, 100)
     thousands = whole >= 1000 and draw(st.booleans())
-    number = _group_thousands(str(whole)) if thousands else str(whole)
+    number = group_thousands(str(whole)) if thousands else str(whole)
     if fraction or draw(st.booleans()):
         number += f".{fraction:02d}"
     dollar = draw(st.sampled_from(["", "$"]))

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from credits_pipeline.money import InvalidAmount, format_money, parse_amount
+from tests.amounts import group_thousands
 
 PLAIN_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 
@@ -116,22 +117,13 @@ def test_parse_amount_reads_back_what_format_money_writes(value):
     assert parse_amount(format_money(value)) == value
 
 
-def _group_thousands(digits: str) -> str:
-    groups = []
-    while len(digits) > 3:
-        groups.insert(0, digits[-3:])
-        digits = digits[:-3]
-    groups.insert(0, digits)
-    return ",".join(groups)
-
-
 @st.composite
 def written_amounts(draw):
     """(text, expected): an amount in cents written the way spreadsheets write it."""
     cents = draw(st.integers(0, 10**13))
     negative = draw(st.booleans())
     whole, fraction = divmod(cents, 100)
-    number = _group_thousands(str(whole)) if draw(st.booleans()) else str(whole)
+    number = group_thousands(str(whole)) if draw(st.booleans()) else str(whole)
     if fraction or draw(st.booleans()):
         number += f".{fraction:02d}"
     dollar = draw(st.sampled_from(["", "$", "$ "]))
