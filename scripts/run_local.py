@@ -18,8 +18,9 @@ import boto3
 
 from credits_pipeline.cloudzero import AnyCostClient
 from local_stack.moto_stack import moto_server
+from local_stack.provision import LOCAL_API_KEY, LOCAL_CONNECTION_ID
 from local_stack.runner import REPO
-from local_stack.stack import LOCAL_API_KEY, LOCAL_CONNECTION_ID, local_pipeline
+from local_stack.stack import local_pipeline
 
 SAMPLE = REPO / "events" / "credits-2026-01.csv"
 

@@ -190,18 +190,18 @@ class FakeCloudZero:
 
     rows: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
-    _failures: list[Exception] = field(default_factory=list)
+    _failures: list[Exception | None] = field(default_factory=list)  # None: that call succeeds
     _ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
 
-    def fail_next(self, error: Exception, times: int = 1) -> None:
-        """Raise `error` (CloudZeroRejected, CloudZeroUnavailable, ...) for the next `times` calls."""
-        self._failures.extend([error] * times)
+    def fail_next(self, error: Exception, times: int = 1, after: int = 0) -> None:
+        """Raise `error` (CloudZeroRejected, CloudZeroUnavailable, ...) for `times` calls, `after` calls from now."""
+        self._failures.extend([None] * after + [error] * times)
 
     def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining) -> Receipt:
         drop = json.loads(body.body)
         month, operation, data = drop["month"][:7], drop.get("operation", "replace_drop"), drop["data"]
-        if self._failures:
-            error = self._failures.pop(0)
+        error = self._failures.pop(0) if self._failures else None
+        if error is not None:
             self.calls.append(Call(month, operation, data, delivery_id, None, error))
             raise error
         drop_id = f"drop-{next(self._ids)}"

@@ -58,6 +58,17 @@ class ProvisionError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class DeployedFunction:
+    """A Lambda function as the template configured it: what a local runner needs to host it."""
+
+    name: str
+    timeout_seconds: float
+    memory_mb: int
+    # The environment the function gets from the template, as deployed here.
+    environment: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class StackOutputs:
     """The stack's Outputs (template.yaml), plus what only the local stack has."""
 
@@ -75,11 +86,18 @@ class StackOutputs:
     # Local only: receives the bucket's ObjectCreated events under the incoming prefix.
     local_upload_queue_url: str
     cloudzero_connection_id: str
+    splitter: DeployedFunction
+    pusher: DeployedFunction
     # Every template parameter's value in this stack (defaults included).
     parameters: Mapping[str, str] = field(default_factory=dict)
-    # The environment each function gets from the template, as deployed here.
-    splitter_environment: Mapping[str, str] = field(default_factory=dict)
-    pusher_environment: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def splitter_environment(self) -> Mapping[str, str]:
+        return self.splitter.environment
+
+    @property
+    def pusher_environment(self) -> Mapping[str, str]:
+        return self.pusher.environment
 
 
 # ---------------------------------------------------------------- template
@@ -203,8 +221,6 @@ def _provision(stack_name: str, parameters: Mapping[str, str], api_key: str) -> 
     _disable_event_source_mappings(outputs["PusherFunctionName"])
     upload_queue_url = _wire_local_uploads(stack_name, outputs["BucketName"], values["IncomingPrefix"])
 
-    splitter_environment = _function_environment(outputs["SplitterFunctionName"], queue_urls)
-    pusher_environment = _function_environment(outputs["PusherFunctionName"], queue_urls)
     return StackOutputs(
         stack_name=stack_name,
         bucket_name=outputs["BucketName"],
@@ -220,8 +236,8 @@ def _provision(stack_name: str, parameters: Mapping[str, str], api_key: str) -> 
         local_upload_queue_url=upload_queue_url,
         cloudzero_connection_id=values["CloudZeroConnectionId"],
         parameters=values,
-        splitter_environment=splitter_environment,
-        pusher_environment=pusher_environment,
+        splitter=_deployed_function(outputs["SplitterFunctionName"], queue_urls),
+        pusher=_deployed_function(outputs["PusherFunctionName"], queue_urls),
     )
 
 
@@ -410,8 +426,13 @@ def _endpoint_queue_urls(outputs: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def _function_environment(function_name: str, replacements: Mapping[str, str]) -> dict[str, str]:
+def _deployed_function(function_name: str, replacements: Mapping[str, str]) -> DeployedFunction:
     configuration = boto3.client("lambda").get_function_configuration(FunctionName=function_name)
     variables = configuration.get("Environment", {}).get("Variables", {})
     environment = {key: "" if value is None else str(value) for key, value in variables.items()}
-    return {key: replacements.get(value, value) for key, value in environment.items()}
+    return DeployedFunction(
+        name=function_name,
+        timeout_seconds=float(configuration.get("Timeout", 3)),
+        memory_mb=int(configuration.get("MemorySize", 128)),
+        environment={key: replacements.get(value, value) for key, value in environment.items()},
+    )

@@ -91,6 +91,9 @@ class LocalRunner:
         self._pusher_config = pusher
         self._upload_queue = upload_queue_url
         self._month_queue = month_queue_url
+        self._month_queue_arn = self._sqs.get_queue_attributes(QueueUrl=month_queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
         self._splitter_failures = splitter_failure_queue_url
         self._retry_delay = retry_delay_seconds
         # One process hosts both functions: each sees its own environment while it runs.
@@ -184,9 +187,6 @@ class LocalRunner:
         return handler(event, context)
 
     def _sqs_record(self, message: Mapping[str, Any]) -> dict[str, Any]:
-        arn = self._sqs.get_queue_attributes(QueueUrl=self._month_queue, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
         return {
             "messageId": message["MessageId"],
             "receiptHandle": message["ReceiptHandle"],
@@ -203,7 +203,7 @@ class LocalRunner:
             },
             "md5OfBody": message.get("MD5OfBody", ""),
             "eventSource": "aws:sqs",
-            "eventSourceARN": arn,
+            "eventSourceARN": self._month_queue_arn,
             "awsRegion": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
         }
 

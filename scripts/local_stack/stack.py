@@ -13,14 +13,9 @@ from pathlib import Path
 import boto3
 
 from local_stack.cloudzero_emulator import CloudZeroEmulator
-from local_stack.provision import provision_stack
+from local_stack.provision import LOCAL_API_KEY, LOCAL_CONNECTION_ID, DeployedFunction, provision_stack
 from local_stack.runner import REPO, FunctionConfig, LocalRunner
 from stack_outputs import Stack, describe_stack
-
-LOCAL_CONNECTION_ID = "local-anycost-connection"
-LOCAL_API_KEY = "local-emulator-key"
-# What only exists locally: moto cannot invoke Lambdas, so the functions run in this process.
-AWS_ENVIRONMENT = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
 
 
 @dataclass
@@ -72,30 +67,26 @@ def local_pipeline(
             "CloudZeroTestKey": test_key,
             **(parameters or {}),
         }
-        provision_stack(stack_name, stack_parameters)
-        stack = describe_stack(stack_name)
-        boto3.client("secretsmanager").put_secret_value(SecretId=stack.output("ApiKeySecretArn"), SecretString=api_key)
-        splitter = _function(stack.output("SplitterFunctionName"), "splitter", None, environment)
-        pusher = _function(stack.output("PusherFunctionName"), "pusher", pusher_timeout_seconds, environment)
-        sqs = boto3.client("sqs")
+        outputs = provision_stack(stack_name, stack_parameters, api_key=api_key)
         runner = LocalRunner(
-            splitter=splitter,
-            pusher=pusher,
-            upload_queue_url=sqs.get_queue_url(QueueName=f"{stack_name}-local-uploads")["QueueUrl"],
-            month_queue_url=stack.output("MonthQueueUrl"),
-            splitter_failure_queue_url=stack.output("SplitterFailureQueueUrl"),
+            splitter=_hosted(outputs.splitter, "splitter", None, environment),
+            pusher=_hosted(outputs.pusher, "pusher", pusher_timeout_seconds, environment),
+            upload_queue_url=outputs.local_upload_queue_url,
+            month_queue_url=outputs.month_queue_url,
+            splitter_failure_queue_url=outputs.splitter_failure_queue_url,
         )
+        # The operator's view of the stack, as scripts/replay.py and redrive.py read it.
+        stack = describe_stack(stack_name)
         yield LocalPipeline(stack, runner, cloudzero_url, connection_id, emulator)
 
 
-def _function(name: str, directory: str, timeout: float | None, overrides: Mapping[str, str] | None) -> FunctionConfig:
-    configuration = boto3.client("lambda").get_function_configuration(FunctionName=name)
-    environment = dict(configuration.get("Environment", {}).get("Variables", {}))
-    environment.update(overrides or {})
+def _hosted(
+    function: DeployedFunction, directory: str, timeout: float | None, overrides: Mapping[str, str] | None
+) -> FunctionConfig:
     return FunctionConfig(
-        name=name,
+        name=function.name,
         handler_path=REPO / "functions" / directory / "app.py",
-        timeout_seconds=timeout or float(configuration.get("Timeout", 3)),
-        environment=environment,
-        memory_mb=int(configuration.get("MemorySize", 128)),
+        timeout_seconds=timeout or function.timeout_seconds,
+        environment={**function.environment, **(overrides or {})},
+        memory_mb=function.memory_mb,
     )

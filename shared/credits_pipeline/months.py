@@ -41,10 +41,17 @@ def next_month(month: str) -> str:
     return first.strftime("%Y-%m")
 
 
+# A back-fill spans a few years at most; a wider range in a name is a typo, not 600 months to replace.
+MAX_RANGE_MONTHS = 60
+
+
 def months_between(first: str, last: str) -> list[str]:
     """Inclusive range of months, `2025-01`..`2025-03` -> three months."""
     if last < first:
         raise NoMonth(f"month range {first}..{last} runs backwards")
+    span = (int(last[:4]) - int(first[:4])) * 12 + int(last[5:7]) - int(first[5:7]) + 1
+    if span > MAX_RANGE_MONTHS:
+        raise NoMonth(f"month range {first}..{last} spans {span} months, more than {MAX_RANGE_MONTHS}")
     months = [first]
     while months[-1] != last:
         months.append(next_month(months[-1]))

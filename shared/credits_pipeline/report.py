@@ -78,7 +78,7 @@ class RunReport(BaseModel):
         """Fill the report from a parsed file: every month pending, every skip listed."""
         self.status, self.error, self.problems, self.problem_counts = "pending", None, [], {}
         self.file = self.file.model_copy(update={"format": credit_file.format_id})
-        self.amount_column = getattr(credit_file, "amount_column", "")
+        self.amount_column = credit_file.amount_column
         self.months = {
             month: MonthReport(accounts=credits.accounts, total=credits.total, batch_key=batch_keys[month])
             for month, credits in credit_file.months.items()

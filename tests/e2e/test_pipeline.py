@@ -9,6 +9,7 @@ import pytest
 
 from credits_pipeline.month_batch import FileRef, MonthMessage
 from credits_pipeline.month_queue import MonthQueue
+from local_stack.provision import LOCAL_API_KEY
 from local_stack.stack import LocalPipeline
 from redrive import main as redrive_main
 from redrive import redrive
@@ -310,7 +311,7 @@ def test_every_file_ends_in_exactly_one_summary_line(pipeline: LocalPipeline, ca
     rejected = next(record for record in summaries if record.levelname == "ERROR")
     assert "incoming/credits-2026-04.csv" in rejected.error and "empty" in rejected.error  # type: ignore[attr-defined]
     logged = "\n".join(str(record.__dict__) for record in caplog.records)
-    assert "local-emulator-key" not in logged  # the API key is never logged
+    assert LOCAL_API_KEY not in logged  # the API key is never logged
 
 
 def test_the_operator_commands_work_against_the_stack_by_name(
@@ -335,3 +336,18 @@ def test_the_operator_commands_work_against_the_stack_by_name(
     assert len(pipeline.emulator.drops()) == 2
     assert replay_main(["--stack-name", pipeline.stack.name, "--month", "2030-01"]) == 2
     assert "no accepted file holds 2030-01" in capsys.readouterr().err
+
+
+def test_a_corrected_file_uploaded_under_the_same_key_replaces_the_month(pipeline: LocalPipeline) -> None:
+    key = "incoming/credits-2026-02.csv"
+    corrected = february("000000000003,$5.00\n")
+    pipeline.put(key, february())
+    pipeline.runner.run_until_idle()
+    pipeline.put(key, corrected)
+    pipeline.runner.run_until_idle()
+
+    assert pipeline.emulator is not None
+    assert held_total(pipeline, "2026-02") == Decimal("-35.50")  # replaced, not added to
+    assert [d.operation for d in pipeline.emulator.drops()] == ["replace_drop", "replace_drop"]
+    assert report(pipeline, sha(corrected, key))["status"] == "pushed"
+    assert report(pipeline, sha(february(), key))["status"] == "pushed"

@@ -96,3 +96,9 @@ def test_months_between_across_a_year_end():
 def test_months_between_refuses_a_backwards_range():
     with pytest.raises(NoMonth, match="backwards"):
         months_between("2026-02", "2026-01")
+
+
+def test_a_month_range_wider_than_five_years_is_refused_not_expanded():
+    assert len(months_between("2021-01", "2025-12")) == 60
+    with pytest.raises(NoMonth, match="61 months"):
+        months_between("2021-01", "2026-01")

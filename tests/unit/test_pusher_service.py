@@ -318,3 +318,22 @@ def test_a_push_whose_report_update_was_lost_is_reported_on_redelivery(monkeypat
     assert result.status == "already_pushed"
     month = world.published_report(sha)["months"]["2026-02"]
     assert (month["status"], month["drop_id"]) == ("pushed", call.drop_id)
+
+
+def test_an_outage_between_the_chunks_of_a_large_month_never_adds_the_month_twice() -> None:
+    world = World()
+    accounts = 40_000  # over 5,000,000 bytes of CBF: more than one chunk
+    data = "".join(f"{n:012d},$1.{n % 100:02d}\n" for n in range(1, accounts + 1)).encode()
+    expected = -sum(Decimal(f"1.{n % 100:02d}") for n in range(1, accounts + 1))
+    body = uploaded(world, data=data)
+    world.cloudzero.fail_next(CloudZeroUnavailable("CloudZero went away"), after=1)  # the second chunk fails
+
+    with pytest.raises(CloudZeroUnavailable):
+        world.deliver(body)
+    world.deliver(body, delivery_id="delivery-2")
+
+    first, failed, *resent = world.cloudzero.calls
+    assert (first.operation, failed.error is not None) == ("replace_drop", True)
+    assert [call.operation for call in resent] == ["replace_drop"] + ["sum"] * (len(resent) - 1)
+    assert len(resent) > 1
+    assert world.cloudzero.month_total("2026-02") == expected
