@@ -34,6 +34,7 @@ from credits_pipeline.formats import (
 from credits_pipeline.money import format_money
 from credits_pipeline.month_batch import FileRef, MonthBatch, file_identity
 from credits_pipeline.normalise import CreditFile
+from credits_pipeline.settings import SplitterSettings
 
 EXIT_ACCEPTED, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -66,6 +67,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def build_config(args: argparse.Namespace) -> ParseConfig:
+    """The splitter's config: its settings' defaults (not the environment), with the options given."""
     fields: dict[str, Any] = {}
     if args.known_accounts:
         fields["known_accounts"] = args.known_accounts
@@ -73,9 +75,10 @@ def build_config(args: argparse.Namespace) -> ParseConfig:
         fields["max_invalid_share"] = args.max_invalid_share
     if args.currencies:
         fields["currencies"] = args.currencies
+    mappings: tuple[dict[str, object], ...] = ()
     if args.mappings:
-        fields["column_mappings"] = validate_column_mappings(json.loads(args.mappings.read_text(encoding="utf-8")))
-    return ParseConfig(**fields)
+        mappings = validate_column_mappings(json.loads(args.mappings.read_text(encoding="utf-8")))
+    return SplitterSettings.model_construct(**fields).parse_config(mappings)
 
 
 def preview(path: Path, name: str, config: ParseConfig, cbf: bool) -> dict[str, Any]:

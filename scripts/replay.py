@@ -24,6 +24,7 @@ from credits_pipeline.month_queue import MonthQueue
 from credits_pipeline.object_store import ObjectStore, parse_s3_uri
 from credits_pipeline.report import RunReport
 from credits_pipeline.report_book import ReportBook
+from credits_pipeline.settings import DEFAULT_IDEMPOTENCY_DAYS
 from stack_outputs import Stack, describe_stack
 
 DRY_RUN_SECONDS = 60.0
@@ -48,7 +49,7 @@ class ReplayResult:
 def replay_month(stack: Stack, month: str, file: str | None = None, dry_run: bool = False) -> ReplayResult:
     bucket = stack.output("BucketName")
     objects = ObjectStore()
-    records = FileRecords(stack.output("IdempotencyTableName"), expiry_days=400)
+    records = FileRecords(stack.output("IdempotencyTableName"), expiry_days=DEFAULT_IDEMPOTENCY_DAYS)
     report = _source_report(objects, records, bucket, month, file)
     month_report = report.months[month]
     raw = objects.get_json(report.file.bucket, month_report.batch_key)

@@ -81,8 +81,6 @@ class CreditFile:
     month_source: str = ""
     line_unit: str = "line"
     header_line: int = 0
-    # Invalid rows counted by the kind of problem (values in the reason left out).
-    invalid_by_reason: dict[str, int] = field(default_factory=dict)
     currencies: dict[str, int] = field(default_factory=dict)
     # What the operator should know that is not a skipped row (estimated bills, ...).
     notes: list[str] = field(default_factory=list)
@@ -259,7 +257,6 @@ def normalise(
         month_source=info.month_source if info else "",
         line_unit=unit,
         header_line=info.header_line if info else 0,
-        invalid_by_reason=dict(invalid_kinds.counter),
         currencies=dict(currencies.counter),
     )
 

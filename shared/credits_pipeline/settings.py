@@ -10,6 +10,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from credits_pipeline.accounts import InvalidAccountId, normalise_account_id
 from credits_pipeline.formats.base import ParseConfig
 
+# How long pushed months and accepted files stay de-duplicated, unless IDEMPOTENCY_DAYS says otherwise.
+DEFAULT_IDEMPOTENCY_DAYS = 400
+_PARSE_DEFAULTS = ParseConfig()
+
 
 class SettingsError(RuntimeError):
     """The function's environment is incomplete or wrong; the message names each variable."""
@@ -19,8 +23,7 @@ class _Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
     idempotency_table: str = Field(min_length=1)
-    # How long pushed months and accepted files stay de-duplicated.
-    idempotency_days: int = Field(default=400, ge=1)
+    idempotency_days: int = Field(default=DEFAULT_IDEMPOTENCY_DAYS, ge=1)
 
 
 def _split_list(value: object) -> object:
@@ -35,10 +38,11 @@ class SplitterSettings(_Settings):
     cloudzero_connection_id: str = Field(min_length=1)
     incoming_prefix: str = "incoming/"
     known_accounts: Annotated[frozenset[str] | None, NoDecode] = None
-    max_invalid_share: Decimal = Field(default=Decimal("0.10"), ge=0, le=1)
-    currencies: Annotated[frozenset[str], NoDecode] = frozenset({"USD"})
-    credit_description: str = "AWS credit"
-    credit_service: str = "AWSCredits"
+    # Defaults are the parser's own, so the splitter and the preview command decide alike.
+    max_invalid_share: Decimal = Field(default=_PARSE_DEFAULTS.max_invalid_share, ge=0, le=1)
+    currencies: Annotated[frozenset[str], NoDecode] = _PARSE_DEFAULTS.currencies
+    credit_description: str = _PARSE_DEFAULTS.default_description
+    credit_service: str = _PARSE_DEFAULTS.default_service
     # Optional: an s3://bucket/key JSON list of column mappings for hand-made files.
     column_mappings_uri: str = ""
 

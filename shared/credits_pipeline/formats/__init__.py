@@ -13,14 +13,18 @@ from collections.abc import Iterator
 from decimal import DecimalException
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from credits_pipeline.formats.base import CreditFormat, FileRejected, FormatRow, ParseConfig
+from credits_pipeline.formats.base import (
+    DEFAULT_DESCRIPTION,
+    DEFAULT_SERVICE,
+    CreditFormat,
+    FileRejected,
+    FormatRow,
+    ParseConfig,
+)
 from credits_pipeline.formats.mapping import InvalidColumnMapping, validate_column_mappings
 
 if TYPE_CHECKING:  # normalise imports formats.base: import it lazily to keep the import graph acyclic
     from credits_pipeline.normalise import CreditFile
-
-DEFAULT_DESCRIPTION = "AWS credit"
-DEFAULT_SERVICE = "AWSCredits"
 
 # What broken bytes raise inside decompressors and parsers: a clear rejection, never a crash.
 _UNREADABLE = (

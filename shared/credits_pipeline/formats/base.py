@@ -7,6 +7,9 @@ from typing import Literal, Protocol
 
 from credits_pipeline.credit_line import RowOutcome
 
+DEFAULT_DESCRIPTION = "AWS credit"
+DEFAULT_SERVICE = "AWSCredits"
+
 
 class FileRejected(Exception):
     """A file that can never succeed: rejected once, whole, with a reason naming file and line.
@@ -54,8 +57,8 @@ class ParseConfig:
     # Extra column mappings supplied as configuration (JSON objects), see formats.mapping.
     column_mappings: tuple[dict[str, object], ...] = field(default_factory=tuple)
     # What a credit is called and filed under when its format has no description / service.
-    default_description: str = "AWS credit"
-    default_service: str = "AWSCredits"
+    default_description: str = DEFAULT_DESCRIPTION
+    default_service: str = DEFAULT_SERVICE
     # How many source line numbers one summed credit keeps (a CUR can sum thousands of hourly rows).
     max_lines_per_credit: int = 100
 
@@ -118,3 +121,13 @@ class CreditFormat(Protocol):
     def rows(self) -> Iterator[FormatRow]:
         """Every row of the file as a credit line, a skipped row or an ignored row."""
         ...
+
+
+class FormatReader:
+    """What the readers share: `info` is fixed when the file is opened; no notes unless a reader has some."""
+
+    info: FormatInfo
+
+    @property
+    def notes(self) -> list[str]:
+        return []

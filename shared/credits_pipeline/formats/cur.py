@@ -15,16 +15,42 @@
   forma exports use CUR 2.0's columns and read as `aws-cur/2`.
 """
 
-from credits_pipeline.formats.tabular import Column, TabularSpec
+from credits_pipeline.formats.tabular import Column, HeaderStyle, TabularSpec
 
 CREDIT_TYPES = frozenset({"credit"})
 MAP_CREDIT_REFUNDS = (("refund", "_mpe"),)
 AMOUNT_NOTE = "the line item's unblended cost, with the sign AWS gives it (credits negative)"
 
-LEGACY = TabularSpec(
-    format_id="aws-cur/1",
-    title="AWS Cost and Usage Report (legacy, category/Column headers)",
-    columns=(
+
+def _cur(
+    format_id: str,
+    title: str,
+    columns: tuple[Column, ...],
+    priority: int,
+    *,
+    header_style: HeaderStyle,
+    markers: tuple[tuple[str, ...], ...] = (),
+) -> TabularSpec:
+    """A CUR spec: credit rows (and MAP refunds) only, signed, machine-written (strict width)."""
+    return TabularSpec(
+        format_id=format_id,
+        title=title,
+        columns=columns,
+        sign="signed",
+        priority=priority,
+        credit_types=CREDIT_TYPES,
+        conditional_types=MAP_CREDIT_REFUNDS,
+        markers=markers,
+        header_style=header_style,
+        strict_width=True,
+        amount_note=AMOUNT_NOTE,
+    )
+
+
+LEGACY = _cur(
+    "aws-cur/1",
+    "AWS Cost and Usage Report (legacy, category/Column headers)",
+    (
         Column("account", ("lineItem/UsageAccountId",), required=True),
         Column("month", ("bill/BillingPeriodStartDate",), required=True),
         Column("amount", ("lineItem/UnblendedCost",), required=True),
@@ -33,13 +59,8 @@ LEGACY = TabularSpec(
         Column("service", ("lineItem/ProductCode", "product/ProductName"), fallback=True),
         Column("currency", ("lineItem/CurrencyCode",)),
     ),
-    sign="signed",
-    priority=50,
-    credit_types=CREDIT_TYPES,
-    conditional_types=MAP_CREDIT_REFUNDS,
+    50,
     header_style="slash",
-    strict_width=True,
-    amount_note=AMOUNT_NOTE,
 )
 
 _SNAKE_COLUMNS = (
@@ -52,31 +73,21 @@ _SNAKE_COLUMNS = (
     Column("currency", ("line_item_currency_code",)),
 )
 
-CUR2 = TabularSpec(
-    format_id="aws-cur/2",
-    title="AWS CUR 2.0 (Data Exports, snake_case headers)",
-    columns=_SNAKE_COLUMNS,
-    sign="signed",
-    priority=55,
-    credit_types=CREDIT_TYPES,
-    conditional_types=MAP_CREDIT_REFUNDS,
+CUR2 = _cur(
+    "aws-cur/2",
+    "AWS CUR 2.0 (Data Exports, snake_case headers)",
+    _SNAKE_COLUMNS,
+    55,
     markers=(("bill_payer_account_name",), ("line_item_usage_account_name",)),
     header_style="no-slash",
-    strict_width=True,
-    amount_note=AMOUNT_NOTE,
 )
 
-ATHENA = TabularSpec(
-    format_id="aws-cur-athena/1",
-    title="AWS Cost and Usage Report, legacy, in its Athena/Parquet snake_case form",
-    columns=_SNAKE_COLUMNS,
-    sign="signed",
-    priority=50,
-    credit_types=CREDIT_TYPES,
-    conditional_types=MAP_CREDIT_REFUNDS,
+ATHENA = _cur(
+    "aws-cur-athena/1",
+    "AWS Cost and Usage Report, legacy, in its Athena/Parquet snake_case form",
+    _SNAKE_COLUMNS,
+    50,
     header_style="no-slash",
-    strict_width=True,
-    amount_note=AMOUNT_NOTE,
 )
 
 SPECS = (CUR2, LEGACY, ATHENA)

@@ -15,7 +15,14 @@ from collections.abc import Iterator
 
 from credits_pipeline.accounts import InvalidAccountId
 from credits_pipeline.credit_line import CreditLine, RowOutcome, SkippedRow
-from credits_pipeline.formats.base import DuplicatePolicy, FileRejected, FormatInfo, FormatRow, ParseConfig
+from credits_pipeline.formats.base import (
+    DuplicatePolicy,
+    FileRejected,
+    FormatInfo,
+    FormatReader,
+    FormatRow,
+    ParseConfig,
+)
 from credits_pipeline.formats.sheets import MAGNITUDE_NOTE, WideFormat
 from credits_pipeline.formats.sources import BadRow, CsvSource, Header
 from credits_pipeline.formats.tabular import SIGN_RULES
@@ -78,12 +85,7 @@ def headerless_amounts(sample: list[list[str]], name: str) -> int | None:
     return width
 
 
-def looks_headerless(first_row: list[str]) -> bool:
-    """The first row is data (an account id-like value), not a header, with two columns."""
-    return amount_columns(first_row) == 1
-
-
-class HeaderlessFormat:
+class HeaderlessFormat(FormatReader):
     format_id = FORMAT_ID
     duplicate_policy: DuplicatePolicy = "collapse"
 
@@ -98,7 +100,7 @@ class HeaderlessFormat:
         self._accounts = AccountReader()
         sample = [cells[1] for _, cells in _data_rows(source, 200) if len(cells) > 1]
         self._amounts = AmountReader(decimal_comma=decide_decimal_comma(source.delimiter, sample))
-        self._info = FormatInfo(
+        self.info = FormatInfo(
             format_id=FORMAT_ID,
             title="headerless account,amount (the monthly file)",
             layout=source.layout,
@@ -107,14 +109,6 @@ class HeaderlessFormat:
             sign_rule=SIGN_RULES["magnitude"],
             month_source=f"the file name ({self._month})",
         )
-
-    @property
-    def info(self) -> FormatInfo:
-        return self._info
-
-    @property
-    def notes(self) -> list[str]:
-        return []
 
     def rows(self) -> Iterator[FormatRow]:
         for item in self._source.rows():

@@ -12,14 +12,28 @@ from decimal import Decimal
 
 from credits_pipeline.accounts import InvalidAccountId
 from credits_pipeline.credit_line import CreditLine, IgnoredRow, SkippedRow
-from credits_pipeline.formats.base import DuplicatePolicy, FileRejected, FormatInfo, FormatRow, ParseConfig
+from credits_pipeline.formats.base import (
+    DuplicatePolicy,
+    FileRejected,
+    FormatInfo,
+    FormatReader,
+    FormatRow,
+    ParseConfig,
+)
 from credits_pipeline.formats.sources import BadRow, Header, RowSource
-from credits_pipeline.formats.tabular import SIGN_RULES, Column, FormatEntry, Match, TabularSpec
+from credits_pipeline.formats.tabular import (
+    SIGN_RULES,
+    TOTAL_ROWS,
+    Column,
+    FormatEntry,
+    Match,
+    TabularSpec,
+    sample_decimal_comma,
+)
 from credits_pipeline.formats.values import (
     AccountReader,
     AmountReader,
     clean_text,
-    decide_decimal_comma,
     header_key,
     is_empty,
     parse_month,
@@ -87,7 +101,6 @@ LONG = TabularSpec(
 _ACCOUNT_KEYS = frozenset(header_key(name) for name in ACCOUNT_NAMES)
 _DESCRIPTION_KEYS = tuple(header_key(name) for name in DESCRIPTION_NAMES)
 _SERVICE_KEYS = tuple(header_key(name) for name in SERVICE_NAMES)
-_TOTALS = frozenset({"total", "totals", "grandtotal", "sum", "subtotal"})
 
 
 def month_columns(names: Sequence[str], skip: set[int]) -> list[tuple[int, str]]:
@@ -163,7 +176,7 @@ class WideSheet(FormatEntry):
         )
 
 
-class WideFormat:
+class WideFormat(FormatReader):
     """Reads one credit per month cell: blank cells are no credit, amounts are magnitudes."""
 
     def __init__(
@@ -197,14 +210,14 @@ class WideFormat:
         self._service = service_index
         self._width = width
         self._accounts = AccountReader()
-        self._amounts = AmountReader(decimal_comma=self._decide_decimal_comma())
+        self._amounts = AmountReader(decimal_comma=sample_decimal_comma(source, [i for i, _ in months], 400))
         columns = [("account", header.names[account_index] if header.names else "column 1")]
         columns.append(("amount", ", ".join(header.names[i] if header.names else f"column {i + 1}" for i, _ in months)))
         if description_index is not None:
             columns.append(("description", header.names[description_index]))
         if service_index is not None:
             columns.append(("service", header.names[service_index]))
-        self._info = FormatInfo(
+        self.info = FormatInfo(
             format_id=format_id,
             title=title,
             layout=source.layout,
@@ -215,26 +228,6 @@ class WideFormat:
             line_unit=source.line_unit,
             header_line=header.line,
         )
-
-    @property
-    def info(self) -> FormatInfo:
-        return self._info
-
-    @property
-    def notes(self) -> list[str]:
-        return []
-
-    def _decide_decimal_comma(self) -> bool:
-        if self.source.line_unit == "row":
-            return False
-        sample: list[str] = []
-        for item in self.source.rows():
-            if isinstance(item, tuple):
-                cells = item[1]
-                sample.extend(cells[i] for i, _ in self._months if i < len(cells))
-            if len(sample) >= 400:
-                break
-        return decide_decimal_comma(getattr(self.source, "delimiter", ","), sample)
 
     def rows(self) -> Iterator[FormatRow]:
         needed = sorted({self._account, *(i for i, _ in self._months)} | {self._description or 0, self._service or 0})
@@ -250,7 +243,7 @@ class WideFormat:
             return
         cells = cells + [""] * (self._width - len(cells))
         account_text = clean_text(cells[self._account])
-        if header_key(account_text) in _TOTALS:
+        if header_key(account_text) in TOTAL_ROWS:
             yield IgnoredRow(line, "total row")
             return
         try:

@@ -17,6 +17,7 @@ from credits_pipeline.formats.base import (
     DuplicatePolicy,
     FileRejected,
     FormatInfo,
+    FormatReader,
     FormatRow,
     IgnoredRows,
     ParseConfig,
@@ -42,8 +43,22 @@ SIGN_RULES: dict[Sign, str] = {
     "signed": "signed as the file states it: credits negative, reversals and corrections positive",
     "magnitude": "magnitudes: every amount is a credit whatever its sign (sent as a negative cost)",
 }
-_TOTAL_ROWS = frozenset({"total", "totals", "grandtotal", "sum", "subtotal"})
+TOTAL_ROWS = frozenset({"total", "totals", "grandtotal", "sum", "subtotal"})
 _SAMPLE_ROWS = 200
+
+
+def sample_decimal_comma(source: RowSource, indexes: Sequence[int], limit: int) -> bool:
+    """The file's decimal mark (see `decide_decimal_comma`) from the first `limit` cells of `indexes`."""
+    if source.line_unit == "row":
+        return False  # Parquet numbers come as their string form, with a decimal point
+    sample: list[str] = []
+    for item in source.rows(needed=indexes):
+        if isinstance(item, tuple):
+            cells = item[1]
+            sample.extend(cells[index] for index in indexes if index < len(cells))
+        if len(sample) >= limit:
+            break
+    return decide_decimal_comma(getattr(source, "delimiter", ","), sample)
 
 
 @dataclass(frozen=True)
@@ -81,7 +96,6 @@ class Match:
     score: tuple[int, int]
     indexes: dict[str, tuple[int, ...]] = field(default_factory=dict)
     header: Header = field(default_factory=lambda: Header(()))
-    note: str = ""
 
     @property
     def closeness(self) -> tuple[float, int]:
@@ -182,7 +196,7 @@ class TabularSpec(FormatEntry):
         return TabularFormat(self, match, source, name, config)
 
 
-class TabularFormat:
+class TabularFormat(FormatReader):
     """Reads one spec's rows from a source: every row a credit line, a skipped row or an ignored row."""
 
     def __init__(self, spec: TabularSpec, match: Match, source: RowSource, name: str, config: ParseConfig) -> None:
@@ -205,10 +219,13 @@ class TabularFormat:
                 raise FileRejected(f"{error}, and the file has no month column") from None
         self._accounts = AccountReader()
         self._months = MonthReader()
-        self._amounts = AmountReader(decimal_comma=self._decide_decimal_comma())
+        decimal_comma = spec.decimal_comma
+        if decimal_comma is None:
+            decimal_comma = sample_decimal_comma(source, self._index["amount"][:1], _SAMPLE_ROWS)
+        self._amounts = AmountReader(decimal_comma=decimal_comma)
         self._type_kinds: dict[str, str] = {}
         self._needed = sorted({index for indexes in self._index.values() for index in indexes})
-        self._info = FormatInfo(
+        self.info = FormatInfo(
             format_id=spec.format_id,
             title=spec.title,
             layout=source.layout,
@@ -227,10 +244,6 @@ class TabularFormat:
         )
 
     @property
-    def info(self) -> FormatInfo:
-        return self._info
-
-    @property
     def notes(self) -> list[str]:
         notes = []
         if self._estimated:
@@ -241,23 +254,6 @@ class TabularFormat:
     def _amount_column(self, header: Header) -> str:
         column = header.names[self._index["amount"][0]]
         return f"{column} ({self.spec.amount_note})" if self.spec.amount_note else column
-
-    def _decide_decimal_comma(self) -> bool:
-        if self.spec.decimal_comma is not None:
-            return self.spec.decimal_comma
-        if self.source.line_unit == "row":
-            return False  # Parquet numbers come as their string form, with a decimal point
-        delimiter = getattr(self.source, "delimiter", ",")
-        index = self._index["amount"][0]
-        sample: list[str] = []
-        for item in self.source.rows(needed=[index]):
-            if isinstance(item, tuple):
-                _, cells = item
-                if index < len(cells):
-                    sample.append(cells[index])
-            if len(sample) >= _SAMPLE_ROWS:
-                break
-        return decide_decimal_comma(delimiter, sample)
 
     def rows(self) -> Iterator[FormatRow]:
         prefilter = None
@@ -302,7 +298,7 @@ class TabularFormat:
             if provider and not _is_aws(provider):
                 return IgnoredRow(line, f"non-AWS provider: {provider}")
         account_text = self._cell(cells, "account")
-        if spec.hand_made and header_key(account_text) in _TOTAL_ROWS:
+        if spec.hand_made and header_key(account_text) in TOTAL_ROWS:
             return IgnoredRow(line, "total row")
         try:
             account_id = self._accounts.read(cells[self._index["account"][0]])

@@ -6,7 +6,7 @@ once, and values that repeat (months, account ids) are read once and remembered 
 
 import re
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from credits_pipeline.accounts import InvalidAccountId, normalise_account_id
 from credits_pipeline.money import InvalidAmount
@@ -275,70 +275,52 @@ def parse_month(text: str) -> str:
     raise InvalidMonth(f"not a month: {raw!r}")
 
 
-def looks_like_month(text: str) -> bool:
-    """A header cell that names a month (a wide file's month column)."""
-    try:
-        parse_month(text)
-    except InvalidMonth:
-        return False
-    return True
+class _Remembered:
+    """A cell reader whose answers (the value, or its `error` to raise) are remembered per distinct text."""
 
-
-class MonthReader:
-    """`parse_month` remembered per distinct value: a CUR repeats one billing period on every row."""
+    error_type: type[ValueError]
 
     def __init__(self) -> None:
-        self._seen: dict[str, str | InvalidMonth] = {}
+        self._seen: dict[str, str | ValueError] = {}
 
     def read(self, text: str) -> str:
         known = self._seen.get(text)
         if known is None:
             try:
-                known = parse_month(text)
-            except InvalidMonth as error:
+                known = self._parse(text)
+            except self.error_type as error:
                 known = error
             if len(self._seen) < _CACHE_LIMIT:
                 self._seen[text] = known
-        if isinstance(known, InvalidMonth):
+        if isinstance(known, ValueError):
             raise known
         return known
+
+    def _parse(self, text: str) -> str:
+        raise NotImplementedError
+
+
+class MonthReader(_Remembered):
+    """`parse_month` remembered per distinct value: a CUR repeats one billing period on every row."""
+
+    error_type = InvalidMonth
+
+    def _parse(self, text: str) -> str:
+        return parse_month(text)
 
 
 # --- account ids -----------------------------------------------------------------------------------
 
 
-class AccountReader:
+class AccountReader(_Remembered):
     """`normalise_account_id` remembered per distinct value, with spreadsheet wrappers removed."""
 
-    def __init__(self) -> None:
-        self._seen: dict[str, str | InvalidAccountId] = {}
+    error_type = InvalidAccountId
 
-    def read(self, text: str) -> str:
-        known = self._seen.get(text)
-        if known is None:
-            known = self._read(text)
-            if len(self._seen) < _CACHE_LIMIT:
-                self._seen[text] = known
-        if isinstance(known, InvalidAccountId):
-            raise known
-        return known
-
-    @staticmethod
-    def _read(text: str) -> str | InvalidAccountId:
+    def _parse(self, text: str) -> str:
         raw = text.strip()
         if raw.startswith('="') and raw.endswith('"'):  # Excel's way of keeping leading zeros
             raw = raw[2:-1]
         if raw.casefold() in EMPTY_MARKERS:
             raw = ""
-        try:
-            return normalise_account_id(raw)
-        except InvalidAccountId as error:
-            return error
-
-
-def number_text(value: Decimal) -> str:
-    """A Decimal as the plain text a cell would hold (for values from JSON numbers)."""
-    try:
-        return format(value, "f")
-    except (ValueError, InvalidOperation):
-        return str(value)
+        return normalise_account_id(raw)
