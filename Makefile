@@ -18,7 +18,8 @@ test: install
 lint: install
 	@$(VENV)/ruff check .
 	@$(VENV)/ruff format --check .
-	@$(VENV)/mypy shared functions scripts
+	@$(VENV)/mypy shared functions scripts tests
+	@cd shared && ../$(VENV)/lint-imports --config ../pyproject.toml --no-cache
 
 check: lint test
 

@@ -61,10 +61,10 @@ REPO = SCRIPTS.parent
 if str(SCRIPTS) not in sys.path:  # local_stack lives next to this script
     sys.path.insert(0, str(SCRIPTS))
 
-from credits_pipeline.cbf import MAX_BODY_BYTES, drop_bodies  # noqa: E402
+from credits_pipeline.domain.cbf import MAX_BODY_BYTES, drop_bodies  # noqa: E402
+from credits_pipeline.domain.credits import AccountCredit, CreditFile, MonthCredits  # noqa: E402
+from credits_pipeline.domain.messages import FileRef, MonthBatch  # noqa: E402
 from credits_pipeline.formats import ParseConfig, read_credit_file  # noqa: E402
-from credits_pipeline.month_batch import FileRef, MonthBatch  # noqa: E402
-from credits_pipeline.normalise import AccountCredit, CreditFile, MonthCredits  # noqa: E402
 
 STARTED = time.perf_counter()
 MB = 1_000_000
@@ -530,7 +530,7 @@ def _summary(credit_file: CreditFile) -> dict[str, Any]:
 def child_download(spec: dict[str, Any]) -> dict[str, Any]:
     import boto3  # noqa: PLC0415 - boto3 costs every other child 0.2 s of start-up
 
-    from credits_pipeline.object_store import ObjectStore  # noqa: PLC0415
+    from credits_pipeline.adapters.s3 import ObjectStore  # noqa: PLC0415
 
     client = boto3.client("s3")
     store = ObjectStore(client)
@@ -942,7 +942,10 @@ def run_all(tmp: Path, sizes: Sizes, quick: bool) -> list[Result]:
     """Full: timed runs one at a time, then the traced runs two at a time. Quick: everything two at a time."""
     workers = max(1, min(2, os.cpu_count() or 1))
     log("import cost")
-    imports = [measure_import(f"credits_pipeline.{module}", sizes.import_runs) for module in ("splitter", "pusher")]
+    imports = [
+        measure_import(f"credits_pipeline.{module}", sizes.import_runs)
+        for module in ("wiring.splitter", "wiring.pusher")
+    ]
     results: list[Result] = []
     try:
         cases = parse_cases(tmp, sizes, workers)

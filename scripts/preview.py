@@ -23,7 +23,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from credits_pipeline.cbf import cbf_rows, drop_bodies
+from credits_pipeline.domain.cbf import cbf_rows, drop_bodies
+from credits_pipeline.domain.credits import CreditFile
+from credits_pipeline.domain.identity import file_identity
+from credits_pipeline.domain.messages import FileRef, MonthBatch
+from credits_pipeline.domain.money import format_money
 from credits_pipeline.formats import (
     FileRejected,
     InvalidColumnMapping,
@@ -31,10 +35,7 @@ from credits_pipeline.formats import (
     read_credit_file,
     validate_column_mappings,
 )
-from credits_pipeline.money import format_money
-from credits_pipeline.month_batch import FileRef, MonthBatch, file_identity
-from credits_pipeline.normalise import CreditFile
-from credits_pipeline.settings import SplitterSettings
+from credits_pipeline.wiring.settings import SplitterSettings
 
 EXIT_ACCEPTED, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 

@@ -15,16 +15,17 @@ from dataclasses import dataclass
 
 import boto3
 
-from credits_pipeline.cbf import drop_bodies
-from credits_pipeline.cloudzero import AnyCostClient
-from credits_pipeline.file_records import FileRecords
-from credits_pipeline.money import format_money
-from credits_pipeline.month_batch import MonthBatch, MonthMessage, file_identity
-from credits_pipeline.month_queue import MonthQueue
-from credits_pipeline.object_store import ObjectStore, parse_s3_uri
-from credits_pipeline.report import RunReport
-from credits_pipeline.report_book import ReportBook
-from credits_pipeline.settings import DEFAULT_IDEMPOTENCY_DAYS
+from credits_pipeline.adapters.cloudzero import AnyCostClient
+from credits_pipeline.adapters.dynamodb import FileRecords
+from credits_pipeline.adapters.s3 import ObjectStore, parse_s3_uri
+from credits_pipeline.adapters.sqs import MonthQueue
+from credits_pipeline.domain.cbf import drop_bodies
+from credits_pipeline.domain.identity import file_identity
+from credits_pipeline.domain.messages import MonthBatch, MonthMessage
+from credits_pipeline.domain.money import format_money
+from credits_pipeline.domain.report import RunReport
+from credits_pipeline.services.report_book import ReportBook
+from credits_pipeline.wiring.settings import DEFAULT_IDEMPOTENCY_DAYS
 from stack_outputs import Stack, describe_stack
 
 DRY_RUN_SECONDS = 60.0

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import boto3
 
-from credits_pipeline.cloudzero import AnyCostClient
+from credits_pipeline.adapters.cloudzero import AnyCostClient
 from local_stack.moto_stack import moto_server
 from local_stack.provision import LOCAL_API_KEY, LOCAL_CONNECTION_ID
 from local_stack.runner import REPO

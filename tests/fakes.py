@@ -13,17 +13,61 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from credits_pipeline.cbf import DropBody
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from credits_pipeline.domain.cbf import DropBody
+from credits_pipeline.domain.messages import MonthMessage
+from credits_pipeline.domain.report import RunReport, utc_now
 from credits_pipeline.formats import ParseConfig
-from credits_pipeline.idempotency import InMemoryOnce
-from credits_pipeline.month_batch import MonthMessage
-from credits_pipeline.ports import Download, MonthPointer, Remaining
-from credits_pipeline.pusher import Pusher, PushResult
-from credits_pipeline.report import RunReport, utc_now
-from credits_pipeline.report_book import ReportBook
-from credits_pipeline.splitter import Splitter, Upload
+from credits_pipeline.services.ports import REPLAYED, Download, MonthPointer, Outcome, Remaining
+from credits_pipeline.services.pusher import Pusher, PushResult
+from credits_pipeline.services.report_book import ReportBook
+from credits_pipeline.services.splitter import Splitter, Upload
 
 MAX_CONFLICTS = 20  # as file_records.FileRecords
+
+
+class InMemoryOnce:
+    """The same contract without DynamoDB, for service tests: the fake of the Once port."""
+
+    def __init__(self) -> None:
+        self.outcomes: dict[str, Outcome] = {}
+
+    def register(self, context: LambdaContext) -> None:
+        return None
+
+    def __call__(self, key: str, action: Callable[[], Outcome]) -> Outcome:
+        if key in self.outcomes:
+            return {**self.outcomes[key], REPLAYED: True}
+        outcome = action()
+        self.outcomes[key] = outcome
+        return outcome
+
+
+class _FaultyStream(io.BytesIO):
+    """Bytes whose reading fails with `fault` after the first read, as a dying host's disk would."""
+
+    def __init__(self, data: bytes, fault: BaseException) -> None:
+        super().__init__(data)
+        self._fault = fault
+        self._reads = 0
+
+    def _count(self) -> None:
+        self._reads += 1
+        if self._reads > 1:
+            raise self._fault
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        self._count()
+        return super().read(size)
+
+    def read1(self, size: int | None = -1, /) -> bytes:
+        self._count()
+        return super().read1(size)
+
+    def readinto(self, buffer: Any, /) -> int:
+        self._count()
+        return super().readinto(buffer)
 
 
 class FakeObjectStore:
@@ -33,6 +77,8 @@ class FakeObjectStore:
         self.objects: dict[tuple[str, str], bytes] = {}
         self.tags: dict[tuple[str, str], dict[str, str]] = {}
         self.tag_calls: list[tuple[str, str, str | None, dict[str, str]]] = []
+        # A fault the next downloads raise while being read (a full disk, no memory left): not the file's fault.
+        self.read_fault: BaseException | None = None
 
     def put(self, bucket: str, key: str, data: bytes) -> None:
         """What an upload does (the test's side of S3)."""
@@ -40,7 +86,8 @@ class FakeObjectStore:
 
     def download(self, bucket: str, key: str, version_id: str | None = None) -> Download:
         data = self.objects[(bucket, key)]  # KeyError as S3's NoSuchKey
-        return Download(io.BytesIO(data), hashlib.sha256(data).hexdigest(), len(data), version_id)
+        stream = _FaultyStream(data, self.read_fault) if self.read_fault else io.BytesIO(data)
+        return Download(stream, hashlib.sha256(data).hexdigest(), len(data), version_id)
 
     def get_json(self, bucket: str, key: str) -> bytes | None:
         return self.objects.get((bucket, key))
@@ -259,7 +306,9 @@ class World:
         """Put the bytes under `key` and deliver the ObjectCreated event to the splitter."""
         self.objects.put(BUCKET, key, data)
         upload = Upload(bucket=BUCKET, key=key, size=len(data), event_time=event_time, **extra)
-        return self.splitter.split_upload(upload)
+        report = self.splitter.split_upload(upload)
+        assert report is not None, f"{key} is outside the splitter's incoming prefix"
+        return report
 
     def deliver(self, body: str, delivery_id: str = "delivery-1") -> PushResult:
         """One SQS delivery of a month message to the pusher, with plenty of time left."""

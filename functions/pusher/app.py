@@ -7,8 +7,9 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from credits_pipeline.observability import logger, metrics
-from credits_pipeline.runtime import pusher
+from credits_pipeline.domain.identity import delivery_id
+from credits_pipeline.services.observability import logger, metrics
+from credits_pipeline.wiring.pusher import build_pusher
 
 processor = SqsFifoPartialProcessor()
 # Batch size 1 makes every failure a whole-batch failure, which Powertools raises by default: answer it as
@@ -18,7 +19,7 @@ processor.raise_on_entire_batch_failure = False
 
 
 # Built at cold start: settings are validated (a clear error names each bad variable) before any event.
-service = pusher()
+service = build_pusher()
 
 
 @metrics.log_metrics(capture_cold_start_metric=True)
@@ -27,7 +28,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str
     service.once.register(context)
 
     def record_handler(record: SQSRecord) -> None:
-        delivery_id = f"{record.message_id}:{record.attributes.approximate_receive_count}"
-        service.handle_message(record.body, delivery_id, lambda: context.get_remaining_time_in_millis() / 1000)
+        delivery = delivery_id(record.message_id, record.attributes.approximate_receive_count)
+        service.handle_message(record.body, delivery, lambda: context.get_remaining_time_in_millis() / 1000)
 
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

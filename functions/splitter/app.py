@@ -6,12 +6,12 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from credits_pipeline.observability import logger, metrics
-from credits_pipeline.runtime import splitter
-from credits_pipeline.splitter import Upload
+from credits_pipeline.services.observability import logger, metrics
+from credits_pipeline.services.splitter import Upload
+from credits_pipeline.wiring.splitter import build_splitter
 
 # Built at cold start: settings are validated (a clear error names each bad variable) before any event.
-service = splitter()
+service = build_splitter()
 
 
 @metrics.log_metrics(capture_cold_start_metric=True)
@@ -30,4 +30,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
         for record in S3Event(event).records
     ]
-    return {"files": [{"sha256": r.file.sha256, "status": r.status} for r in reports]}
+    return {"files": [{"sha256": r.file.sha256, "status": r.status} for r in reports if r is not None]}

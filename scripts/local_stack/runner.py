@@ -24,7 +24,7 @@ from typing import Any
 
 import boto3
 
-from credits_pipeline import runtime
+from credits_pipeline import wiring
 
 REPO = Path(__file__).resolve().parents[2]
 ASYNC_RETRIES = 2
@@ -99,7 +99,7 @@ class LocalRunner:
         # One process hosts both functions: each sees its own environment while it runs.
         os.environ.update(splitter.environment)
         os.environ.update(pusher.environment)
-        runtime.reset()
+        wiring.reset()
         self._splitter = load_handler(splitter.handler_path, "local_splitter_app")
         self._pusher = load_handler(pusher.handler_path, "local_pusher_app")
         self.stats = RunnerStats()

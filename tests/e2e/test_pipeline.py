@@ -7,8 +7,8 @@ from decimal import Decimal
 import boto3
 import pytest
 
-from credits_pipeline.month_batch import FileRef, MonthMessage
-from credits_pipeline.month_queue import MonthQueue
+from credits_pipeline.adapters.sqs import MonthQueue
+from credits_pipeline.domain.messages import FileRef, MonthMessage
 from local_stack.provision import LOCAL_API_KEY
 from local_stack.stack import LocalPipeline
 from redrive import main as redrive_main

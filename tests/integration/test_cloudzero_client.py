@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from credits_pipeline.cbf import drop_bodies
-from credits_pipeline.cloudzero import AnyCostClient, CloudZeroRejected, CloudZeroUnavailable
-from credits_pipeline.month_batch import AccountCreditRow, FileRef, MonthBatch
+from credits_pipeline.adapters.cloudzero import AnyCostClient
+from credits_pipeline.domain.cbf import drop_bodies
+from credits_pipeline.domain.messages import AccountCreditRow, FileRef, MonthBatch
+from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable
 from local_stack.cloudzero_emulator import CloudZeroEmulator
 
 CONNECTION = "conn-1"

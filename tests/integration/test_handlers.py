@@ -17,8 +17,8 @@ from urllib.parse import quote_plus
 import boto3
 import pytest
 
-from credits_pipeline import runtime
-from credits_pipeline.settings import PusherSettings, SettingsError, SplitterSettings
+from credits_pipeline import wiring
+from credits_pipeline.wiring.settings import PusherSettings, SettingsError, SplitterSettings
 from local_stack.cloudzero_emulator import CloudZeroEmulator
 from local_stack.provision import StackOutputs, provision_stack
 from local_stack.runner import REPO, LocalContext, load_handler
@@ -53,7 +53,7 @@ def stack(aws_endpoint: str, emulator: CloudZeroEmulator) -> Iterator[StackOutpu
     )
     boto3.client("secretsmanager").put_secret_value(SecretId=outputs.api_key_secret_arn, SecretString=API_KEY)
     yield outputs
-    runtime.reset()  # later tests must not find adapters built for this stack
+    wiring.reset()  # later tests must not find adapters built for this stack
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def cold_start(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Handler]:
             monkeypatch.delenv(variable, raising=False)
         for variable, value in environment.items():
             monkeypatch.setenv(variable, value)
-        runtime.reset()
+        wiring.reset()
         return load_handler(REPO / "functions" / name / "app.py", f"it_{name}_app_{uuid.uuid4().hex}")
 
     return start

@@ -21,8 +21,9 @@ import boto3
 import pytest
 from cfnlint.api import lint
 
-from credits_pipeline.month_batch import MonthMessage, batch_key
-from credits_pipeline.settings import PusherSettings, SplitterSettings
+from credits_pipeline.domain.identity import batch_key
+from credits_pipeline.domain.messages import MonthMessage
+from credits_pipeline.wiring.settings import PusherSettings, SplitterSettings
 from local_stack.provision import (
     LOCAL_API_KEY,
     TEMPLATE_PATH,

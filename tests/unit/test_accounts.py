@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credits_pipeline.accounts import InvalidAccountId, normalise_account_id
+from credits_pipeline.domain.accounts import InvalidAccountId, normalise_account_id
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credits_pipeline.cbf import MAX_BODY_BYTES, cbf_rows, drop_bodies
-from credits_pipeline.month_batch import AccountCreditRow, FileRef, MonthBatch
+from credits_pipeline.domain.cbf import MAX_BODY_BYTES, cbf_rows, drop_bodies
+from credits_pipeline.domain.messages import AccountCreditRow, FileRef, MonthBatch
 
 PLAIN_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 FILE = FileRef(bucket="uploads", key="incoming/credits-2026-01.csv", sha256="a" * 64, format="headerless/1")

@@ -4,11 +4,18 @@ import re
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from credits_pipeline.money import InvalidAmount, format_money, parse_amount
+from credits_pipeline.domain.money import InvalidAmount, format_money
+from credits_pipeline.formats.values import MAX_AMOUNT, AmountReader
 from tests.amounts import group_thousands
+
+
+def parse_amount(text: str, *, decimal_comma: bool = False) -> Decimal:
+    """The production amount reader (one home: formats.values), amount only."""
+    return AmountReader(decimal_comma=decimal_comma).read(text)[0]
+
 
 PLAIN_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 
@@ -114,6 +121,7 @@ def test_format_money_is_never_scientific_never_minus_zero_and_exact(value):
 @settings(max_examples=300)
 @given(exact_decimals)
 def test_parse_amount_reads_back_what_format_money_writes(value):
+    assume(value.copy_abs() < MAX_AMOUNT)  # beyond it a cell is broken, not a credit (tested in test_values)
     assert parse_amount(format_money(value)) == value
 
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from credits_pipeline.domain.messages import AccountCreditRow, FileRef, MonthBatch, MonthMessage
 from credits_pipeline.formats import ParseConfig, read_credit_file
-from credits_pipeline.month_batch import AccountCreditRow, FileRef, MonthBatch, MonthMessage
 
 SHA = "0123456789abcdef" * 4
 FILE = FileRef(bucket="uploads", key="incoming/credits-2026-01.csv", sha256=SHA, format="headerless/1")

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from credits_pipeline.cloudzero import CloudZeroRejected, CloudZeroUnavailable
-from credits_pipeline.month_batch import MonthMessage
+from credits_pipeline.domain.messages import MonthMessage
+from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable
 from tests.fakes import World
 
 FEBRUARY = b"000000000001,$10.00\n000000000002,$20.50\n"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from credits_pipeline.settings import PusherSettings, SettingsError, SplitterSettings, load_settings
+from credits_pipeline.wiring.settings import PusherSettings, SettingsError, SplitterSettings, load_settings
 
 
 @pytest.fixture

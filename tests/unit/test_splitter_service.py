@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from credits_pipeline.month_batch import MonthBatch
+from credits_pipeline.domain.messages import MonthBatch
+from credits_pipeline.services.splitter import Upload
 from tests.fakes import BUCKET, World
 
 FEBRUARY = b"000000000001,$10.00\n000000000002,$20.50\n"
@@ -135,3 +136,57 @@ def test_the_same_bytes_named_for_two_months_are_two_files_not_a_duplicate() -> 
         ("2026-01", FEBRUARY_TOTAL),
         ("2026-02", FEBRUARY_TOTAL),
     ]
+
+
+def test_the_same_bytes_in_two_month_folders_are_two_months_not_a_duplicate() -> None:
+    # Regression: the identity read months from the file name only, the parser from the whole key, so
+    # February's upload was filed as a duplicate of January's and never pushed.
+    world = World()
+    january = world.upload("incoming/2026-01/credits.csv", FEBRUARY)
+    february = world.upload("incoming/2026-02/credits.csv", FEBRUARY)
+
+    assert (january.status, sorted(january.months)) == ("pending", ["2026-01"])
+    assert (february.status, sorted(february.months)) == ("pending", ["2026-02"])
+    assert january.file.sha256 == identity(FEBRUARY, "2026-01")
+    assert february.file.sha256 == identity(FEBRUARY, "2026-02")
+    assert sorted(m.month for m in world.queue.messages) == ["2026-01", "2026-02"]
+
+
+def test_a_month_in_a_key_outside_2000_2099_is_refused_like_a_month_column() -> None:
+    world = World()
+    report = world.upload("incoming/credits-1999-01.csv", FEBRUARY)
+
+    assert report.status == "rejected"
+    assert report.error is not None and "2000-2099" in report.error
+    assert world.queue.messages == []
+
+
+@pytest.mark.parametrize("fault", [MemoryError(), OSError(28, "No space left on device"), ValueError("a bug of ours")])
+def test_a_fault_that_is_not_the_files_fails_loudly_and_the_retry_accepts_the_file(fault: BaseException) -> None:
+    # Regression: MemoryError, OSError and ValueError were read as "damaged file" and the upload was
+    # rejected for good. They fail the invocation (Lambda retries); the file is not marked rejected.
+    world = World()
+    world.objects.read_fault = fault
+    with pytest.raises(type(fault)):
+        world.upload("incoming/credits-2026-02.csv", FEBRUARY)
+    sha = identity(FEBRUARY, "2026-02")
+    assert world.records.load(sha) is None  # no report says "rejected"
+    assert world.objects.tags == {}
+    assert world.queue.messages == []
+
+    world.objects.read_fault = None  # the retry runs on a healthy host
+    retried = world.upload("incoming/credits-2026-02.csv", FEBRUARY)
+    assert (retried.status, retried.months["2026-02"].total) == ("pending", FEBRUARY_TOTAL)
+    assert [m.month for m in world.queue.messages] == ["2026-02"]
+
+
+def test_an_object_outside_the_incoming_prefix_is_ignored() -> None:
+    # The bucket also holds the pipeline's own batches and reports: reading them back would loop.
+    world = World()
+    world.splitter.incoming_prefix = "incoming/"
+    world.objects.put(BUCKET, "reports/abc.json", b"{}")
+
+    assert world.splitter.split_upload(Upload(bucket=BUCKET, key="reports/abc.json")) is None
+    assert world.records.reports == {}
+    assert world.queue.messages == []
+    assert world.objects.tags == {}

@@ -6,13 +6,15 @@ when a file is Parquet.
 """
 
 import csv
+import gzip
+import json
 import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
-from decimal import DecimalException
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import BinaryIO
 
+from credits_pipeline.domain.credits import CreditFile
 from credits_pipeline.formats.base import (
     DEFAULT_DESCRIPTION,
     DEFAULT_SERVICE,
@@ -21,36 +23,34 @@ from credits_pipeline.formats.base import (
     FormatRow,
     ParseConfig,
 )
-from credits_pipeline.formats.mapping import InvalidColumnMapping, validate_column_mappings
+from credits_pipeline.formats.containers import open_content
+from credits_pipeline.formats.mapping import InvalidColumnMapping
+from credits_pipeline.formats.normalise import normalise
+from credits_pipeline.formats.registry import detect, validate_column_mappings
 
-if TYPE_CHECKING:  # normalise imports formats.base: import it lazily to keep the import graph acyclic
-    from credits_pipeline.normalise import CreditFile
-
-# What broken bytes raise inside decompressors and parsers: a clear rejection, never a crash.
-_UNREADABLE = (
-    OSError,  # gzip.BadGzipFile, pyarrow's IO errors
+# What broken bytes raise inside decompressors and parsers: a clear rejection. Nothing broader: any
+# other exception (a MemoryError, a full /tmp, a bug of ours) fails the invocation loudly and is retried,
+# never dressed up as a bad file.
+_UNREADABLE: tuple[type[BaseException], ...] = (
+    gzip.BadGzipFile,
     EOFError,  # a truncated gzip
     zlib.error,
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
-    NotImplementedError,  # a zip compression method Python lacks
-    RuntimeError,  # an encrypted zip member
-    ValueError,  # pyarrow.ArrowInvalid, json errors, a bad zip header
-    DecimalException,
-    RecursionError,
+    json.JSONDecodeError,
+    RecursionError,  # JSON nested beyond what a parser follows
     csv.Error,
-    struct.error,
+    struct.error,  # a damaged zip header
     UnicodeError,
-    OverflowError,
-    MemoryError,
 )
 
 
+def _is_unreadable(error: BaseException) -> bool:
+    # pyarrow's own errors are turned into rejections where Parquet is read (sources.ParquetSource).
+    return isinstance(error, _UNREADABLE)
+
+
 def _unreadable(error: BaseException) -> FileRejected:
-    if isinstance(error, FileRejected):
-        return error
-    if isinstance(error, InvalidColumnMapping):
-        raise error
     detail = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
     cause = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
     return FileRejected(f"the file is damaged or not a credit file: binary content that cannot be read ({cause})")
@@ -58,16 +58,11 @@ def _unreadable(error: BaseException) -> FileRejected:
 
 def detect_format(data: BinaryIO, name: str, config: ParseConfig) -> CreditFormat:
     """The format whose signature the content matches; FileRejected names why none does."""
-    from credits_pipeline.formats.containers import open_content  # noqa: PLC0415
-    from credits_pipeline.formats.registry import detect  # noqa: PLC0415
-
     try:
         return detect(open_content(data), name, config)
-    except InvalidColumnMapping:
-        raise
-    except FileRejected:
-        raise
-    except _UNREADABLE as error:
+    except Exception as error:
+        if isinstance(error, FileRejected) or not _is_unreadable(error):
+            raise
         raise _unreadable(error) from None
 
 
@@ -75,20 +70,18 @@ def _guarded(rows: Iterator[FormatRow]) -> Iterator[FormatRow]:
     """A format's rows, with low-level read errors (truncated gzip, bad Parquet) as FileRejected."""
     try:
         yield from rows
-    except FileRejected:
-        raise
-    except _UNREADABLE as error:
+    except Exception as error:
+        if isinstance(error, FileRejected) or not _is_unreadable(error):
+            raise
         raise _unreadable(error) from None
 
 
-def read_credit_file(data: BinaryIO, name: str, config: ParseConfig) -> "CreditFile":
+def read_credit_file(data: BinaryIO, name: str, config: ParseConfig) -> CreditFile:
     """Detect, parse and normalise a credit file. `data` must be seekable (a spooled download).
 
     Raises FileRejected for a file that must be rejected whole, InvalidColumnMapping (a
     ValueError) when `config.column_mappings` is itself wrong.
     """
-    from credits_pipeline.normalise import normalise  # noqa: PLC0415 - see TYPE_CHECKING above
-
     credit_format = detect_format(data, name, config)
     try:
         credit_file = normalise(
@@ -106,14 +99,6 @@ def read_credit_file(data: BinaryIO, name: str, config: ParseConfig) -> "CreditF
         raise
     credit_file.notes.extend(credit_format.notes)
     return credit_file
-
-
-def __getattr__(name: str) -> Any:
-    if name == "CreditFile":  # re-exported lazily: normalise imports this package
-        from credits_pipeline.normalise import CreditFile  # noqa: PLC0415
-
-        return CreditFile
-    raise AttributeError(name)
 
 
 __all__ = [

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal, Protocol
 
-from credits_pipeline.credit_line import RowOutcome
+from credits_pipeline.domain.accounts import account_set
+from credits_pipeline.domain.credits import RowOutcome
 
 DEFAULT_DESCRIPTION = "AWS credit"
 DEFAULT_SERVICE = "AWSCredits"
@@ -61,6 +62,10 @@ class ParseConfig:
     default_service: str = DEFAULT_SERVICE
     # How many source line numbers one summed credit keeps (a CUR can sum thousands of hourly rows).
     max_lines_per_credit: int = 100
+
+    def __post_init__(self) -> None:
+        # One reading of the known-accounts list, however the config was built.
+        object.__setattr__(self, "known_accounts", account_set(self.known_accounts))
 
 
 # How a format's rows combine: "collapse" drops identical repeats and rejects conflicting ones

@@ -5,11 +5,13 @@ Each part can be opened again from its start: detection reads a head, reading st
 """
 
 import gzip
+import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, BinaryIO, Literal, cast
+from typing import IO, Any, BinaryIO, Literal, cast
 
 from credits_pipeline.formats.base import FileRejected
 from credits_pipeline.formats.text import SNIFF_BYTES, UTF16_BOMS, check_text, peek
@@ -23,6 +25,7 @@ PARQUET_MAGIC = b"PAR1"
 _MAX_NESTING = 3
 _MANIFEST = re.compile(r"(?i)(^|[-_/])manifest[^/]*\.json$")
 _NATURAL = re.compile(r"(\d+)")
+CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -123,12 +126,41 @@ def _zip(opener: Callable[[], IO[bytes]], layers: tuple[str, ...], depth: int) -
             raise FileRejected(f"{info.filename} in the zip is encrypted")
 
         def open_member(member: zipfile.ZipInfo = info) -> IO[bytes]:
-            return archive.open(member)
+            return cast(IO[bytes], io.BufferedReader(_ZipMember(archive, member), CHUNK))
 
         with open_member() as member_stream:
             head = member_stream.read(SNIFF_BYTES)
         parts.extend(_classify(info.filename, head, open_member, (*layers, "zip"), depth + 1))
     return parts
+
+
+class _ZipMember(io.RawIOBase):
+    """A zip member whose damage reads as BadZipFile: zipfile says it with ValueError, RuntimeError and more."""
+
+    _DAMAGE = (ValueError, NotImplementedError, RuntimeError, OSError, EOFError, zlib.error)
+
+    def __init__(self, archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+        super().__init__()
+        self._name = member.filename
+        try:
+            self._inner = archive.open(member)
+        except self._DAMAGE as error:
+            raise zipfile.BadZipFile(f"{self._name}: {error}") from None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            data = self._inner.read(len(buffer))
+        except self._DAMAGE as error:
+            raise zipfile.BadZipFile(f"{self._name}: {error}") from None
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
 
 
 def _is_data_member(info: zipfile.ZipInfo) -> bool:

@@ -13,8 +13,10 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from credits_pipeline.accounts import InvalidAccountId
-from credits_pipeline.credit_line import CreditLine, RowOutcome, SkippedRow
+from credits_pipeline.domain.accounts import InvalidAccountId
+from credits_pipeline.domain.credits import CreditLine, RowOutcome, SkippedRow
+from credits_pipeline.domain.money import InvalidAmount
+from credits_pipeline.domain.months import NoMonth, month_from_key, month_range_from_key
 from credits_pipeline.formats.base import (
     DuplicatePolicy,
     FileRejected,
@@ -27,8 +29,6 @@ from credits_pipeline.formats.sheets import MAGNITUDE_NOTE, WideFormat
 from credits_pipeline.formats.sources import BadRow, CsvSource, Header
 from credits_pipeline.formats.tabular import SIGN_RULES
 from credits_pipeline.formats.values import AccountReader, AmountReader, decide_decimal_comma
-from credits_pipeline.money import InvalidAmount
-from credits_pipeline.months import NoMonth, month_from_name, month_tokens, months_between
 
 FORMAT_ID = "headerless/1"
 WIDE_FORMAT_ID = "headerless-wide/1"
@@ -91,7 +91,7 @@ class HeaderlessFormat(FormatReader):
 
     def __init__(self, source: CsvSource, name: str, config: ParseConfig) -> None:
         try:
-            self._month = month_from_name(name)
+            self._month = month_from_key(name)
         except NoMonth as error:
             raise FileRejected(str(error)) from None
         self._source = source
@@ -146,17 +146,9 @@ def _data_rows(source: CsvSource, limit: int) -> list[tuple[int, list[str]]]:
 
 
 def key_month_range(name: str) -> list[str]:
-    """The months a back-fill's key names: `credits-2025-01_2025-12.csv` -> 2025-01 .. 2025-12."""
-    base = name.rsplit("/", 1)[-1]
-    tokens = month_tokens(base) or month_tokens(name)
-    if len(tokens) != 2:
-        named = ", ".join(tokens) if tokens else "none"
-        raise FileRejected(
-            f"a headerless file with several amount columns needs a month range in its name "
-            f"(credits-2025-01_2025-12.csv); {name!r} names {named}"
-        )
+    """The months a back-fill's key names, or FileRejected saying why it names none."""
     try:
-        return months_between(tokens[0], tokens[1])
+        return month_range_from_key(name)
     except NoMonth as error:
         raise FileRejected(str(error)) from None
 

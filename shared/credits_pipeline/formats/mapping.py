@@ -141,18 +141,3 @@ def load_mappings(
         seen.add(mapping.id)
         specs.append(mapping.spec())
     return specs
-
-
-def validate_column_mappings(raw: object) -> tuple[dict[str, object], ...]:
-    """For the splitter, once at load: a JSON list (or one object) -> `ParseConfig.column_mappings`.
-
-    Raises InvalidColumnMapping with a message naming the mapping and the field at fault.
-    """
-    from credits_pipeline.formats.registry import BUILTIN_IDS  # noqa: PLC0415 - registry imports this module
-
-    items = [raw] if isinstance(raw, dict) else raw
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise InvalidColumnMapping("column mappings must be a JSON list of objects")
-    mappings: tuple[dict[str, object], ...] = tuple(items)
-    load_mappings(mappings, BUILTIN_IDS)
-    return mappings

@@ -13,7 +13,7 @@ from credits_pipeline.formats import allocation, cur, focus, sheets
 from credits_pipeline.formats.base import CreditFormat, FileRejected, ParseConfig
 from credits_pipeline.formats.containers import Content
 from credits_pipeline.formats.headerless import HeaderlessFormat, headerless_amounts, headerless_wide
-from credits_pipeline.formats.mapping import load_mappings
+from credits_pipeline.formats.mapping import InvalidColumnMapping, load_mappings
 from credits_pipeline.formats.sources import CsvSource, Header, JsonSource, ParquetSource, RowSource
 from credits_pipeline.formats.tabular import FormatEntry, Match
 from credits_pipeline.formats.text import delimiter_candidates, sample_rows
@@ -135,4 +135,25 @@ def format_ids(config: ParseConfig | None = None) -> list[str]:
     return [*HEADERLESS_IDS, *(entry.format_id for entry in entries)]
 
 
-__all__ = ["BUILTIN", "BUILTIN_IDS", "detect", "format_ids", "header_key", "registered_formats"]
+def validate_column_mappings(raw: object) -> tuple[dict[str, object], ...]:
+    """For the splitter, once at load: a JSON list (or one object) -> `ParseConfig.column_mappings`.
+
+    Raises InvalidColumnMapping with a message naming the mapping and the field at fault.
+    """
+    items = [raw] if isinstance(raw, dict) else raw
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise InvalidColumnMapping("column mappings must be a JSON list of objects")
+    mappings: tuple[dict[str, object], ...] = tuple(items)
+    load_mappings(mappings, BUILTIN_IDS)
+    return mappings
+
+
+__all__ = [
+    "BUILTIN",
+    "BUILTIN_IDS",
+    "detect",
+    "format_ids",
+    "header_key",
+    "registered_formats",
+    "validate_column_mappings",
+]

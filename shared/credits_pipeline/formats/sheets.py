@@ -10,8 +10,9 @@ account, month, service and description. A month column may hold months (`2024-0
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
-from credits_pipeline.accounts import InvalidAccountId
-from credits_pipeline.credit_line import CreditLine, IgnoredRow, SkippedRow
+from credits_pipeline.domain.accounts import InvalidAccountId
+from credits_pipeline.domain.credits import CreditLine, IgnoredRow, SkippedRow
+from credits_pipeline.domain.money import InvalidAmount
 from credits_pipeline.formats.base import (
     DuplicatePolicy,
     FileRejected,
@@ -38,7 +39,6 @@ from credits_pipeline.formats.values import (
     is_empty,
     parse_month,
 )
-from credits_pipeline.money import InvalidAmount
 
 ACCOUNT_NAMES = (
     "Account ID",

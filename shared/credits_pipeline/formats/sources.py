@@ -192,7 +192,7 @@ def _arrow_errors() -> Iterator[None]:
 
     try:
         yield
-    except pa.lib.ArrowException as error:
+    except (pa.lib.ArrowException, OSError) as error:  # a damaged page header is a plain OSError
         detail = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
         raise FileRejected(f"the Parquet file cannot be read: {detail}") from None
 

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from credits_pipeline.accounts import InvalidAccountId
-from credits_pipeline.credit_line import CreditLine, IgnoredRow, SkippedRow
+from credits_pipeline.domain.accounts import InvalidAccountId
+from credits_pipeline.domain.credits import CreditLine, IgnoredRow, SkippedRow
+from credits_pipeline.domain.money import InvalidAmount
+from credits_pipeline.domain.months import NoMonth, month_from_key
 from credits_pipeline.formats.base import (
     CreditFormat,
     DuplicatePolicy,
@@ -32,8 +34,6 @@ from credits_pipeline.formats.values import (
     decide_decimal_comma,
     header_key,
 )
-from credits_pipeline.money import InvalidAmount
-from credits_pipeline.months import NoMonth, month_from_name
 
 Role = Literal["account", "month", "amount", "description", "service", "currency", "row_type", "provider", "estimated"]
 Sign = Literal["signed", "magnitude"]
@@ -214,7 +214,7 @@ class TabularFormat(FormatReader):
             if not spec.month_from_name:
                 raise FileRejected(f"{spec.format_id}: no month column")
             try:
-                self._fixed_month = month_from_name(name)
+                self._fixed_month = month_from_key(name)
             except NoMonth as error:
                 raise FileRejected(f"{error}, and the file has no month column") from None
         self._accounts = AccountReader()

@@ -8,15 +8,16 @@ import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from credits_pipeline.accounts import InvalidAccountId, normalise_account_id
-from credits_pipeline.money import InvalidAmount
+from credits_pipeline.domain.accounts import InvalidAccountId, normalise_account_id
+from credits_pipeline.domain.money import InvalidAmount
+from credits_pipeline.domain.months import MAX_YEAR, MIN_YEAR, in_bounds
 
 # Public sample data writes empty values as the string NULL; spreadsheets write N/A and the like.
 EMPTY_MARKERS = frozenset({"", "null", "none", "n/a", "na", "nan", "-null-", "#n/a"})
 _CACHE_LIMIT = 50_000
 
 # Amounts beyond these bounds are not credits but broken cells (or hostile input); within them every
-# digit is kept and sums stay exact (see normalise.EXACT).
+# digit is kept and sums stay exact (see domain.credits.EXACT).
 MAX_AMOUNT = Decimal("1e30")
 MIN_EXPONENT = -40
 
@@ -101,7 +102,7 @@ class AmountReader:
         elif body and body[-1] in _DASHES and len(body) > 1:  # accounting: `100.00-`
             negative, body = not negative, body[:-1]
         if body == "" or all(ch in _DASHES for ch in body):
-            if body == "" and not currency and not negative:
+            if body == "" and not negative and (not currency or any(ch.isalpha() for ch in raw)):
                 raise InvalidAmount(f"not an amount: {text.strip()!r}")
             return Decimal(0), currency  # accounting style writes zero as `$ -`
         if not _BODY.fullmatch(body):
@@ -215,7 +216,6 @@ _NAMED = re.compile(r"([A-Za-z]{3,9})\.?[\s\-/,']*(\d{4}|\d{2})")
 _NAMED_YEAR_FIRST = re.compile(r"(\d{4})[\s\-/,]*([A-Za-z]{3,9})")
 _NAMED_DAY = re.compile(r"([A-Za-z]{3,9})\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(\d{4})")
 _DAY_NAMED = re.compile(r"\d{1,2}[\s\-/]([A-Za-z]{3,9})\.?[\s\-/,]+(\d{4}|\d{2})")
-_MIN_YEAR, _MAX_YEAR = 2000, 2099
 
 
 class InvalidMonth(ValueError):
@@ -225,8 +225,8 @@ class InvalidMonth(ValueError):
 def _month(year: int, month: int, text: str) -> str:
     if not 1 <= month <= 12:
         raise InvalidMonth(f"not a month: {text!r}")
-    if not _MIN_YEAR <= year <= _MAX_YEAR:
-        raise InvalidMonth(f"month {text!r} is outside {_MIN_YEAR}-{_MAX_YEAR}")
+    if not in_bounds(year):
+        raise InvalidMonth(f"month {text!r} is outside {MIN_YEAR}-{MAX_YEAR}")
     return f"{year:04d}-{month:02d}"
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from credits_pipeline.domain.credits import CreditFile
 from credits_pipeline.formats import FileRejected, ParseConfig, read_credit_file
-from credits_pipeline.normalise import CreditFile
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "formats"
 

@@ -4,10 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from credits_pipeline.credit_line import CreditLine, IgnoredRow, SkippedRow
+from credits_pipeline.domain.credits import CreditLine, IgnoredRow, SkippedRow
 from credits_pipeline.formats import FileRejected, ParseConfig
 from credits_pipeline.formats.base import FormatInfo, IgnoredRows
-from credits_pipeline.normalise import normalise, reason_kind
+from credits_pipeline.formats.normalise import normalise, reason_kind
 from tests.unit.formats.helpers import read_bytes
 
 

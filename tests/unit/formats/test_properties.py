@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from credits_pipeline.cbf import drop_bodies
+from credits_pipeline.domain.cbf import drop_bodies
+from credits_pipeline.domain.messages import FileRef, MonthBatch
 from credits_pipeline.formats import FileRejected, ParseConfig, read_credit_file
-from credits_pipeline.month_batch import FileRef, MonthBatch
 from tests.unit.formats.helpers import FIXTURES
 
 MONTHS = ["2024-11", "2024-12", "2025-01"]

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from credits_pipeline.accounts import InvalidAccountId
+from credits_pipeline.domain.accounts import InvalidAccountId
+from credits_pipeline.domain.money import InvalidAmount
 from credits_pipeline.formats.values import (
     AccountReader,
     AmountReader,
@@ -15,7 +16,6 @@ from credits_pipeline.formats.values import (
     parse_month,
     unambiguous_decimal_mark,
 )
-from credits_pipeline.money import InvalidAmount
 
 
 @pytest.mark.parametrize(

@@ -6,32 +6,25 @@ every answer under an idempotency key, errors included, so a retry after an erro
 key; a retry after a timeout or a broken connection (outcome unknown) reuses the key.
 """
 
-import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_random_exponential
 
-from credits_pipeline.cbf import DropBody
+from credits_pipeline.domain.cbf import DropBody
+from credits_pipeline.domain.identity import drop_request_key
+from credits_pipeline.services.ports import (
+    CloudZeroRejected,
+    CloudZeroUnavailable,
+    DropReceipt,
+    Remaining,
+    Validation,
+)
 
 FINAL_STATUSES = frozenset({400, 403, 404, 413})
 # No attempt starts unless this much time is left for it after its wait.
 MIN_ATTEMPT_SECONDS = 2.0
-
-
-class CloudZeroRejected(Exception):
-    """A final answer (400/403/404/413): sending the same thing again cannot succeed."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"CloudZero answered {status}: {message}")
-        self.status = status
-        self.message = message
-
-
-class CloudZeroUnavailable(Exception):
-    """Retryable failures until the time ran out: the month goes back to the queue."""
 
 
 class _RetryableAnswer(Exception):
@@ -39,22 +32,6 @@ class _RetryableAnswer(Exception):
         super().__init__(f"CloudZero answered {status}: {message}")
         self.status = status
         self.retry_after = retry_after
-
-
-@dataclass(frozen=True)
-class DropReceipt:
-    drop_id: str
-    month: str
-    row_count: int
-
-
-@dataclass(frozen=True)
-class Validation:
-    is_valid: bool
-    errors: list[str]
-
-
-Remaining = Callable[[], float]
 
 
 class AnyCostClient:
@@ -157,8 +134,9 @@ class AnyCostClient:
 
     def idempotency_key(self, body: DropBody, delivery_id: str, generation: int) -> str:
         """Unique to connection, month, chunk, body bytes, delivery and error-answer count."""
-        parts = [self.connection_id, body.month, str(body.chunk), body.sha256, delivery_id, str(generation)]
-        return hashlib.sha256("|".join(parts).encode()).hexdigest()
+        return drop_request_key(
+            self.connection_id, body.month, body.chunk, body.sha256, delivery=delivery_id, generation=generation
+        )
 
     def _attempt_timeout(self, remaining: Remaining) -> float:
         return max(1.0, min(self._timeout, remaining() - self._margin))

@@ -5,15 +5,13 @@ It is also the file's state record (kept in DynamoDB, versioned): one model, one
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from credits_pipeline.money_type import Money
-from credits_pipeline.month_batch import FileRef
-
-if TYPE_CHECKING:  # normalise imports the formats package, which needs this module's peers
-    from credits_pipeline.normalise import CreditFile
+from credits_pipeline.domain.credits import CreditFile
+from credits_pipeline.domain.messages import FileRef
+from credits_pipeline.domain.money import Money
 
 FileStatus = Literal["pending", "pushed", "partially_failed", "failed", "rejected", "duplicate"]
 MonthStatus = Literal["pending", "pushed", "failed", "superseded"]

@@ -1,6 +1,7 @@
 """AWS account ids: twelve digits, read as text."""
 
 import re
+from collections.abc import Iterable
 
 _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE][+-]?\d+$")
 _SEPARATORS = re.compile(r"[\s\-\u00a0]")
@@ -28,3 +29,10 @@ def normalise_account_id(text: str) -> str:
     if len(digits) > 12:
         raise InvalidAccountId(f"account id {raw!r} has more than 12 digits")
     return digits.zfill(12)
+
+
+def account_set(values: Iterable[str] | None) -> frozenset[str] | None:
+    """A known-accounts list read as the files' ids are read (12 digits, dashes dropped); empty means any."""
+    if not values:
+        return None
+    return frozenset(normalise_account_id(value) for value in values)

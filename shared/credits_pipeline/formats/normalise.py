@@ -9,85 +9,23 @@ kept in full (the rest are counted).
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
+from decimal import Decimal, localcontext
 
-from credits_pipeline.accounts import InvalidAccountId, normalise_account_id
-from credits_pipeline.credit_line import IgnoredRow, RowOutcome, SkippedRow
+from credits_pipeline.domain.credits import (
+    EXACT,
+    AccountCredit,
+    CreditFile,
+    IgnoredRow,
+    MonthCredits,
+    RowOutcome,
+    SkippedRow,
+)
+from credits_pipeline.domain.money import format_money
 from credits_pipeline.formats.base import DuplicatePolicy, FileRejected, FormatInfo, IgnoredRows, ParseConfig
-from credits_pipeline.money import format_money
 
 PROBLEMS_LISTED = 20
-# Sums are exact: far more digits than any amount a format accepts, and rounding is an error.
-EXACT = Context(prec=200, traps=[Inexact, InvalidOperation, Overflow])
 _MAX_KINDS = 100
 _VALUE_IN_REASON = re.compile(r"'[^']*'|\"[^\"]*\"|\d+")
-
-
-def exact_sum(values: Iterable[Decimal]) -> Decimal:
-    with localcontext(EXACT):
-        return sum(values, Decimal(0))
-
-
-@dataclass(frozen=True, slots=True)
-class AccountCredit:
-    """One account's credit for one month (and service/description where the format has them)."""
-
-    account_id: str
-    month: str
-    cost: Decimal
-    description: str
-    service: str
-    # The first source lines summed into this credit (at most `max_lines_per_credit`).
-    lines: tuple[int, ...]
-    # How many rows were summed into it (can exceed len(lines)).
-    rows: int = 0
-
-
-@dataclass
-class MonthCredits:
-    month: str
-    credits: list[AccountCredit]
-
-    @property
-    def total(self) -> Decimal:
-        return exact_sum(credit.cost for credit in self.credits)
-
-    @property
-    def accounts(self) -> int:
-        return len({credit.account_id for credit in self.credits})
-
-
-@dataclass
-class CreditFile:
-    """What a file means for CloudZero: the months to push and everything left out, with reasons."""
-
-    format_id: str
-    months: dict[str, MonthCredits]
-    skipped: list[SkippedRow]
-    skipped_total: int
-    # Skipped rows counted by category (invalid, zero, duplicate, unknown_account, net_zero).
-    skipped_by_reason: dict[str, int]
-    credit_rows: int
-    ignored_rows: int
-    ignored_by_type: dict[str, int] = field(default_factory=dict)
-    currency: str = ""
-    # How the file was read, for the report and the preview.
-    format_title: str = ""
-    layout: str = ""
-    amount_column: str = ""
-    columns: dict[str, str] = field(default_factory=dict)
-    sign_rule: str = ""
-    month_source: str = ""
-    line_unit: str = "line"
-    header_line: int = 0
-    currencies: dict[str, int] = field(default_factory=dict)
-    # What the operator should know that is not a skipped row (estimated bills, ...).
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def total(self) -> Decimal:
-        return exact_sum(month.total for month in self.months.values())
 
 
 _Key = tuple[str, str, str, str]  # month, account, service, description
@@ -96,18 +34,6 @@ _Key = tuple[str, str, str, str]  # month, account, service, description
 def reason_kind(reason: str) -> str:
     """A reason without its values: `account id '1.1E+11' is ...` -> `account id … is ...`."""
     return _VALUE_IN_REASON.sub("…", reason)
-
-
-def _known_accounts(config: ParseConfig) -> frozenset[str] | None:
-    if config.known_accounts is None:
-        return None
-    known = set()
-    for account in config.known_accounts:
-        try:
-            known.add(normalise_account_id(account))
-        except InvalidAccountId:
-            known.add(account.strip())
-    return frozenset(known)
 
 
 class _Counts:
@@ -144,7 +70,7 @@ def normalise(
     currencies = _Counts()
     invalid_kinds = _Counts()
     problems: list[str] = []
-    known = _known_accounts(config)
+    known = config.known_accounts
     unit = info.line_unit if info else "line"
     line_cap = max(config.max_lines_per_credit, 1)
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from credits_pipeline.ports import MonthPointer
-from credits_pipeline.report import RunReport, utc_now
+from credits_pipeline.domain.report import RunReport, utc_now
+from credits_pipeline.services.ports import MonthPointer
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

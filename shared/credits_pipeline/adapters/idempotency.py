@@ -14,7 +14,11 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from credits_pipeline.idempotency import REPLAYED, Outcome
+from credits_pipeline.services.ports import REPLAYED, Outcome
+
+# Pinned: the stored idempotency keys must not change when code moves.
+SPLITTER_KEY_PREFIX = "splitter.accept_file"
+PUSHER_KEY_PREFIX = "pusher.push_month"
 
 
 class PowertoolsOnce:

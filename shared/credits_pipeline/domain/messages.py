@@ -3,20 +3,15 @@
 Both are versioned: a pusher reads only schema versions it knows, and says so when it cannot.
 """
 
-import hashlib
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from credits_pipeline.money_type import Money
-from credits_pipeline.months import month_tokens
-
-if TYPE_CHECKING:  # a runtime import closes the cycle normalise -> formats -> normalise
-    from credits_pipeline.normalise import MonthCredits
-
-MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"  # not \d: pydantic's regex \d matches any Unicode digit
-SHA256_PATTERN = r"^[0-9a-f]{64}$"
+from credits_pipeline.domain.credits import MonthCredits
+from credits_pipeline.domain.identity import SHA256_PATTERN, push_key
+from credits_pipeline.domain.money import Money
+from credits_pipeline.domain.months import MONTH_PATTERN
 
 
 class FileRef(BaseModel):
@@ -60,7 +55,7 @@ class MonthBatch(BaseModel):
         return len({row.account_id for row in self.credits})
 
     @classmethod
-    def from_month_credits(cls, file: FileRef, month_credits: "MonthCredits") -> "MonthBatch":
+    def from_month_credits(cls, file: FileRef, month_credits: MonthCredits) -> "MonthBatch":
         return cls(
             file=file,
             month=month_credits.month,
@@ -98,25 +93,4 @@ class MonthMessage(BaseModel):
     @property
     def idempotency_key(self) -> str:
         """What makes a push unique: the file's bytes, the month, and a replay's own id."""
-        return f"{self.file.sha256}#{self.month}#{self.replay_id or 'upload'}"
-
-
-def file_identity(content_sha256: str, key: str) -> str:
-    """The hash a file is known by: its bytes' SHA-256, bound to the month its name gives, if any.
-
-    A headerless file takes its month from its name, so the same bytes uploaded as
-    `credits-2026-01.csv` and `credits-2026-02.csv` are two months' credits, not a duplicate.
-    The same bytes under another name for the same month are a duplicate.
-    """
-    named = month_tokens(key.rsplit("/", 1)[-1])
-    if not named:
-        return content_sha256
-    return hashlib.sha256(f"{content_sha256}|{','.join(named)}".encode()).hexdigest()
-
-
-def batch_key(sha256: str, month: str) -> str:
-    return f"batches/{sha256}/{month}.json"
-
-
-def report_key(sha256: str) -> str:
-    return f"reports/{sha256}.json"
+        return push_key(self.file.sha256, self.month, self.replay_id)

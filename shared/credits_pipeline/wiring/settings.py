@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from credits_pipeline.accounts import InvalidAccountId, normalise_account_id
+from credits_pipeline.domain.accounts import InvalidAccountId, account_set
 from credits_pipeline.formats.base import ParseConfig
 
 # How long pushed months and accepted files stay de-duplicated, unless IDEMPOTENCY_DAYS says otherwise.
@@ -53,10 +53,8 @@ class SplitterSettings(_Settings):
     @classmethod
     def _padded_ids_or_any(cls, value: frozenset[str] | None) -> frozenset[str] | None:
         """Ids as the files' ids are read (12 digits, dashes dropped); empty means any account."""
-        if not value:
-            return None
         try:
-            return frozenset(normalise_account_id(account) for account in value)
+            return account_set(value)
         except InvalidAccountId as error:
             raise ValueError(str(error)) from None
 

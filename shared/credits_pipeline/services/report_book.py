@@ -2,11 +2,11 @@
 
 from collections.abc import Callable
 
-from credits_pipeline.money import format_money
-from credits_pipeline.month_batch import report_key
-from credits_pipeline.observability import logger
-from credits_pipeline.ports import FileRecordsPort, ObjectStorePort
-from credits_pipeline.report import RunReport
+from credits_pipeline.domain.identity import report_key
+from credits_pipeline.domain.money import format_money
+from credits_pipeline.domain.report import RunReport
+from credits_pipeline.services.observability import logger
+from credits_pipeline.services.ports import FileRecordsPort, ObjectStorePort
 
 MAX_REPUBLISH = 5
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from credits_pipeline.ports import Download
+from credits_pipeline.services.ports import Download
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

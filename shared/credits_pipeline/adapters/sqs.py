@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 
-from credits_pipeline.month_batch import MonthMessage
+from credits_pipeline.domain.messages import MonthMessage
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

@@ -4,14 +4,22 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from credits_pipeline.domain.identity import batch_key, file_identity, month_message_dedup_id
+from credits_pipeline.domain.messages import FileRef, MonthBatch, MonthMessage
+from credits_pipeline.domain.money import format_money
+from credits_pipeline.domain.report import RunReport, UploadEntry, UploadOutcome
 from credits_pipeline.formats import FileRejected, ParseConfig, read_credit_file
-from credits_pipeline.idempotency import REPLAYED, Once, Outcome
-from credits_pipeline.money import format_money
-from credits_pipeline.month_batch import FileRef, MonthBatch, MonthMessage, batch_key, file_identity
-from credits_pipeline.observability import logger, metrics
-from credits_pipeline.ports import Download, FileRecordsPort, MonthQueuePort, ObjectStorePort
-from credits_pipeline.report import RunReport, UploadEntry, UploadOutcome
-from credits_pipeline.report_book import ReportBook, file_summary
+from credits_pipeline.services.observability import logger, metrics
+from credits_pipeline.services.ports import (
+    REPLAYED,
+    Download,
+    FileRecordsPort,
+    MonthQueuePort,
+    ObjectStorePort,
+    Once,
+    Outcome,
+)
+from credits_pipeline.services.report_book import ReportBook, file_summary
 
 STATUS_TAG = "credits-pipeline-status"
 SHA_TAG = "credits-pipeline-sha256"
@@ -49,9 +57,17 @@ class Splitter:
     queue: MonthQueuePort
     once: Once
     config: ParseConfig
+    # Only uploads under this prefix are credit files: the bucket also holds our own batches and reports.
+    incoming_prefix: str = ""
 
-    def split_upload(self, upload: Upload) -> RunReport:
+    def split_upload(self, upload: Upload) -> RunReport | None:
         """Hash the object, accept it once per content, and say what happened in one summary line."""
+        if not upload.key.startswith(self.incoming_prefix):
+            logger.warning(
+                "ignored: the object is outside the incoming prefix (check the bucket's notification filter)",
+                extra={"file": f"s3://{upload.bucket}/{upload.key}", "incoming_prefix": self.incoming_prefix},
+            )
+            return None
         download = self.objects.download(upload.bucket, upload.key, upload.version_id)
         sha256 = file_identity(download.sha256, upload.key)
         try:
@@ -95,7 +111,7 @@ class Splitter:
                 accounts=batch.accounts,
                 total=batch.total,
             )
-            self.queue.send(message, deduplication_id=f"{file.sha256}-{month}")
+            self.queue.send(message, deduplication_id=month_message_dedup_id(file.sha256, month))
         self._tag(upload, file.sha256, "accepted")
         metrics.add_metric(name="MonthsQueued", unit="Count", value=len(batches))
         metrics.add_metric(name="AccountsSkipped", unit="Count", value=credit_file.skipped_total)

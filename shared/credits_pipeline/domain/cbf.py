@@ -9,9 +9,9 @@ import json
 from dataclasses import dataclass
 from typing import Literal
 
-from credits_pipeline.money import format_money
-from credits_pipeline.month_batch import MonthBatch
-from credits_pipeline.months import month_start
+from credits_pipeline.domain.messages import MonthBatch
+from credits_pipeline.domain.money import format_money
+from credits_pipeline.domain.months import month_start
 
 # CloudZero's limit is "5 MB" without saying which; stay under the smaller reading.
 MAX_BODY_BYTES = 5_000_000

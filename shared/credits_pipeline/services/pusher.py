@@ -10,15 +10,24 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from credits_pipeline.cbf import drop_bodies
-from credits_pipeline.cloudzero import CloudZeroRejected
-from credits_pipeline.idempotency import REPLAYED, Once, Outcome
-from credits_pipeline.money import format_money
-from credits_pipeline.month_batch import MonthBatch, MonthMessage
-from credits_pipeline.observability import logger, metrics
-from credits_pipeline.ports import CloudZeroPort, FileRecordsPort, MonthQueuePort, ObjectStorePort, Remaining
-from credits_pipeline.report import RunReport, utc_now
-from credits_pipeline.report_book import ReportBook, file_summary
+from credits_pipeline.domain.cbf import drop_bodies
+from credits_pipeline.domain.identity import dead_letter_dedup_id, unreadable_dedup_id
+from credits_pipeline.domain.messages import MonthBatch, MonthMessage
+from credits_pipeline.domain.money import format_money
+from credits_pipeline.domain.report import RunReport, utc_now
+from credits_pipeline.services.observability import logger, metrics
+from credits_pipeline.services.ports import (
+    REPLAYED,
+    CloudZeroPort,
+    CloudZeroRejected,
+    FileRecordsPort,
+    MonthQueuePort,
+    ObjectStorePort,
+    Once,
+    Outcome,
+    Remaining,
+)
+from credits_pipeline.services.report_book import ReportBook, file_summary
 
 ReportChange = Callable[[RunReport], None]
 
@@ -55,7 +64,7 @@ class Pusher:
         except ValidationError as error:
             reason = f"unreadable month message (schema this pusher does not know): {error}"
             logger.error(reason, extra={"body": body[:1000]})
-            self.dead_letters.send_raw(body, f"unreadable-{delivery_id}", reason)
+            self.dead_letters.send_raw(body, unreadable_dedup_id(delivery_id), reason)
             return PushResult("", "dead_lettered", detail=reason)
         try:
             return self.push_month(message, delivery_id, remaining)
@@ -74,7 +83,9 @@ class Pusher:
             outcome = self.once(message.idempotency_key, lambda: self._send(message, delivery_id, remaining))
         except (CloudZeroRejected, BatchInvalid) as error:
             self._fail(message, str(error), final=True)
-            self.dead_letters.send(message, f"{message.idempotency_key}-final-{delivery_id}", reason=str(error))
+            self.dead_letters.send(
+                message, dead_letter_dedup_id(message.idempotency_key, delivery_id), reason=str(error)
+            )
             raise PushFailedFinally(str(error)) from error
         except Exception as error:
             self._fail(message, f"{error}; the month returns to the queue and is retried", final=False)

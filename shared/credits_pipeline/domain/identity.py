@@ -1,0 +1,67 @@
+"""Every identity and key the pipeline stores or sends, in one place.
+
+Stored records are found by these strings: changing one orphans every record written before. A test
+pins each scheme to a literal value.
+"""
+
+import hashlib
+
+from credits_pipeline.domain.months import key_months
+
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+
+def file_identity(content_sha256: str, key: str) -> str:
+    """The hash a file is known by: its bytes' SHA-256, bound to the months its key names, if any.
+
+    A headerless file takes its month from its key, so the same bytes uploaded as
+    `credits-2026-01.csv` and `incoming/2026-02/credits.csv` are two months' credits, not a duplicate.
+    The same bytes under another key naming the same months are a duplicate.
+    """
+    named = key_months(key)
+    if not named:
+        return content_sha256
+    return hashlib.sha256(f"{content_sha256}|{','.join(named)}".encode()).hexdigest()
+
+
+def batch_key(sha256: str, month: str) -> str:
+    """Where the splitter stores a month's batch in the bucket."""
+    return f"batches/{sha256}/{month}.json"
+
+
+def report_key(sha256: str) -> str:
+    """Where a file's run report is published in the bucket."""
+    return f"reports/{sha256}.json"
+
+
+def push_key(sha256: str, month: str, replay_id: str | None = None) -> str:
+    """The idempotency key of one month's push: the file, the month, and a replay's own id."""
+    return f"{sha256}#{month}#{replay_id or 'upload'}"
+
+
+def month_message_dedup_id(sha256: str, month: str, replay_id: str | None = None) -> str:
+    """SQS FIFO de-duplication of a month message: one per upload's month, one per replay."""
+    return f"{sha256}-{month}-replay-{replay_id}" if replay_id else f"{sha256}-{month}"
+
+
+def dead_letter_dedup_id(push: str, delivery_id: str) -> str:
+    """A month moved to the DLQ by the pusher (final failure), once per delivery."""
+    return f"{push}-final-{delivery_id}"
+
+
+def unreadable_dedup_id(delivery_id: str) -> str:
+    """A message no pusher can read, moved to the DLQ once per delivery."""
+    return f"unreadable-{delivery_id}"
+
+
+def delivery_id(message_id: str, receive_count: int | str) -> str:
+    """One delivery of a queue message: a redelivery is a new delivery of the same month."""
+    return f"{message_id}:{receive_count}"
+
+
+def drop_request_key(
+    connection_id: str, month: str, chunk: int, body_sha256: str, *, delivery: str, generation: int
+) -> str:
+    """`cloudzero-idempotency-key`: unique to connection, month, chunk, body, delivery and error-answer count."""
+    parts = [connection_id, month, str(chunk), body_sha256, delivery, str(generation)]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()

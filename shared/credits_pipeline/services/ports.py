@@ -1,0 +1,116 @@
+"""The ports the splitter and pusher talk through: S3, SQS, DynamoDB, CloudZero and run-once, each behind one.
+
+`credits_pipeline.adapters` implements them for real; `tests/fakes.py` has one in-memory fake per port.
+What crosses a port (receipts, the errors a service must tell apart) is defined here, not in an adapter.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Protocol
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from credits_pipeline.domain.cbf import DropBody
+from credits_pipeline.domain.messages import MonthMessage
+from credits_pipeline.domain.report import RunReport
+
+# Seconds left before the invocation's deadline.
+Remaining = Callable[[], float]
+# What a run-once action returns; a replayed outcome carries REPLAYED = True.
+Outcome = dict[str, Any]
+REPLAYED = "replayed"
+
+
+@dataclass(frozen=True)
+class DropReceipt:
+    """CloudZero accepted a billing drop."""
+
+    drop_id: str
+    month: str
+    row_count: int
+
+
+@dataclass(frozen=True)
+class Validation:
+    is_valid: bool
+    errors: list[str]
+
+
+class CloudZeroRejected(Exception):
+    """A final answer (400/403/404/413): sending the same thing again cannot succeed."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"CloudZero answered {status}: {message}")
+        self.status = status
+        self.message = message
+
+
+class CloudZeroUnavailable(Exception):
+    """Retryable failures until the time ran out: the month goes back to the queue."""
+
+
+@dataclass
+class Download:
+    """The object's bytes in a seekable spooled file, with their SHA-256 and S3 version."""
+
+    data: BinaryIO
+    sha256: str
+    size: int
+    version_id: str | None
+
+    def close(self) -> None:
+        self.data.close()
+
+
+@dataclass(frozen=True)
+class MonthPointer:
+    """Which file is the truth for a month: the latest accepted upload, unless an operator replays another."""
+
+    month: str
+    sha256: str
+    bucket: str
+    key: str
+    accepted_at: str
+    pushed_sha256: str | None = None
+    drop_id: str | None = None
+
+
+class ObjectStorePort(Protocol):
+    def download(self, bucket: str, key: str, version_id: str | None = None) -> Download: ...
+    def get_json(self, bucket: str, key: str) -> bytes | None: ...
+    def put_json(self, bucket: str, key: str, body: bytes | dict[str, Any]) -> None: ...
+    def tag(self, bucket: str, key: str, version_id: str | None, tags: dict[str, str]) -> None: ...
+
+
+class FileRecordsPort(Protocol):
+    def load(self, sha256: str) -> RunReport | None: ...
+    def update(
+        self, sha256: str, change: Callable[[RunReport], None], new: Callable[[], RunReport] | None = None
+    ) -> RunReport: ...
+    def version(self, sha256: str) -> int: ...
+    def accept_month(
+        self, month: str, sha256: str, bucket: str, key: str, accepted_at: str, *, force: bool = False
+    ) -> bool: ...
+    def month_pointer(self, month: str) -> MonthPointer | None: ...
+    def record_push(self, month: str, sha256: str, drop_id: str) -> None: ...
+
+
+class MonthQueuePort(Protocol):
+    def send(self, message: MonthMessage, deduplication_id: str, reason: str = "") -> str: ...
+    def send_raw(self, body: str, deduplication_id: str, reason: str = "") -> str: ...
+
+
+class CloudZeroPort(Protocol):
+    def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining) -> DropReceipt: ...
+
+
+class Once(Protocol):
+    """Run an action once per key (Powertools Idempotency on DynamoDB in production)."""
+
+    def register(self, context: LambdaContext) -> None:
+        """Tie in-progress records to the invocation's deadline."""
+        ...
+
+    def __call__(self, key: str, action: Callable[[], Outcome]) -> Outcome:
+        """The action's outcome; a key seen before returns the first outcome with `replayed` set."""
+        ...

@@ -1,0 +1,16 @@
+"""The composition root: settings from the environment, real adapters, built once per container.
+
+`wiring.splitter` and `wiring.pusher` are imported by one Lambda each, so neither loads the other's
+adapters at cold start.
+"""
+
+
+def reset() -> None:
+    """Forget built services and settings (a local runner or test that switches stacks in one process)."""
+    # Imported here so that importing `wiring` alone stays cheap.
+    from credits_pipeline.wiring import pusher, settings, splitter  # noqa: PLC0415
+
+    splitter.build_splitter.cache_clear()
+    pusher.build_pusher.cache_clear()
+    settings.splitter_settings.cache_clear()
+    settings.pusher_settings.cache_clear()
