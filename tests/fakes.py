@@ -19,7 +19,7 @@ from credits_pipeline.domain.cbf import DropBody
 from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.domain.report import RunReport, utc_now
 from credits_pipeline.formats import ParseConfig
-from credits_pipeline.services.ports import REPLAYED, Download, MonthPointer, Outcome, Remaining
+from credits_pipeline.services.ports import REPLAYED, Download, DropReceipt, MonthPointer, Outcome, Remaining
 from credits_pipeline.services.pusher import Pusher, PushResult
 from credits_pipeline.services.report_book import ReportBook
 from credits_pipeline.services.splitter import Splitter, Upload
@@ -214,12 +214,6 @@ class FakeMonthQueue:
 
 
 @dataclass(frozen=True)
-class Receipt:
-    drop_id: str
-    row_count: int
-
-
-@dataclass(frozen=True)
 class Call:
     """One post_drop: what was sent and how it ended (a drop id, or the exception raised)."""
 
@@ -229,6 +223,12 @@ class Call:
     delivery_id: str
     drop_id: str | None
     error: Exception | None
+    applied: bool = False  # a ghost write: CloudZero applied it although the call failed
+
+
+@dataclass(frozen=True)
+class _Ghost:
+    error: Exception
 
 
 @dataclass
@@ -237,24 +237,35 @@ class FakeCloudZero:
 
     rows: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
-    _failures: list[Exception | None] = field(default_factory=list)  # None: that call succeeds
+    _failures: list[Exception | _Ghost | None] = field(default_factory=list)  # None: that call succeeds
     _ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
 
     def fail_next(self, error: Exception, times: int = 1, after: int = 0) -> None:
         """Raise `error` (CloudZeroRejected, CloudZeroUnavailable, ...) for `times` calls, `after` calls from now."""
         self._failures.extend([None] * after + [error] * times)
 
-    def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining) -> Receipt:
+    def ghost_next(self, error: Exception, times: int = 1, after: int = 0) -> None:
+        """Apply the drop, then raise `error` as if it failed (a "ghost write"), for `times` calls."""
+        self._failures.extend([None] * after + [_Ghost(error)] * times)
+
+    def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining) -> DropReceipt:
         drop = json.loads(body.body)
         month, operation, data = drop["month"][:7], drop.get("operation", "replace_drop"), drop["data"]
         error = self._failures.pop(0) if self._failures else None
+        if isinstance(error, _Ghost):
+            self._apply(month, operation, data)
+            self.calls.append(Call(month, operation, data, delivery_id, None, error.error, applied=True))
+            raise error.error
         if error is not None:
             self.calls.append(Call(month, operation, data, delivery_id, None, error))
             raise error
         drop_id = f"drop-{next(self._ids)}"
-        self.rows[month] = data if operation == "replace_drop" else [*self.rows.get(month, []), *data]
+        self._apply(month, operation, data)
         self.calls.append(Call(month, operation, data, delivery_id, drop_id, None))
-        return Receipt(drop_id, len(data))
+        return DropReceipt(drop_id, month, len(data))
+
+    def _apply(self, month: str, operation: str, data: list[dict[str, str]]) -> None:
+        self.rows[month] = data if operation == "replace_drop" else [*self.rows.get(month, []), *data]
 
     def month_total(self, month: str) -> Decimal:
         return sum((Decimal(row["cost/cost"]) for row in self.rows.get(month, [])), Decimal(0))

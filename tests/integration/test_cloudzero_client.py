@@ -9,7 +9,7 @@ import pytest
 from credits_pipeline.adapters.cloudzero import AnyCostClient
 from credits_pipeline.domain.cbf import drop_bodies
 from credits_pipeline.domain.messages import AccountCreditRow, FileRef, MonthBatch
-from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable
+from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable, OutcomeUnknown
 from local_stack.cloudzero_emulator import CloudZeroEmulator
 
 CONNECTION = "conn-1"
@@ -141,3 +141,25 @@ def test_a_403_reads_the_key_again_once_in_case_the_operator_stored_a_new_one(em
     with pytest.raises(CloudZeroRejected) as raised:
         still_wrong.post_drop(body, "delivery-2", plenty)
     assert raised.value.status == 403
+
+
+def test_a_sum_chunk_is_never_retried_on_its_own_after_a_5xx(emulator: CloudZeroEmulator) -> None:
+    # CloudZero may have applied it before answering: a second copy would add the credits twice.
+    replace, chunk = drop_bodies(batch(), max_bytes=len(drop_bodies(batch())[0].body) - 10)[:2]
+    assert (replace.operation, chunk.operation) == ("replace_drop", "sum")
+    cloudzero = client(emulator, waits=[])
+    cloudzero.post_drop(replace, "delivery-1", plenty)
+    emulator.inject_fault(status=503, count=1)
+
+    with pytest.raises(OutcomeUnknown, match="503"):
+        cloudzero.post_drop(chunk, "delivery-1", plenty)
+    posts = [request for request in emulator.requests if request.method == "POST"]
+    assert len(posts) == 2  # the replace_drop and the one sum that failed: no retry of the sum
+
+
+def test_a_replace_drop_is_retried_after_a_5xx(emulator: CloudZeroEmulator) -> None:
+    [body] = drop_bodies(batch())
+    emulator.inject_fault(status=503, count=2)
+    receipt = client(emulator, waits=[]).post_drop(body, "delivery-1", plenty)
+    assert receipt.row_count == 2
+    assert len(emulator.drops(CONNECTION)) == 1

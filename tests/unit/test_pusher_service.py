@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from credits_pipeline.domain.messages import MonthMessage
-from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable
+from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable, OutcomeUnknown
 from tests.fakes import World
 
 FEBRUARY = b"000000000001,$10.00\n000000000002,$20.50\n"
@@ -337,3 +337,45 @@ def test_an_outage_between_the_chunks_of_a_large_month_never_adds_the_month_twic
     assert [call.operation for call in resent] == ["replace_drop"] + ["sum"] * (len(resent) - 1)
     assert len(resent) > 1
     assert world.cloudzero.month_total("2026-02") == expected
+
+
+def _large_month(accounts: int = 40_000) -> tuple[bytes, Decimal]:
+    """Over 5,000,000 bytes of CBF: a replace_drop and at least one sum chunk."""
+    data = "".join(f"{n:012d},$1.{n % 100:02d}\n" for n in range(1, accounts + 1)).encode()
+    return data, -sum(Decimal(f"1.{n % 100:02d}") for n in range(1, accounts + 1))
+
+
+def test_a_ghost_write_of_a_sum_chunk_starts_the_month_over_and_never_doubles_it() -> None:
+    # Regression: a sum chunk that CloudZero applied and then answered 5xx for was retried on its own
+    # with a fresh key, adding its credits twice.
+    world = World()
+    data, expected = _large_month()
+    body = uploaded(world, data=data)
+    world.cloudzero.ghost_next(OutcomeUnknown("CloudZero answered 503 after applying the chunk"), after=1)
+
+    result = world.deliver(body)
+
+    first, ghost, *again = world.cloudzero.calls
+    assert (first.operation, ghost.operation, ghost.applied) == ("replace_drop", "sum", True)
+    assert [call.operation for call in again] == ["replace_drop"] + ["sum"] * (len(again) - 1)
+    assert again[0].delivery_id != first.delivery_id  # fresh request keys: a cached answer would not replace
+    assert result.status == "pushed"
+    assert world.cloudzero.month_total("2026-02") == expected
+
+
+def test_a_month_whose_chunk_outcome_stays_unknown_goes_back_to_the_queue_exact() -> None:
+    world = World()
+    data, expected = _large_month()
+    body = uploaded(world, data=data)
+    world.cloudzero.ghost_next(OutcomeUnknown("connection reset"), times=1, after=1)
+    for _ in range(3):  # every fresh start meets a ghost on its second chunk
+        world.cloudzero.ghost_next(OutcomeUnknown("connection reset"), times=1, after=1)
+
+    with pytest.raises(CloudZeroUnavailable, match="started over 3 times"):
+        world.deliver(body)
+    sha = MonthMessage.model_validate_json(body).file.sha256
+    assert world.report(sha).months["2026-02"].status == "failed"
+
+    world.deliver(body, delivery_id="delivery-2")  # the redelivery after CloudZero recovered
+    assert world.cloudzero.month_total("2026-02") == expected
+    assert world.report(sha).months["2026-02"].status == "pushed"

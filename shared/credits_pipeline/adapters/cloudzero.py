@@ -4,6 +4,10 @@ Retry rules (see the API reference): 429, 5xx, timeouts and connection errors ar
 exponential backoff and jitter, honouring Retry-After; 400/403/404/413 are final. CloudZero caches
 every answer under an idempotency key, errors included, so a retry after an error ANSWER takes a fresh
 key; a retry after a timeout or a broken connection (outcome unknown) reuses the key.
+
+A `sum` chunk is never retried on its own after a 5xx, a timeout or a broken connection: it may have
+been applied, and a second copy would add the credits twice. `OutcomeUnknown` tells the caller to start
+the month over from its `replace_drop`. A 429 is retried: CloudZero applied nothing.
 """
 
 from collections.abc import Callable
@@ -14,10 +18,12 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_ran
 
 from credits_pipeline.domain.cbf import DropBody
 from credits_pipeline.domain.identity import drop_request_key
+from credits_pipeline.domain.text import safe_text
 from credits_pipeline.services.ports import (
     CloudZeroRejected,
     CloudZeroUnavailable,
     DropReceipt,
+    OutcomeUnknown,
     Remaining,
     Validation,
 )
@@ -79,11 +85,18 @@ class AnyCostClient:
                     headers={"cloudzero-idempotency-key": key},
                     timeout=self._attempt_timeout(remaining),
                 )
-            except (requests.Timeout, requests.ConnectionError):
-                raise  # outcome unknown: the same key again
+            except (requests.Timeout, requests.ConnectionError) as error:
+                if body.operation == "sum":
+                    raise OutcomeUnknown(f"chunk {body.chunk} of {body.month}: {_short(error)}") from error
+                raise  # outcome unknown: the same key again (a replace_drop applied twice is applied once)
             if response.status_code == 200:
                 drop = response.json()["connection"]
                 return DropReceipt(str(drop["drop_id"]), str(drop["month"]), int(drop["row_count"]))
+            if response.status_code >= 500 and body.operation == "sum":
+                raise OutcomeUnknown(
+                    f"chunk {body.chunk} of {body.month}: CloudZero answered {response.status_code}: "
+                    f"{_message(response)}"
+                )
             generation += 1  # the answer is cached under the key: the next try needs a fresh one
             if response.status_code == 403 and not key_refreshed and self._reload_api_key():
                 key_refreshed = True  # the operator may have stored a new key since this container read it
@@ -188,14 +201,19 @@ def _retry_after(response: requests.Response) -> float | None:
 
 
 def _message(response: requests.Response) -> str:
+    """CloudZero's error message, safe for a log line, a report or an alert."""
     try:
         payload = response.json()
     except ValueError:
-        return response.text[:500] or response.reason
+        return safe_text(response.text or response.reason or "")
     if isinstance(payload, dict):
         error = payload.get("error")
         if isinstance(error, dict) and "message" in error:
-            return str(error["message"])
+            return safe_text(str(error["message"]))
         if "message" in payload:
-            return str(payload["message"])
-    return str(payload)[:500]
+            return safe_text(str(payload["message"]))
+    return safe_text(str(payload))
+
+
+def _short(error: BaseException) -> str:
+    return safe_text(f"{type(error).__name__}: {error}")

@@ -49,6 +49,13 @@ class CloudZeroUnavailable(Exception):
     """Retryable failures until the time ran out: the month goes back to the queue."""
 
 
+class OutcomeUnknown(CloudZeroUnavailable):
+    """A `sum` chunk got a 5xx, a timeout or a broken connection: CloudZero may or may not have added it.
+
+    Sending it again could add it twice; the month must start over from its `replace_drop`.
+    """
+
+
 @dataclass
 class Download:
     """The object's bytes in a seekable spooled file, with their SHA-256 and S3 version."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from credits_pipeline.domain.cbf import drop_bodies
+from credits_pipeline.domain.cbf import DropBody, drop_bodies
 from credits_pipeline.domain.identity import dead_letter_dedup_id, unreadable_dedup_id
 from credits_pipeline.domain.messages import MonthBatch, MonthMessage
 from credits_pipeline.domain.money import format_money
@@ -20,16 +20,23 @@ from credits_pipeline.services.ports import (
     REPLAYED,
     CloudZeroPort,
     CloudZeroRejected,
+    CloudZeroUnavailable,
+    DropReceipt,
     FileRecordsPort,
     MonthQueuePort,
     ObjectStorePort,
     Once,
     Outcome,
+    OutcomeUnknown,
     Remaining,
 )
 from credits_pipeline.services.report_book import ReportBook, file_summary
 
 ReportChange = Callable[[RunReport], None]
+
+
+# A month whose chunk outcome stays unknown goes back to the queue after this many fresh starts.
+MAX_MONTH_RESTARTS = 3
 
 
 class BatchInvalid(Exception):
@@ -103,8 +110,7 @@ class Pusher:
     def _send(self, message: MonthMessage, delivery_id: str, remaining: Remaining) -> Outcome:
         batch = self._batch(message)
         bodies = drop_bodies(batch)
-        # Strictly in order: the first chunk replaces the month, the rest add to it.
-        receipts = [self.cloudzero.post_drop(body, delivery_id, remaining) for body in bodies]
+        receipts = self._send_in_order(bodies, delivery_id, remaining)
         return {
             "drop_id": receipts[-1].drop_id,
             "drop_ids": [receipt.drop_id for receipt in receipts],
@@ -112,6 +118,28 @@ class Pusher:
             "chunks": len(bodies),
             "delivery_id": delivery_id,
         }
+
+    def _send_in_order(self, bodies: list[DropBody], delivery_id: str, remaining: Remaining) -> list[DropReceipt]:
+        """Strictly in order: the first chunk replaces the month, the rest add to it.
+
+        A `sum` chunk whose outcome is unknown may have landed: the month starts over from its
+        `replace_drop` (which wipes whatever the earlier try added), under fresh request keys.
+        """
+        unknown: OutcomeUnknown | None = None
+        for restart in range(MAX_MONTH_RESTARTS + 1):
+            attempt_id = delivery_id if restart == 0 else f"{delivery_id}#restart{restart}"
+            try:
+                return [self.cloudzero.post_drop(body, attempt_id, remaining) for body in bodies]
+            except OutcomeUnknown as error:
+                unknown = error
+                metrics.add_metric(name="MonthRestarts", unit="Count", value=1)
+                logger.warning(
+                    "a chunk's outcome is unknown: the month starts over from its replace_drop",
+                    extra={"error": str(error), "restart": restart + 1},
+                )
+        raise CloudZeroUnavailable(
+            f"the month was started over {MAX_MONTH_RESTARTS} times and a chunk's outcome stayed unknown: {unknown}"
+        )
 
     def _batch(self, message: MonthMessage) -> MonthBatch:
         raw = self.objects.get_json(message.batch_bucket, message.batch_key)
