@@ -193,18 +193,19 @@ class FakeMonthQueue:
 
     def __init__(self) -> None:
         self.sent: list[Sent] = []
-        self._failures: list[Exception] = []
+        self._failures: list[Exception | None] = []
 
-    def fail_next(self, error: Exception, times: int = 1) -> None:
-        """Raise `error` instead of sending, for the next `times` sends."""
-        self._failures.extend([error] * times)
+    def fail_next(self, error: Exception, times: int = 1, after: int = 0) -> None:
+        """Raise `error` instead of sending, for `times` sends, `after` sends from now."""
+        self._failures.extend([None] * after + [error] * times)
 
     def send(self, message: MonthMessage, deduplication_id: str, reason: str = "") -> str:
         return self.send_raw(message.model_dump_json(), deduplication_id, reason)
 
     def send_raw(self, body: str, deduplication_id: str, reason: str = "") -> str:
-        if self._failures:
-            raise self._failures.pop(0)
+        failure = self._failures.pop(0) if self._failures else None
+        if failure is not None:
+            raise failure
         self.sent.append(Sent(body, deduplication_id, reason))
         return f"message-{len(self.sent)}"
 

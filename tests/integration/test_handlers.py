@@ -4,102 +4,28 @@ The stack is template.yaml provisioned into moto; each function runs with the en
 gives it, imported fresh (cold start) as Lambda would.
 """
 
-import copy
 import hashlib
 import json
-import uuid
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote_plus
 
 import boto3
 import pytest
 
-from credits_pipeline import wiring
-from credits_pipeline.wiring.settings import PusherSettings, SettingsError, SplitterSettings
+from credits_pipeline.wiring.settings import SettingsError
 from local_stack.cloudzero_emulator import CloudZeroEmulator
-from local_stack.provision import StackOutputs, provision_stack
-from local_stack.runner import REPO, LocalContext, load_handler
-
-CONNECTION = "it-connection"
-API_KEY = "it-api-key"
-EVENTS = REPO / "events"
-# Every variable either function reads: cleared first, so nothing leaks in from other tests.
-SETTINGS_VARIABLES = {name.upper() for name in (*SplitterSettings.model_fields, *PusherSettings.model_fields)}
+from local_stack.provision import StackOutputs
+from local_stack.runner import LocalContext
+from tests.lambda_events import CONNECTION, Handler, redelivered, s3_event, sqs_event
 
 KEY = "incoming/credits 2026-01 ü.csv"
 DATA = b'000000000001,"$1,000.00"\n000000000002,$0.99\n000000000003,$ -\n'
 TOTAL = -(Decimal("1000.00") + Decimal("0.99"))  # the zero row is skipped
 SHA = hashlib.sha256(f"{hashlib.sha256(DATA).hexdigest()}|2026-01".encode()).hexdigest()
 
-Handler = Callable[[dict[str, Any], Any], Any]
-
 # A redelivery that sends nothing publishes no metric: Powertools says so, and that is expected here.
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
-
-
-@pytest.fixture
-def emulator() -> Iterator[CloudZeroEmulator]:
-    with CloudZeroEmulator(api_key=API_KEY) as running:
-        yield running
-
-
-@pytest.fixture
-def stack(aws_endpoint: str, emulator: CloudZeroEmulator) -> Iterator[StackOutputs]:
-    outputs = provision_stack(
-        f"it-{uuid.uuid4().hex[:8]}", {"CloudZeroBaseUrl": emulator.base_url, "CloudZeroConnectionId": CONNECTION}
-    )
-    boto3.client("secretsmanager").put_secret_value(SecretId=outputs.api_key_secret_arn, SecretString=API_KEY)
-    yield outputs
-    wiring.reset()  # later tests must not find adapters built for this stack
-
-
-@pytest.fixture
-def cold_start(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Handler]:
-    """Import functions/<name>/app.py as a fresh container would, with exactly `environment` set."""
-
-    def start(name: str, environment: dict[str, str]) -> Handler:
-        for variable in SETTINGS_VARIABLES:
-            monkeypatch.delenv(variable, raising=False)
-        for variable, value in environment.items():
-            monkeypatch.setenv(variable, value)
-        wiring.reset()
-        return load_handler(REPO / "functions" / name / "app.py", f"it_{name}_app_{uuid.uuid4().hex}")
-
-    return start
-
-
-def s3_event(bucket: str, key: str, size: int, version_id: str) -> dict[str, Any]:
-    event: dict[str, Any] = json.loads((EVENTS / "s3-put.json").read_text())
-    record = event["Records"][0]
-    record["eventTime"] = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    record["s3"]["bucket"].update(name=bucket, arn=f"arn:aws:s3:::{bucket}")
-    # S3 URL-encodes the key in events: spaces as `+`, UTF-8 as %XX.
-    record["s3"]["object"].update(key=quote_plus(key, safe="/"), size=size, versionId=version_id)
-    return event
-
-
-def sqs_event(stack: StackOutputs, message: dict[str, Any]) -> dict[str, Any]:
-    event: dict[str, Any] = json.loads((EVENTS / "sqs-month.json").read_text())
-    record = event["Records"][0]
-    record.update(
-        messageId=message["MessageId"],
-        receiptHandle=message["ReceiptHandle"],
-        body=message["Body"],
-        md5OfBody=message["MD5OfBody"],
-        eventSourceARN=stack.month_queue_arn,
-    )
-    record["attributes"].update(message["Attributes"])
-    return event
-
-
-def redelivered(event: dict[str, Any]) -> dict[str, Any]:
-    again = copy.deepcopy(event)
-    count = int(again["Records"][0]["attributes"]["ApproximateReceiveCount"])
-    again["Records"][0]["attributes"]["ApproximateReceiveCount"] = str(count + 1)
-    return again
 
 
 def uploaded(stack: StackOutputs, cold_start: Callable[..., Handler]) -> dict[str, Any]:

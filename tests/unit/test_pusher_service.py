@@ -120,6 +120,9 @@ def test_a_message_from_a_file_that_is_no_longer_the_months_latest_is_superseded
     assert "incoming/credits-2026-02-corrected.csv" in result.detail
     assert world.cloudzero.calls == []
     assert world.report(old_sha).months["2026-02"].status == "superseded"
+    # Regression: a file whose only month was superseded said `pushed`, though nothing of it was sent.
+    assert world.report(old_sha).status == "superseded"
+    assert world.published_report(old_sha)["status"] == "superseded"
     assert world.deliver(new).status == "pushed"
     assert world.cloudzero.month_total("2026-02") == CORRECTED_TOTAL
 

@@ -190,3 +190,26 @@ def test_an_object_outside_the_incoming_prefix_is_ignored() -> None:
     assert world.records.reports == {}
     assert world.queue.messages == []
     assert world.objects.tags == {}
+
+
+def test_a_retried_acceptance_keeps_the_months_the_pusher_already_pushed() -> None:
+    # The splitter died after queueing its first month; the pusher pushed it; Lambda's retry accepts the
+    # file again. The pushed month must stay pushed (its re-sent message is dropped by FIFO de-duplication,
+    # so nothing else would ever mark it again).
+    world = World()
+    world.queue.fail_next(ConnectionError("the host died"), after=1)  # right after the first message is queued
+    with pytest.raises(ConnectionError):
+        world.upload("incoming/two-months.csv", TWO_MONTHS)
+    [first] = world.queue.sent
+    assert world.deliver(first.body).status == "pushed"
+
+    report = world.upload("incoming/two-months.csv", TWO_MONTHS)
+
+    months = {month: state.status for month, state in report.months.items()}
+    assert months == {first.message.month: "pushed", **{m: "pending" for m in months if m != first.message.month}}
+    assert report.status == "pending"
+    for sent in world.queue.sent[1:]:
+        world.deliver(sent.body, delivery_id=f"d-{sent.deduplication_id}")
+    sha = identity(TWO_MONTHS)
+    assert world.report(sha).status == "pushed"
+    assert world.cloudzero.month_total("2026-01") + world.cloudzero.month_total("2026-02") == Decimal("-35.50")

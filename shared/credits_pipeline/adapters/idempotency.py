@@ -1,6 +1,13 @@
-"""Once-per-key on DynamoDB: Powertools Idempotency, with pinned key prefixes.
+"""Once-per-key on DynamoDB: Powertools Idempotency, with pinned key prefixes and a short in-progress lease.
 
 The key prefix is pinned so that renaming a module or function never silently breaks de-duplication.
+
+An invocation that dies (out of memory, a host failure) leaves its record INPROGRESS until the lock's
+expiry. Powertools sets that expiry to the invocation's deadline; Lambda retries an async event after
+about a minute, so a splitter killed early would block both retries and lose the file. With a lease,
+the lock expires sooner and the retry takes over. That is safe only because every step the action
+takes is idempotent (same batches, same report, de-duplicated messages): a takeover while the first
+invocation still runs repeats work, never effects.
 """
 
 from collections.abc import Callable
@@ -21,8 +28,25 @@ SPLITTER_KEY_PREFIX = "splitter.accept_file"
 PUSHER_KEY_PREFIX = "pusher.push_month"
 
 
+class _LeasedContext:
+    """The invocation's context, its remaining time capped at the lease (what Powertools locks for)."""
+
+    def __init__(self, context: LambdaContext, lease_seconds: float) -> None:
+        self._context = context
+        self._lease_ms = int(lease_seconds * 1000)
+
+    def get_remaining_time_in_millis(self) -> int:
+        # Never 0: Powertools would write a lock that has already expired (a dying invocation's last call).
+        return max(1000, min(self._context.get_remaining_time_in_millis(), self._lease_ms))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+
 class PowertoolsOnce:
-    def __init__(self, table_name: str, key_prefix: str, expiry_seconds: int) -> None:
+    def __init__(
+        self, table_name: str, key_prefix: str, expiry_seconds: int, in_progress_lease_seconds: float | None = None
+    ) -> None:
         self._config = IdempotencyConfig(
             event_key_jmespath="key",
             raise_on_no_idempotency_key=True,
@@ -31,10 +55,12 @@ class PowertoolsOnce:
         )
         self._persistence = DynamoDBPersistenceLayer(table_name=table_name)
         self._prefix = key_prefix
+        self._lease = in_progress_lease_seconds
 
     def register(self, context: LambdaContext) -> None:
         """Without it, a Lambda that times out leaves an INPROGRESS record that blocks retries."""
-        self._config.register_lambda_context(context)
+        leased = context if self._lease is None else _LeasedContext(context, self._lease)
+        self._config.register_lambda_context(leased)  # type: ignore[arg-type]  # duck-typed context
 
     def __call__(self, key: str, action: Callable[[], Outcome]) -> Outcome:
         def run(request: dict[str, str]) -> Outcome:

@@ -13,7 +13,7 @@ from credits_pipeline.domain.credits import CreditFile
 from credits_pipeline.domain.messages import FileRef
 from credits_pipeline.domain.money import Money
 
-FileStatus = Literal["pending", "pushed", "partially_failed", "failed", "rejected", "duplicate"]
+FileStatus = Literal["pending", "pushed", "partially_failed", "failed", "rejected", "duplicate", "superseded"]
 MonthStatus = Literal["pending", "pushed", "failed", "superseded"]
 UploadOutcome = Literal["accepted", "duplicate", "rejected"]
 
@@ -77,8 +77,12 @@ class RunReport(BaseModel):
         self.status, self.error, self.problems, self.problem_counts = "pending", None, [], {}
         self.file = self.file.model_copy(update={"format": credit_file.format_id})
         self.amount_column = credit_file.amount_column
+        # A retry of a crashed acceptance keeps what the pusher already did with the same batches.
+        previous = self.months
         self.months = {
-            month: MonthReport(accounts=credits.accounts, total=credits.total, batch_key=batch_keys[month])
+            month: previous[month]
+            if month in previous and previous[month].batch_key == batch_keys[month]
+            else MonthReport(accounts=credits.accounts, total=credits.total, batch_key=batch_keys[month])
             for month, credits in credit_file.months.items()
         }
         self.total = credit_file.total
@@ -90,6 +94,8 @@ class RunReport(BaseModel):
         ]
         self.skipped_total = credit_file.skipped_total
         self.skipped_by_reason = dict(credit_file.skipped_by_reason)
+        if not all(month.status == "pending" for month in self.months.values()):
+            self.settle()
 
     def reject(self, error: str, problems: list[str], problem_counts: dict[str, int] | None = None) -> None:
         self.status, self.error, self.problems = "rejected", error, problems
@@ -98,7 +104,9 @@ class RunReport(BaseModel):
     def settle(self) -> FileStatus:
         """The status the months add up to, once a push changed one of them."""
         statuses = {month.status for month in self.months.values()} - {"superseded"}
-        if not statuses or statuses == {"pushed"}:
+        if not statuses and self.months:
+            self.status = "superseded"  # every month was left to a later upload: nothing of this file was sent
+        elif not statuses or statuses == {"pushed"}:
             self.status = "pushed"
         elif "pending" in statuses:
             self.status = "pending" if "failed" not in statuses else "partially_failed"

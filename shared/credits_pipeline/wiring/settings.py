@@ -12,6 +12,7 @@ from credits_pipeline.formats.base import ParseConfig
 
 # How long pushed months and accepted files stay de-duplicated, unless IDEMPOTENCY_DAYS says otherwise.
 DEFAULT_IDEMPOTENCY_DAYS = 400
+DEFAULT_SPLITTER_LEASE_SECONDS = 45.0
 _PARSE_DEFAULTS = ParseConfig()
 
 
@@ -45,6 +46,9 @@ class SplitterSettings(_Settings):
     credit_service: str = _PARSE_DEFAULTS.default_service
     # Optional: an s3://bucket/key JSON list of column mappings for hand-made files.
     column_mappings_uri: str = ""
+    # How long a file's in-progress lock holds: under a minute, Lambda's first async retry of a crashed
+    # invocation, so the retry takes the file over (see adapters.idempotency).
+    in_progress_lease_seconds: float = Field(default=DEFAULT_SPLITTER_LEASE_SECONDS, gt=0, lt=60)
 
     _split_known = field_validator("known_accounts", mode="before")(_split_list)
     _split_currencies = field_validator("currencies", mode="before")(_split_list)

@@ -28,7 +28,12 @@ def build_splitter() -> Splitter:
         records=records,
         reports=ReportBook(records, objects),
         queue=MonthQueue(settings.month_queue_url, group_id=settings.cloudzero_connection_id),
-        once=PowertoolsOnce(settings.idempotency_table, SPLITTER_KEY_PREFIX, settings.idempotency_days * 86400),
+        once=PowertoolsOnce(
+            settings.idempotency_table,
+            SPLITTER_KEY_PREFIX,
+            settings.idempotency_days * 86400,
+            in_progress_lease_seconds=settings.in_progress_lease_seconds,
+        ),
         config=settings.parse_config(column_mappings),
         incoming_prefix=settings.incoming_prefix,
     )
