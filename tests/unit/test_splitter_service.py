@@ -1,5 +1,6 @@
 """The splitter wired with in-memory fakes at its ports: what an upload turns into, and what it must not."""
 
+import gzip
 import hashlib
 import json
 from decimal import Decimal
@@ -7,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from credits_pipeline.domain.messages import MonthBatch
+from credits_pipeline.formats.base import ArchiveLimits, ParseConfig
 from credits_pipeline.services.splitter import Upload
 from tests.fakes import BUCKET, World
 
@@ -213,3 +215,18 @@ def test_a_retried_acceptance_keeps_the_months_the_pusher_already_pushed() -> No
     sha = identity(TWO_MONTHS)
     assert world.report(sha).status == "pushed"
     assert world.cloudzero.month_total("2026-01") + world.cloudzero.month_total("2026-02") == Decimal("-35.50")
+
+
+def test_a_decompression_bomb_is_rejected_kept_and_nothing_is_queued() -> None:
+    limits = ArchiveLimits(max_compression_ratio=100, ratio_checked_after=256 * 1024)
+    world = World(config=ParseConfig(limits=limits))
+    bomb = gzip.compress(b"000000000001,$1.00\n" * 120_000, mtime=0)
+
+    report = world.upload("incoming/credits-2026-02.csv.gz", bomb)
+
+    assert report.status == "rejected"
+    assert report.error is not None and "decompression bomb" in report.error
+    assert "incoming/credits-2026-02.csv.gz" in report.error
+    assert world.queue.messages == []
+    assert world.objects.tags[(BUCKET, "incoming/credits-2026-02.csv.gz")]["credits-pipeline-status"] == "rejected"
+    assert (BUCKET, "incoming/credits-2026-02.csv.gz") in world.objects.objects  # the upload is kept

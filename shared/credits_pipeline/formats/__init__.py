@@ -59,7 +59,7 @@ def _unreadable(error: BaseException) -> FileRejected:
 def detect_format(data: BinaryIO, name: str, config: ParseConfig) -> CreditFormat:
     """The format whose signature the content matches; FileRejected names why none does."""
     try:
-        return detect(open_content(data), name, config)
+        return detect(open_content(data, config.limits), name, config)
     except Exception as error:
         if isinstance(error, FileRejected) or not _is_unreadable(error):
             raise

@@ -44,6 +44,23 @@ class FileRejected(Exception):
 
 
 @dataclass(frozen=True)
+class ArchiveLimits:
+    """What an upload may expand to. The defaults fit the splitter's 300 s and 1,024 MB: it reads a
+    stream at tens of MB a second, so a few GB of text is the most one invocation can get through."""
+
+    # Decompressed bytes of any one stream read from the upload (a gzip, a zip member).
+    max_decompressed_bytes: int = 2 * 1024**3
+    # Decompressed / uploaded bytes; checked once a stream passed `ratio_checked_after` bytes, so small
+    # repetitive files pass. Real credit files compress 5-50x; DEFLATE bombs come near its 1,032x limit.
+    max_compression_ratio: int = 250
+    ratio_checked_after: int = 64 * 1024**2
+    # Members of a zip (a multi-part CUR has a handful).
+    max_archive_members: int = 200
+    # Columns in one row of a text file (a CUR has a few hundred).
+    max_columns: int = 2_000
+
+
+@dataclass(frozen=True)
 class ParseConfig:
     """Decisions that are configuration, not code."""
 
@@ -62,6 +79,8 @@ class ParseConfig:
     default_service: str = DEFAULT_SERVICE
     # How many source line numbers one summed credit keeps (a CUR can sum thousands of hourly rows).
     max_lines_per_credit: int = 100
+    # Hostile or broken archives are refused before they cost the function its timeout or memory.
+    limits: ArchiveLimits = field(default_factory=ArchiveLimits)
 
     def __post_init__(self) -> None:
         # One reading of the known-accounts list, however the config was built.

@@ -10,10 +10,11 @@ import re
 import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import IO, Any, BinaryIO, Literal, cast
+from dataclasses import dataclass, field
+from typing import IO, Any, BinaryIO, Literal, Protocol, cast
 
-from credits_pipeline.formats.base import FileRejected
+from credits_pipeline.domain.text import safe_text
+from credits_pipeline.formats.base import ArchiveLimits, FileRejected
 from credits_pipeline.formats.text import SNIFF_BYTES, UTF16_BOMS, check_text, peek
 
 Kind = Literal["text", "json", "parquet"]
@@ -22,7 +23,6 @@ GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 PARQUET_MAGIC = b"PAR1"
-_MAX_NESTING = 3
 _MANIFEST = re.compile(r"(?i)(^|[-_/])manifest[^/]*\.json$")
 _NATURAL = re.compile(r"(\d+)")
 CHUNK = 1024 * 1024
@@ -44,6 +44,7 @@ class Part:
 @dataclass(frozen=True)
 class Content:
     parts: tuple[Part, ...]
+    limits: ArchiveLimits = field(default_factory=ArchiveLimits)
 
     @property
     def kind(self) -> Kind:
@@ -57,7 +58,7 @@ class Content:
         return first
 
 
-def open_content(data: BinaryIO) -> Content:
+def open_content(data: BinaryIO, limits: ArchiveLimits | None = None) -> Content:
     """The parts of an upload, decompressed and classified; FileRejected when no part is usable."""
 
     def reopen() -> IO[bytes]:
@@ -65,28 +66,31 @@ def open_content(data: BinaryIO) -> Content:
         return data
 
     head = peek(data)
+    data.seek(0, io.SEEK_END)
+    budget = _Budget(limits or ArchiveLimits(), uploaded=max(data.tell(), 1))
+    data.seek(0)
     parts = [
         part if part.open is not reopen else Part(part.name, part.kind, part.head, part.open, part.layers, owned=False)
-        for part in _classify("", head, reopen, (), 0)
+        for part in _classify("", head, reopen, (), 0, budget=budget)
     ]
     kinds = {part.kind for part in parts}
     if len(kinds) > 1:
         listing = ", ".join(f"{part.name} ({part.kind})" for part in parts)
         raise FileRejected(f"the zip holds files of different kinds ({listing}): upload one credit file")
-    return Content(tuple(parts))
+    return Content(tuple(parts), budget.limits)
 
 
 def _classify(
-    name: str, head: bytes, opener: Callable[[], IO[bytes]], layers: tuple[str, ...], depth: int
+    name: str, head: bytes, opener: Callable[[], IO[bytes]], layers: tuple[str, ...], depth: int, *, budget: "_Budget"
 ) -> list[Part]:
-    if depth > _MAX_NESTING:
-        raise FileRejected("the file is compressed too many times over (nested archives)")
     if head.startswith(GZIP_MAGIC):
-        return _gzip(name, opener, layers, depth)
+        if "gzip" in layers:
+            raise FileRejected(f"{_label(name)} is compressed twice over (a gzip inside a gzip): upload it once")
+        return _gzip(name, opener, layers, depth, budget)
     if head.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
         if depth > 0:
-            raise FileRejected(f"{name or 'the file'} is a zip inside an archive: upload the inner file")
-        return _zip(opener, layers, depth)
+            raise FileRejected(f"{_label(name)} is a zip inside an archive: upload the inner file")
+        return _zip(opener, layers, depth, budget)
     if head.startswith(PARQUET_MAGIC):
         return [Part(name, "parquet", head, opener, (*layers, "parquet"))]
     _refuse_known_binaries(head, name)
@@ -98,20 +102,28 @@ def _classify(
     return [Part(name, kind, head, opener, (*layers, "json" if kind == "json" else "csv"))]
 
 
-def _gzip(name: str, opener: Callable[[], IO[bytes]], layers: tuple[str, ...], depth: int) -> list[Part]:
+def _gzip(
+    name: str, opener: Callable[[], IO[bytes]], layers: tuple[str, ...], depth: int, budget: "_Budget"
+) -> list[Part]:
     def open_gzip() -> IO[bytes]:
-        return cast(IO[bytes], gzip.GzipFile(fileobj=opener(), mode="rb"))
+        inflated = gzip.GzipFile(fileobj=opener(), mode="rb")
+        return cast(IO[bytes], io.BufferedReader(_Capped(inflated, _label(name), budget), CHUNK))
 
     stream = open_gzip()
     inner_head = stream.read(SNIFF_BYTES)
     if not inner_head:
         raise FileRejected(f"{name or 'the gzip file'} is empty once decompressed")
     inner_name = name[:-3] if name.endswith(".gz") else name
-    return _classify(inner_name, inner_head, open_gzip, (*layers, "gzip"), depth + 1)
+    return _classify(inner_name, inner_head, open_gzip, (*layers, "gzip"), depth + 1, budget=budget)
 
 
-def _zip(opener: Callable[[], IO[bytes]], layers: tuple[str, ...], depth: int) -> list[Part]:
+def _zip(opener: Callable[[], IO[bytes]], layers: tuple[str, ...], depth: int, budget: "_Budget") -> list[Part]:
     archive = zipfile.ZipFile(opener())
+    if len(archive.infolist()) > budget.limits.max_archive_members:
+        raise FileRejected(
+            f"the zip holds {len(archive.infolist())} entries, more than {budget.limits.max_archive_members}: "
+            "upload the credit file itself"
+        )
     members = [info for info in archive.infolist() if _is_data_member(info)]
     names = {info.filename for info in archive.infolist()}
     if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
@@ -126,12 +138,63 @@ def _zip(opener: Callable[[], IO[bytes]], layers: tuple[str, ...], depth: int) -
             raise FileRejected(f"{info.filename} in the zip is encrypted")
 
         def open_member(member: zipfile.ZipInfo = info) -> IO[bytes]:
-            return cast(IO[bytes], io.BufferedReader(_ZipMember(archive, member), CHUNK))
+            member_stream = _ZipMember(archive, member)
+            return cast(IO[bytes], io.BufferedReader(_Capped(member_stream, _label(member.filename), budget), CHUNK))
 
         with open_member() as member_stream:
             head = member_stream.read(SNIFF_BYTES)
-        parts.extend(_classify(info.filename, head, open_member, (*layers, "zip"), depth + 1))
+        parts.extend(_classify(info.filename, head, open_member, (*layers, "zip"), depth + 1, budget=budget))
     return parts
+
+
+@dataclass(frozen=True)
+class _Budget:
+    limits: ArchiveLimits
+    uploaded: int  # bytes of the upload itself
+
+
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes | None: ...
+    def close(self) -> None: ...
+
+
+class _Capped(io.RawIOBase):
+    """A decompressed stream that stops at the limits: a bomb is refused in seconds, not at the timeout."""
+
+    def __init__(self, inner: "_Readable", name: str, budget: _Budget) -> None:
+        super().__init__()
+        self._inner, self._name, self._budget = inner, name, budget
+        self._read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._inner.read(len(buffer)) or b""
+        self._read += len(data)
+        limits = self._budget.limits
+        if self._read > limits.max_decompressed_bytes:
+            raise FileRejected(
+                f"{self._name} decompresses to more than {limits.max_decompressed_bytes:,} bytes "
+                "(MAX_DECOMPRESSED_BYTES): too large for one run, or a decompression bomb"
+            )
+        ratio = self._read // self._budget.uploaded
+        if self._read > limits.ratio_checked_after and ratio > limits.max_compression_ratio:
+            raise FileRejected(
+                f"{self._name} decompresses to over {ratio}x its uploaded size "
+                f"(limit {limits.max_compression_ratio}x, MAX_COMPRESSION_RATIO): a decompression bomb"
+            )
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+def _label(name: str) -> str:
+    """An archive member's name as a label only: never a path we open, and safe to print."""
+    return safe_text(name, limit=120) or "the file"
 
 
 class _ZipMember(io.RawIOBase):

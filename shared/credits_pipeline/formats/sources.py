@@ -103,7 +103,13 @@ class CsvSource:
             expect_header = number > 0 and self.header.line > 0
             last = offset
             with opened(part) as stream:
-                for line, fields in csv_rows(text_stream(stream, self.encoding), self.delimiter, line_offset=offset):
+                rows = csv_rows(
+                    text_stream(stream, self.encoding),
+                    self.delimiter,
+                    line_offset=offset,
+                    max_columns=self.content.limits.max_columns,
+                )
+                for line, fields in rows:
                     last = line
                     if number == 0 and line <= self.header.line:
                         continue

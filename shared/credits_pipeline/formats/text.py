@@ -117,13 +117,20 @@ def delimiter_candidates(head: bytes) -> list[str]:
     return sorted(DELIMITERS, key=lambda d: (-counts[d], DELIMITERS.index(d)))
 
 
-def csv_rows(text: io.TextIOBase, delimiter: str = ",", line_offset: int = 0) -> Iterator[tuple[int, list[str]]]:
+def csv_rows(
+    text: io.TextIOBase, delimiter: str = ",", line_offset: int = 0, max_columns: int | None = None
+) -> Iterator[tuple[int, list[str]]]:
     """(line number, fields) for each non-blank row; a decoding error names its line."""
     reader = csv.reader(text, delimiter=delimiter)
     line = 0
     try:
         for fields in reader:
             line = reader.line_num
+            if max_columns is not None and len(fields) > max_columns:
+                raise FileRejected(
+                    f"a row of {len(fields):,} columns, more than {max_columns:,}: not a credit file",
+                    line=line + line_offset,
+                )
             if not any(value.strip() for value in fields):
                 continue
             yield line + line_offset, fields

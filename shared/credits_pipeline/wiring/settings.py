@@ -1,5 +1,6 @@
 """Runtime settings from the environment the template sets, validated once at cold start."""
 
+from dataclasses import replace
 from decimal import Decimal
 from functools import cache
 from typing import Annotated
@@ -49,6 +50,10 @@ class SplitterSettings(_Settings):
     # How long a file's in-progress lock holds: under a minute, Lambda's first async retry of a crashed
     # invocation, so the retry takes the file over (see adapters.idempotency).
     in_progress_lease_seconds: float = Field(default=DEFAULT_SPLITTER_LEASE_SECONDS, gt=0, lt=60)
+    # What an upload may expand to (see formats.base.ArchiveLimits for why the defaults are what they are).
+    max_decompressed_bytes: int = Field(default=_PARSE_DEFAULTS.limits.max_decompressed_bytes, gt=0)
+    max_compression_ratio: int = Field(default=_PARSE_DEFAULTS.limits.max_compression_ratio, gt=1)
+    max_archive_members: int = Field(default=_PARSE_DEFAULTS.limits.max_archive_members, gt=0)
 
     _split_known = field_validator("known_accounts", mode="before")(_split_list)
     _split_currencies = field_validator("currencies", mode="before")(_split_list)
@@ -70,6 +75,12 @@ class SplitterSettings(_Settings):
             column_mappings=column_mappings,
             default_description=self.credit_description,
             default_service=self.credit_service,
+            limits=replace(
+                _PARSE_DEFAULTS.limits,
+                max_decompressed_bytes=self.max_decompressed_bytes,
+                max_compression_ratio=self.max_compression_ratio,
+                max_archive_members=self.max_archive_members,
+            ),
         )
 
 
