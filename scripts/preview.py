@@ -63,6 +63,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-invalid-share", type=_share, help="share of invalid rows that rejects the file")
     parser.add_argument("--currencies", type=_split, help="currencies a file may carry (default USD)")
     parser.add_argument("--mappings", type=Path, help="a JSON file of column mappings (as the splitter loads)")
+    parser.add_argument(
+        "--account-id-padding", choices=["pad", "refuse"], help="short account ids: pad them (default) or refuse them"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     return parser.parse_args(argv)
 
@@ -76,6 +79,8 @@ def build_config(args: argparse.Namespace) -> ParseConfig:
         fields["max_invalid_share"] = args.max_invalid_share
     if args.currencies:
         fields["currencies"] = args.currencies
+    if args.account_id_padding:
+        fields["account_id_padding"] = args.account_id_padding
     mappings: tuple[dict[str, object], ...] = ()
     if args.mappings:
         mappings = validate_column_mappings(json.loads(args.mappings.read_text(encoding="utf-8")))
@@ -152,6 +157,8 @@ def _accepted(path: Path, name: str, file: FileRef, credit_file: CreditFile, cbf
             {"line": s.line, "account_id": s.account_id, "reason": s.reason, "category": s.category}
             for s in credit_file.skipped
         ],
+        "padded_total": credit_file.padded_total,
+        "padded_ids": [{"line": line, "account_id": account} for line, account in credit_file.padded_ids],
         "line_unit": credit_file.line_unit,
         "notes": credit_file.notes,
         "sha256": file.sha256,
@@ -202,6 +209,9 @@ def render(result: dict[str, Any]) -> str:
             lines.append(f"  ... {result['skipped_total'] - len(result['skipped'])} more, counted above")
     else:
         lines.append("skipped 0")
+    if result["padded_total"]:
+        lines.append(f"padded {result['padded_total']} account ids written with fewer than 12 digits (check them):")
+        lines += [f"  {unit} {p['line']:>7}  {p['account_id']}" for p in result["padded_ids"][:20]]
     lines += [f"note: {note}" for note in result["notes"]]
     for month, entry in result["months"].items():
         if "cbf_rows" not in entry:

@@ -230,3 +230,24 @@ def test_a_decompression_bomb_is_rejected_kept_and_nothing_is_queued() -> None:
     assert world.queue.messages == []
     assert world.objects.tags[(BUCKET, "incoming/credits-2026-02.csv.gz")]["credits-pipeline-status"] == "rejected"
     assert (BUCKET, "incoming/credits-2026-02.csv.gz") in world.objects.objects  # the upload is kept
+
+
+def test_short_account_ids_are_padded_and_listed_in_the_report() -> None:
+    # Regression: an 11-digit id was padded silently; a dropped digit would credit another account.
+    world = World()
+    report = world.upload("incoming/credits-2026-02.csv", b"12345678901,$10.00\n000000000002,$20.50\n")
+
+    assert report.padded_total == 1
+    assert [(p.line, p.account_id) for p in report.padded_ids] == [(1, "012345678901")]
+    assert world.published_report(report.file.sha256)["padded_total"] == 1
+    assert report.months["2026-02"].total == FEBRUARY_TOTAL
+
+
+def test_configuration_can_refuse_short_account_ids() -> None:
+    world = World(config=ParseConfig(pad_account_ids=False, max_invalid_share=Decimal("0.5")))
+    report = world.upload("incoming/credits-2026-02.csv", b"12345678901,$10.00\n000000000002,$20.50\n")
+
+    [skipped] = report.skipped
+    assert (skipped.line, skipped.account_id) == (1, "12345678901")
+    assert "ACCOUNT_ID_PADDING=refuse" in skipped.reason
+    assert report.months["2026-02"].total == Decimal("-20.50")

@@ -11,10 +11,14 @@ class InvalidAccountId(ValueError):
     """An account id that is not a 12-digit AWS account id; the message is the reason."""
 
 
-def normalise_account_id(text: str) -> str:
+ACCOUNT_ID_DIGITS = 12
+
+
+def normalise_account_id(text: str, *, pad: bool = True) -> str:
     """Pad numeric ids to 12 digits; strip a leading `'`, spaces and dashes.
 
-    An id in scientific notation has lost digits: it is rejected, never guessed.
+    An id in scientific notation has lost digits: it is rejected, never guessed. A short id is usually
+    a spreadsheet that dropped leading zeros, but may be a dropped digit: with `pad=False` it is refused.
     """
     raw = text.strip().lstrip("'").strip()
     if not raw:
@@ -26,9 +30,19 @@ def normalise_account_id(text: str) -> str:
         digits = digits[:-2]
     if not digits.isascii() or not digits.isdigit():
         raise InvalidAccountId(f"account id {raw!r} is not numeric")
-    if len(digits) > 12:
+    if len(digits) > ACCOUNT_ID_DIGITS:
         raise InvalidAccountId(f"account id {raw!r} has more than 12 digits")
-    return digits.zfill(12)
+    if len(digits) < ACCOUNT_ID_DIGITS and not pad:
+        raise InvalidAccountId(
+            f"account id {raw!r} has {len(digits)} digits, not 12, and padding is off (ACCOUNT_ID_PADDING=refuse)"
+        )
+    return digits.zfill(ACCOUNT_ID_DIGITS)
+
+
+def is_short_id(text: str) -> bool:
+    """Whether an id as written has fewer than 12 digits (and so is padded when read)."""
+    digits = _SEPARATORS.sub("", text.strip().lstrip("'").strip()).removesuffix(".0")
+    return digits.isascii() and digits.isdigit() and len(digits) < ACCOUNT_ID_DIGITS
 
 
 def account_set(values: Iterable[str] | None) -> frozenset[str] | None:

@@ -22,6 +22,8 @@ class CreditLine:
     description: str = ""
     service: str = ""
     currency: str = ""
+    # The file wrote the account id with fewer than 12 digits: read as zero-padded.
+    padded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,9 @@ class CreditFile:
     currencies: dict[str, int] = field(default_factory=dict)
     # What the operator should know that is not a skipped row (estimated bills, ...).
     notes: list[str] = field(default_factory=list)
+    # Credit rows whose account id was padded to 12 digits: (line, id as read), the first ones, and a count.
+    padded_ids: list[tuple[int, str]] = field(default_factory=list)
+    padded_total: int = 0
 
     @property
     def total(self) -> Decimal:

@@ -67,6 +67,10 @@ class RunReport(BaseModel):
     skipped: list[SkippedEntry] = Field(default_factory=list)
     skipped_total: int = 0
     skipped_by_reason: dict[str, int] = Field(default_factory=dict)
+    # Account ids the file wrote with fewer than 12 digits, read zero-padded: check them (a dropped digit
+    # would credit another account). The first ones listed; `padded_total` counts all.
+    padded_ids: list[SkippedEntry] = Field(default_factory=list)
+    padded_total: int = 0
     uploads: list[UploadEntry] = Field(default_factory=list)
     created_at: str = Field(default_factory=utc_now)
     updated_at: str = Field(default_factory=utc_now)
@@ -94,6 +98,11 @@ class RunReport(BaseModel):
         ]
         self.skipped_total = credit_file.skipped_total
         self.skipped_by_reason = dict(credit_file.skipped_by_reason)
+        self.padded_ids = [
+            SkippedEntry(line=line, account_id=account, reason="padded to 12 digits")
+            for line, account in credit_file.padded_ids
+        ]
+        self.padded_total = credit_file.padded_total
         if not all(month.status == "pending" for month in self.months.values()):
             self.settle()
 

@@ -79,6 +79,9 @@ class ParseConfig:
     default_service: str = DEFAULT_SERVICE
     # How many source line numbers one summed credit keeps (a CUR can sum thousands of hourly rows).
     max_lines_per_credit: int = 100
+    # A short account id is zero-padded (spreadsheets drop leading zeros) and listed in the report;
+    # False refuses it as an invalid row instead (a dropped digit would credit another account).
+    pad_account_ids: bool = True
     # Hostile or broken archives are refused before they cost the function its timeout or memory.
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
 

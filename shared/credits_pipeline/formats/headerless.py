@@ -97,7 +97,7 @@ class HeaderlessFormat(FormatReader):
         self._source = source
         self._description = config.default_description
         self._service = config.default_service
-        self._accounts = AccountReader()
+        self._accounts = AccountReader(pad=config.pad_account_ids)
         sample = [cells[1] for _, cells in _data_rows(source, 200) if len(cells) > 1]
         self._amounts = AmountReader(decimal_comma=decide_decimal_comma(source.delimiter, sample))
         self.info = FormatInfo(
@@ -131,7 +131,14 @@ class HeaderlessFormat(FormatReader):
         except InvalidAmount as error:
             return SkippedRow(line, account_id, str(error))
         return CreditLine(
-            line, account_id, self._month, amount.copy_abs().copy_negate(), self._description, self._service, currency
+            line,
+            account_id,
+            self._month,
+            amount.copy_abs().copy_negate(),
+            self._description,
+            self._service,
+            currency,
+            padded=account_id in self._accounts.padded,
         )
 
 

@@ -104,6 +104,8 @@ def normalise(
             problems_total=invalid,
         )
 
+    padded_ids: list[tuple[int, str]] = []
+    padded_total = 0
     with localcontext(EXACT):
         for row in rows:
             if isinstance(row, IgnoredRow):
@@ -124,6 +126,10 @@ def normalise(
             if known is not None and row.account_id not in known:
                 skip(SkippedRow(row.line, row.account_id, "unknown account", "unknown_account"))
                 continue
+            if row.padded:
+                padded_total += 1
+                if len(padded_ids) < config.skipped_detail_limit:
+                    padded_ids.append((row.line, row.account_id))
             key: _Key = (row.month, row.account_id, row.service, row.description)
             if key not in sums:
                 sums[key], first_line[key], lines[key], row_counts[key] = row.cost, row.line, [row.line], 1
@@ -184,6 +190,8 @@ def normalise(
         line_unit=unit,
         header_line=info.header_line if info else 0,
         currencies=dict(currencies.counter),
+        padded_ids=padded_ids,
+        padded_total=padded_total,
     )
 
 

@@ -209,7 +209,7 @@ class WideFormat(FormatReader):
         self._description = description_index
         self._service = service_index
         self._width = width
-        self._accounts = AccountReader()
+        self._accounts = AccountReader(pad=config.pad_account_ids)
         self._amounts = AmountReader(decimal_comma=sample_decimal_comma(source, [i for i, _ in months], 400))
         columns = [("account", header.names[account_index] if header.names else "column 1")]
         columns.append(("amount", ", ".join(header.names[i] if header.names else f"column {i + 1}" for i, _ in months)))
@@ -266,7 +266,8 @@ class WideFormat(FormatReader):
                 yield SkippedRow(line, account_id, f"{month}: {error}")
                 continue
             cost = amount.copy_abs().copy_negate() if amount else Decimal(0)
-            yield CreditLine(line, account_id, month, cost, description, service, currency)
+            padded = account_id in self._accounts.padded
+            yield CreditLine(line, account_id, month, cost, description, service, currency, padded=padded)
 
 
 SPECS: tuple[FormatEntry, ...] = (LONG, WideSheet())

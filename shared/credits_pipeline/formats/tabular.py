@@ -217,7 +217,7 @@ class TabularFormat(FormatReader):
                 self._fixed_month = month_from_key(name)
             except NoMonth as error:
                 raise FileRejected(f"{error}, and the file has no month column") from None
-        self._accounts = AccountReader()
+        self._accounts = AccountReader(pad=config.pad_account_ids)
         self._months = MonthReader()
         decimal_comma = spec.decimal_comma
         if decimal_comma is None:
@@ -330,6 +330,7 @@ class TabularFormat(FormatReader):
             self._cell(cells, "description") or self.config.default_description,
             self._cell(cells, "service") or self.config.default_service,
             currency,
+            padded=account_id in self._accounts.padded,
         )
 
     def _is_credit(self, row_type: str, cells: list[str]) -> bool:

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from credits_pipeline.domain.accounts import InvalidAccountId, normalise_account_id
+from credits_pipeline.domain.accounts import InvalidAccountId, is_short_id, normalise_account_id
 from credits_pipeline.domain.money import InvalidAmount
 from credits_pipeline.domain.months import MAX_YEAR, MIN_YEAR, in_bounds
 
@@ -317,10 +317,19 @@ class AccountReader(_Remembered):
 
     error_type = InvalidAccountId
 
+    def __init__(self, *, pad: bool = True) -> None:
+        super().__init__()
+        self._pad = pad
+        # Ids that were written short and padded: the report lists them (a dropped digit looks the same).
+        self.padded: set[str] = set()
+
     def _parse(self, text: str) -> str:
         raw = text.strip()
         if raw.startswith('="') and raw.endswith('"'):  # Excel's way of keeping leading zeros
             raw = raw[2:-1]
         if raw.casefold() in EMPTY_MARKERS:
             raw = ""
-        return normalise_account_id(raw)
+        account_id = normalise_account_id(raw, pad=self._pad)
+        if is_short_id(raw) and len(self.padded) < _CACHE_LIMIT:
+            self.padded.add(account_id)
+        return account_id

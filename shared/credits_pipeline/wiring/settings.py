@@ -3,7 +3,7 @@
 from dataclasses import replace
 from decimal import Decimal
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -54,6 +54,8 @@ class SplitterSettings(_Settings):
     max_decompressed_bytes: int = Field(default=_PARSE_DEFAULTS.limits.max_decompressed_bytes, gt=0)
     max_compression_ratio: int = Field(default=_PARSE_DEFAULTS.limits.max_compression_ratio, gt=1)
     max_archive_members: int = Field(default=_PARSE_DEFAULTS.limits.max_archive_members, gt=0)
+    # `pad` reads a short account id zero-padded (and lists it in the report); `refuse` skips it as invalid.
+    account_id_padding: Literal["pad", "refuse"] = "pad" if _PARSE_DEFAULTS.pad_account_ids else "refuse"
 
     _split_known = field_validator("known_accounts", mode="before")(_split_list)
     _split_currencies = field_validator("currencies", mode="before")(_split_list)
@@ -75,6 +77,7 @@ class SplitterSettings(_Settings):
             column_mappings=column_mappings,
             default_description=self.credit_description,
             default_service=self.credit_service,
+            pad_account_ids=self.account_id_padding == "pad",
             limits=replace(
                 _PARSE_DEFAULTS.limits,
                 max_decompressed_bytes=self.max_decompressed_bytes,

@@ -103,3 +103,17 @@ def test_preview_of_a_missing_file_is_a_usage_error(capsys, tmp_path):
 def test_preview_rejects_a_bad_share(capsys):
     with pytest.raises(SystemExit):
         preview.main([str(fixture("headerless/credits-2026-01.csv")), "--max-invalid-share", "2"])
+
+
+def test_preview_lists_padded_account_ids_and_can_refuse_them(capsys, tmp_path):
+    path = tmp_path / "credits-2026-02.csv"
+    path.write_bytes(b"12345678901,$10.00\n000000000002,$20.50\n")
+
+    code, out, _ = run(capsys, path)
+    assert code == 0
+    assert "padded 1 account ids" in out
+    assert "012345678901" in out
+
+    code, out, _ = run(capsys, path, "--account-id-padding", "refuse", "--max-invalid-share", "0.5")
+    assert code == 0
+    assert "ACCOUNT_ID_PADDING=refuse" in out
