@@ -26,6 +26,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
                 version_id=record.s3.get_object.version_id,
                 size=record.s3.get_object.size,
                 event_time=record.event_time,
+                sequencer=record.s3.get_object.get("sequencer", ""),
             )
         )
         for record in S3Event(event).records

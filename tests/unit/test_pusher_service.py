@@ -382,3 +382,16 @@ def test_a_month_whose_chunk_outcome_stays_unknown_goes_back_to_the_queue_exact(
     world.deliver(body, delivery_id="delivery-2")  # the redelivery after CloudZero recovered
     assert world.cloudzero.month_total("2026-02") == expected
     assert world.report(sha).months["2026-02"].status == "pushed"
+
+
+def test_two_puts_of_one_key_in_the_same_millisecond_are_ordered_by_s3s_sequencer() -> None:
+    # S3 delivers events in no order: the later PUT (higher sequencer) is the truth, even when its event
+    # arrives first and both carry the same event time.
+    world = World()
+    same_instant = "2026-03-01T09:00:00.000Z"
+    later = uploaded(world, data=CORRECTED, event_time=same_instant, sequencer="0062E99A88DC407460")
+    earlier = uploaded(world, data=FEBRUARY, event_time=same_instant, sequencer="0062E99A88DC40745F")
+
+    assert world.deliver(earlier).status == "superseded"
+    assert world.deliver(later).status == "pushed"
+    assert world.cloudzero.month_total("2026-02") == CORRECTED_TOTAL

@@ -65,3 +65,9 @@ def drop_request_key(
     """`cloudzero-idempotency-key`: unique to connection, month, chunk, body, delivery and error-answer count."""
     parts = [connection_id, month, str(chunk), body_sha256, delivery, str(generation)]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def upload_order(event_time: str, sequencer: str = "") -> str:
+    """A string that sorts uploads in the order S3 made them: event time across keys, then S3's
+    `sequencer` (hex, ordered for one key; padded so that strings compare as numbers) within one instant."""
+    return f"{event_time}#{sequencer.upper().zfill(32)}" if sequencer else event_time

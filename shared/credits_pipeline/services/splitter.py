@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from credits_pipeline.domain.identity import batch_key, file_identity, month_message_dedup_id
+from credits_pipeline.domain.identity import batch_key, file_identity, month_message_dedup_id, upload_order
 from credits_pipeline.domain.messages import FileRef, MonthBatch, MonthMessage
 from credits_pipeline.domain.money import format_money
 from credits_pipeline.domain.report import RunReport, UploadEntry, UploadOutcome
@@ -33,6 +33,8 @@ class Upload(BaseModel):
     version_id: str | None = None
     size: int | None = None
     event_time: str = ""
+    # S3's order of events for one key: events arrive in no order, and two PUTs can share a millisecond.
+    sequencer: str = ""
 
     @property
     def upload_id(self) -> str:
@@ -102,7 +104,8 @@ class Splitter:
 
         report = self.reports.update(file.sha256, accept, new=lambda: RunReport(file=file))
         for month, batch in batches.items():
-            self.records.accept_month(month, file.sha256, upload.bucket, upload.key, upload.event_time)
+            order = upload_order(upload.event_time, upload.sequencer)
+            self.records.accept_month(month, file.sha256, upload.bucket, upload.key, order)
             message = MonthMessage(
                 file=file,
                 month=month,
