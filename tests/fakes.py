@@ -19,7 +19,15 @@ from credits_pipeline.domain.cbf import DropBody
 from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.domain.report import RunReport, utc_now
 from credits_pipeline.formats import ParseConfig
-from credits_pipeline.services.ports import REPLAYED, Download, DropReceipt, MonthPointer, Outcome, Remaining
+from credits_pipeline.services.ports import (
+    REPLAYED,
+    Download,
+    DropReceipt,
+    MonthPointer,
+    Outcome,
+    Remaining,
+    StoredObject,
+)
 from credits_pipeline.services.pusher import Pusher, PushResult
 from credits_pipeline.services.report_book import ReportBook
 from credits_pipeline.services.splitter import Splitter, Upload
@@ -88,6 +96,10 @@ class FakeObjectStore:
         data = self.objects[(bucket, key)]  # KeyError as S3's NoSuchKey
         stream = _FaultyStream(data, self.read_fault) if self.read_fault else io.BytesIO(data)
         return Download(stream, hashlib.sha256(data).hexdigest(), len(data), version_id)
+
+    def head(self, bucket: str, key: str) -> StoredObject | None:
+        data = self.objects.get((bucket, key))
+        return None if data is None else StoredObject(etag=hashlib.md5(data).hexdigest(), size=len(data))
 
     def get_json(self, bucket: str, key: str) -> bytes | None:
         return self.objects.get((bucket, key))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from credits_pipeline.services.ports import Download
+from credits_pipeline.services.ports import Download, StoredObject
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -34,6 +34,15 @@ class ObjectStore:
             size += len(chunk)
         spool.seek(0)
         return Download(spool, digest.hexdigest(), size, response.get("VersionId"))  # type: ignore[arg-type]
+
+    def head(self, bucket: str, key: str) -> StoredObject | None:
+        try:
+            answer = self._s3.head_object(Bucket=bucket, Key=key)
+        except self._s3.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return StoredObject(etag=str(answer["ETag"]).strip('"'), size=int(answer["ContentLength"]))
 
     def get_json(self, bucket: str, key: str) -> bytes | None:
         try:

@@ -119,3 +119,73 @@ class CreditFile:
     @property
     def total(self) -> Decimal:
         return exact_sum(month.total for month in self.months.values())
+
+
+def merge_parts(parts: list[tuple[str, CreditFile]], max_lines: int = 100, skipped_limit: int = 500) -> CreditFile:
+    """The credit files of one export's parts as one: credits summed per month, account, service and
+    description (exactly), skipped rows kept with the part they came from (line numbers are per part)."""
+    if not parts:
+        raise ValueError("an export needs at least one part")
+    formats = sorted({part.format_id for _, part in parts})
+    if len(formats) > 1:
+        raise ValueError(f"the parts are of different formats: {', '.join(formats)}")
+    first = parts[0][1]
+    sums: dict[tuple[str, str, str, str], AccountCredit] = {}
+    skipped: list[SkippedRow] = []
+    merged = CreditFile(
+        format_id=first.format_id,
+        months={},
+        skipped=skipped,
+        skipped_total=0,
+        skipped_by_reason={},
+        credit_rows=0,
+        ignored_rows=0,
+        currency=first.currency,
+        format_title=first.format_title,
+        layout=f"{len(parts)} parts of one export > {first.layout}",
+        amount_column=first.amount_column,
+        columns=dict(first.columns),
+        sign_rule=first.sign_rule,
+        month_source=first.month_source,
+        line_unit=first.line_unit,
+    )
+    with localcontext(EXACT):
+        for name, part in parts:
+            for month_credits in part.months.values():
+                for credit in month_credits.credits:
+                    key = (credit.month, credit.account_id, credit.service, credit.description)
+                    known = sums.get(key)
+                    sums[key] = (
+                        credit
+                        if known is None
+                        else AccountCredit(
+                            credit.account_id,
+                            credit.month,
+                            known.cost + credit.cost,
+                            credit.description,
+                            credit.service,
+                            (known.lines + credit.lines)[:max_lines],
+                            known.rows + credit.rows,
+                        )
+                    )
+            for row in part.skipped:
+                if len(skipped) < skipped_limit:
+                    skipped.append(SkippedRow(row.line, row.account_id, f"{name}: {row.reason}", row.category))
+            merged.skipped_total += part.skipped_total
+            for reason, count in part.skipped_by_reason.items():
+                merged.skipped_by_reason[reason] = merged.skipped_by_reason.get(reason, 0) + count
+            merged.credit_rows += part.credit_rows
+            merged.ignored_rows += part.ignored_rows
+            for row_type, count in part.ignored_by_type.items():
+                merged.ignored_by_type[row_type] = merged.ignored_by_type.get(row_type, 0) + count
+            for currency, count in part.currencies.items():
+                merged.currencies[currency] = merged.currencies.get(currency, 0) + count
+            merged.padded_ids.extend(part.padded_ids[: max(0, skipped_limit - len(merged.padded_ids))])
+            merged.padded_total += part.padded_total
+            merged.notes.extend(f"{name}: {note}" for note in part.notes)
+    by_month: dict[str, list[AccountCredit]] = {}
+    for credit in sums.values():
+        if credit.cost != 0:  # credits that cancel out across parts send nothing for that account
+            by_month.setdefault(credit.month, []).append(credit)
+    merged.months = {month: MonthCredits(month, by_month[month]) for month in sorted(by_month)}
+    return merged

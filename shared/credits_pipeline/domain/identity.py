@@ -71,3 +71,10 @@ def upload_order(event_time: str, sequencer: str = "") -> str:
     """A string that sorts uploads in the order S3 made them: event time across keys, then S3's
     `sequencer` (hex, ordered for one key; padded so that strings compare as numbers) within one instant."""
     return f"{event_time}#{sequencer.upper().zfill(32)}" if sequencer else event_time
+
+
+def export_identity(manifest_sha256: str, parts: list[tuple[str, str, str, int]]) -> str:
+    """A multi-file export is known by its manifest's bytes and its parts as stored: (bucket, key, ETag,
+    size). A restated export (new parts, a new manifest) is a new identity; a re-delivered event is not."""
+    listed = "|".join(f"{bucket}/{key}#{etag}#{size}" for bucket, key, etag, size in sorted(parts))
+    return hashlib.sha256(f"export|{manifest_sha256}|{listed}".encode()).hexdigest()

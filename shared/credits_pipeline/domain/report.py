@@ -40,6 +40,15 @@ class SkippedEntry(BaseModel):
     reason: str
 
 
+class PartEntry(BaseModel):
+    """One part of a multi-file export that made the months."""
+
+    bucket: str
+    key: str
+    size: int
+    sha256: str
+
+
 class UploadEntry(BaseModel):
     bucket: str
     key: str
@@ -72,6 +81,8 @@ class RunReport(BaseModel):
     padded_ids: list[SkippedEntry] = Field(default_factory=list)
     padded_total: int = 0
     uploads: list[UploadEntry] = Field(default_factory=list)
+    # For a multi-file export (filed under its manifest): every part read, in the manifest's order.
+    parts: list[PartEntry] = Field(default_factory=list)
     created_at: str = Field(default_factory=utc_now)
     updated_at: str = Field(default_factory=utc_now)
     version: int = 0

@@ -79,6 +79,8 @@ class ParseConfig:
     default_service: str = DEFAULT_SERVICE
     # How many source line numbers one summed credit keeps (a CUR can sum thousands of hourly rows).
     max_lines_per_credit: int = 100
+    # One part of a multi-file export: a part with no credit rows is fine (the export as a whole is judged).
+    part_of_export: bool = False
     # A short account id is zero-padded (spreadsheets drop leading zeros) and listed in the report;
     # False refuses it as an invalid row instead (a dropped digit would credit another account).
     pad_account_ids: bool = True

@@ -150,7 +150,7 @@ def normalise(
 
     _check_currencies(currencies.counter, config)
     considered = credit_rows + invalid
-    if considered == 0:
+    if considered == 0 and not config.part_of_export:
         raise rejected(f"no credit rows found{_ignored_summary(ignored.counter)}")
     if invalid and Decimal(invalid) / Decimal(considered) > config.max_invalid_share:
         raise rejected(
@@ -166,7 +166,7 @@ def normalise(
             continue
         credit = AccountCredit(account_id, month, cost, description, service, tuple(lines[key]), row_counts[key])
         months.setdefault(month, MonthCredits(month, [])).credits.append(credit)
-    if not months:
+    if not months and not config.part_of_export:
         raise rejected("no valid credit row: every row was skipped")
     for month_credits in months.values():
         month_credits.credits.sort(key=lambda c: (c.account_id, c.service, c.description))

@@ -82,8 +82,17 @@ class MonthPointer:
     drop_id: str | None = None
 
 
+@dataclass(frozen=True)
+class StoredObject:
+    """What S3 says of an object without reading it."""
+
+    etag: str
+    size: int
+
+
 class ObjectStorePort(Protocol):
     def download(self, bucket: str, key: str, version_id: str | None = None) -> Download: ...
+    def head(self, bucket: str, key: str) -> StoredObject | None: ...
     def get_json(self, bucket: str, key: str) -> bytes | None: ...
     def put_json(self, bucket: str, key: str, body: bytes | dict[str, Any]) -> None: ...
     def tag(self, bucket: str, key: str, version_id: str | None, tags: dict[str, str]) -> None: ...

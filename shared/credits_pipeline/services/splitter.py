@@ -1,13 +1,22 @@
 """The splitter: one uploaded file -> a month batch in S3 and one message per month, exactly once."""
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 
 from pydantic import BaseModel
 
-from credits_pipeline.domain.identity import batch_key, file_identity, month_message_dedup_id, upload_order
+from credits_pipeline.domain.credits import CreditFile, merge_parts
+from credits_pipeline.domain.exports import ExportKey, ManifestInvalid, export_key, manifest_parts
+from credits_pipeline.domain.identity import (
+    batch_key,
+    export_identity,
+    file_identity,
+    month_message_dedup_id,
+    upload_order,
+)
 from credits_pipeline.domain.messages import FileRef, MonthBatch, MonthMessage
 from credits_pipeline.domain.money import format_money
-from credits_pipeline.domain.report import RunReport, UploadEntry, UploadOutcome
+from credits_pipeline.domain.report import PartEntry, RunReport, UploadEntry, UploadOutcome
 from credits_pipeline.formats import FileRejected, ParseConfig, read_credit_file
 from credits_pipeline.services.observability import logger, metrics
 from credits_pipeline.services.ports import (
@@ -70,6 +79,9 @@ class Splitter:
                 extra={"file": f"s3://{upload.bucket}/{upload.key}", "incoming_prefix": self.incoming_prefix},
             )
             return None
+        export = export_key(upload.key)
+        if export is not None:
+            return self._export_upload(upload, export)
         download = self.objects.download(upload.bucket, upload.key, upload.version_id)
         sha256 = file_identity(download.sha256, upload.key)
         try:
@@ -91,7 +103,12 @@ class Splitter:
             credit_file = read_credit_file(download.data, upload.key, self.config)
         except FileRejected as rejection:
             return self._reject(upload, file, rejection)
+        return self._queue_months(upload, file, credit_file)
 
+    def _queue_months(
+        self, upload: Upload, file: FileRef, credit_file: CreditFile, parts: list[PartEntry] | None = None
+    ) -> Outcome:
+        """Store each month's batch, record the report, point each month at this file, queue the months."""
         file = file.model_copy(update={"format": credit_file.format_id})
         batch_keys = {month: batch_key(file.sha256, month) for month in credit_file.months}
         batches = {month: MonthBatch.from_month_credits(file, credits) for month, credits in credit_file.months.items()}
@@ -100,6 +117,7 @@ class Splitter:
 
         def accept(report: RunReport) -> None:
             report.accept(credit_file, batch_keys)
+            report.parts = list(parts or [])
             _add_upload(report, upload.entry("accepted"))
 
         report = self.reports.update(file.sha256, accept, new=lambda: RunReport(file=file))
@@ -132,6 +150,73 @@ class Splitter:
             },
         )
         return {"upload_id": upload.upload_id, "status": "pending", "months": sorted(batches)}
+
+    def _export_upload(self, upload: Upload, export: ExportKey) -> RunReport | None:
+        """A part or the manifest of a multi-file export: the month goes once, when every part is in."""
+        where = f"s3://{upload.bucket}/{export.manifest_key}"
+        logger.append_keys(file=where, export_period=export.period)
+        raw = self.objects.get_json(upload.bucket, export.manifest_key)
+        if raw is None:
+            logger.info(
+                "part of a multi-file export: it waits for its manifest, a part is never pushed alone",
+                extra={"part": f"s3://{upload.bucket}/{upload.key}"},
+            )
+            return None
+        manifest = Upload(bucket=upload.bucket, key=export.manifest_key, event_time=upload.event_time)
+        manifest_sha = hashlib.sha256(raw).hexdigest()
+        try:
+            listed = manifest_parts(raw, upload.bucket)
+        except ManifestInvalid as error:
+            file = FileRef(bucket=upload.bucket, key=export.manifest_key, sha256=manifest_sha)
+            self._reject(manifest, file, FileRejected(f"the export's manifest is unusable: {error}"))
+            return self.records.load(manifest_sha)
+        stored = {part: self.objects.head(*part) for part in listed}
+        missing = [f"s3://{bucket}/{key}" for (bucket, key), found in stored.items() if found is None]
+        if missing:
+            metrics.add_metric(name="ExportsWaiting", unit="Count", value=1)
+            logger.warning(
+                "export incomplete: it waits for every part its manifest names; nothing is pushed until then",
+                extra={"missing": missing[:20], "missing_total": len(missing), "parts": len(listed)},
+            )
+            return None
+        identity = export_identity(
+            manifest_sha, [(bucket, key, found.etag, found.size) for (bucket, key), found in stored.items() if found]
+        )
+        logger.set_correlation_id(identity)
+        logger.append_keys(sha256=identity)
+        outcome = self.once(identity, lambda: self._accept_export(manifest, identity, manifest_sha, listed))
+        if outcome.get(REPLAYED):
+            logger.info("export already accepted: nothing to do", extra={"parts": len(listed)})
+        report = self.records.load(identity)
+        assert report is not None  # _accept_export always writes it
+        return report
+
+    def _accept_export(
+        self, manifest: Upload, identity: str, manifest_sha: str, listed: list[tuple[str, str]]
+    ) -> Outcome:
+        file = FileRef(bucket=manifest.bucket, key=manifest.key, sha256=identity, content_sha256=manifest_sha)
+        metrics.add_metric(name="FilesReceived", unit="Count", value=1)
+        read: list[tuple[str, CreditFile]] = []
+        entries: list[PartEntry] = []
+        part_config = replace(self.config, part_of_export=True)
+        for bucket, key in listed:
+            download = self.objects.download(bucket, key)
+            try:
+                read.append((key, read_credit_file(download.data, key, part_config)))
+            except FileRejected as rejection:
+                rejection.reason = f"part s3://{bucket}/{key}: {rejection.reason}"
+                rejection.args = (rejection.reason,)
+                return self._reject(manifest, file, rejection)
+            finally:
+                download.close()
+            entries.append(PartEntry(bucket=bucket, key=key, size=download.size, sha256=download.sha256))
+        try:
+            credit_file = merge_parts(read, self.config.max_lines_per_credit, self.config.skipped_detail_limit)
+        except ValueError as error:
+            return self._reject(manifest, file, FileRejected(str(error)))
+        if not credit_file.months:
+            return self._reject(manifest, file, FileRejected(f"no credit rows in any of the {len(read)} parts"))
+        return self._queue_months(manifest, file, credit_file, entries)
 
     def _reject(self, upload: Upload, file: FileRef, rejection: FileRejected) -> Outcome:
         error = f"s3://{upload.bucket}/{upload.key}: {rejection}"

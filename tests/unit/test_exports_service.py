@@ -1,0 +1,143 @@
+"""A billing period delivered as several files: pushed once, whole, whatever order the files arrive in."""
+
+import itertools
+
+import pytest
+
+from credits_pipeline.services.splitter import Upload
+from tests.export_builders import credit_total, cur2_part, manifest, manifest_key, month_rows, part_key
+from tests.fakes import BUCKET, World
+
+PERIOD = "2026-01"
+ROWS = month_rows(seed=7)
+THIRDS = [ROWS[0::3], ROWS[1::3], ROWS[2::3]]
+TOTAL = credit_total(ROWS)
+FILES = {part_key(PERIOD, n + 1): cur2_part(PERIOD, rows) for n, rows in enumerate(THIRDS)}
+FILES[manifest_key(PERIOD)] = manifest(BUCKET, PERIOD, parts=3)
+
+
+def deliver_all(world: World) -> None:
+    """The pusher takes every queued month message, in order."""
+    for sent in world.queue.sent:
+        world.deliver(sent.body, delivery_id=f"d-{sent.deduplication_id}")
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(FILES)))
+def test_every_arrival_order_pushes_the_month_once_with_every_parts_credits(order: tuple[str, ...]) -> None:
+    world = World()
+    for key in order:
+        world.objects.put(BUCKET, key, FILES[key])
+        world.splitter.split_upload(_upload(key))
+
+    assert [message.month for message in world.queue.messages] == [PERIOD]  # once, not once per part
+    deliver_all(world)
+    assert world.cloudzero.month_total(PERIOD) == TOTAL
+    [drop] = world.cloudzero.drops
+    assert drop.operation == "replace_drop"
+
+
+def test_a_part_alone_is_never_pushed() -> None:
+    world = World()
+    for key in list(FILES)[:3]:
+        world.objects.put(BUCKET, key, FILES[key])
+        assert world.splitter.split_upload(_upload(key)) is None
+    assert world.queue.messages == []
+    assert world.records.reports == {}
+
+
+def test_a_manifest_whose_parts_are_not_all_in_waits_and_pushes_nothing() -> None:
+    world = World()
+    for key in (part_key(PERIOD, 1), part_key(PERIOD, 3), manifest_key(PERIOD)):
+        world.objects.put(BUCKET, key, FILES[key])
+        assert world.splitter.split_upload(_upload(key)) is None  # part 2 is missing
+    assert world.queue.messages == []
+
+    report = world.upload(part_key(PERIOD, 2), FILES[part_key(PERIOD, 2)])  # the last part arrives
+    assert report.status == "pending"
+    assert [(p.key, p.size) for p in report.parts] == [
+        (part_key(PERIOD, n), len(FILES[part_key(PERIOD, n)])) for n in (1, 2, 3)
+    ]
+    assert report.file.key == manifest_key(PERIOD)
+    deliver_all(world)
+    assert world.cloudzero.month_total(PERIOD) == TOTAL
+
+
+def test_a_redelivered_part_after_the_push_sends_nothing_again() -> None:
+    world = World()
+    for key, data in FILES.items():
+        world.objects.put(BUCKET, key, data)
+    world.splitter.split_upload(_upload(manifest_key(PERIOD)))
+    deliver_all(world)
+
+    again = world.upload(part_key(PERIOD, 2), FILES[part_key(PERIOD, 2)], event_time="2026-02-02T00:00:00.000Z")
+
+    assert again.status == "pushed"
+    assert len(world.queue.messages) == 1
+    assert world.cloudzero.month_total(PERIOD) == TOTAL
+
+
+def test_a_restated_export_replaces_the_month_with_the_new_whole() -> None:
+    world = World()
+    for key, data in FILES.items():
+        world.objects.put(BUCKET, key, data)
+    world.splitter.split_upload(_upload(manifest_key(PERIOD), "2026-02-01T00:00:00.000Z"))
+    deliver_all(world)
+
+    restated_rows = month_rows(seed=8)
+    halves = [restated_rows[0::2], restated_rows[1::2]]
+    for number, rows in enumerate(halves, start=1):
+        world.objects.put(BUCKET, part_key(PERIOD, number), cur2_part(PERIOD, rows))
+    world.objects.objects.pop((BUCKET, part_key(PERIOD, 3)))
+    world.upload(
+        manifest_key(PERIOD), manifest(BUCKET, PERIOD, parts=2, execution="exec-2"), "2026-02-10T00:00:00.000Z"
+    )
+    deliver_all(world)
+
+    assert world.cloudzero.month_total(PERIOD) == credit_total(restated_rows)
+    assert [call.operation for call in world.cloudzero.drops] == ["replace_drop", "replace_drop"]
+
+
+def test_a_damaged_part_rejects_the_export_naming_the_part() -> None:
+    world = World()
+    for key, data in FILES.items():
+        world.objects.put(BUCKET, key, data)
+    world.objects.put(BUCKET, part_key(PERIOD, 2), b"\x1f\x8b\x08\x00broken")
+
+    report = world.splitter.split_upload(_upload(manifest_key(PERIOD)))
+
+    assert report is not None and report.status == "rejected"
+    assert report.error is not None and part_key(PERIOD, 2) in report.error
+    assert world.queue.messages == []
+
+
+def test_an_unreadable_manifest_is_rejected() -> None:
+    world = World()
+    report = world.upload(manifest_key(PERIOD), b"{not json")
+    assert report.status == "rejected"
+    assert report.error is not None and "manifest" in report.error
+
+
+def test_a_single_cur_file_outside_an_export_layout_is_pushed_alone() -> None:
+    world = World()
+    report = world.upload("incoming/cur2-2026-01.csv.gz", FILES[part_key(PERIOD, 1)])
+    deliver_all(world)
+    assert report.status == "pending"
+    assert world.cloudzero.month_total(PERIOD) == credit_total(THIRDS[0])
+
+
+def _upload(key: str, event_time: str = "2026-02-01T00:00:00.000Z") -> Upload:
+    return Upload(bucket=BUCKET, key=key, event_time=event_time)
+
+
+def test_a_part_without_credit_rows_does_not_reject_the_export() -> None:
+    world = World()
+    usage_only = [(account, abs(cost), "Usage") for account, cost, _ in THIRDS[1]]
+    files = {**FILES, part_key(PERIOD, 2): cur2_part(PERIOD, usage_only)}
+    for key, data in files.items():
+        world.objects.put(BUCKET, key, data)
+
+    report = world.splitter.split_upload(_upload(manifest_key(PERIOD)))
+
+    assert report is not None and report.status == "pending"
+    deliver_all(world)
+    assert world.cloudzero.month_total(PERIOD) == credit_total(THIRDS[0]) + credit_total(THIRDS[2])
