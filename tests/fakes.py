@@ -15,6 +15,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from credits_pipeline.domain.alerts import Alert
 from credits_pipeline.domain.cbf import DropBody
 from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.domain.report import RunReport, utc_now
@@ -50,6 +51,9 @@ class InMemoryOnce:
         outcome = action()
         self.outcomes[key] = outcome
         return outcome
+
+    def forget(self, key: str) -> None:
+        self.outcomes.pop(key, None)
 
 
 class _FaultyStream(io.BytesIO):
@@ -250,7 +254,10 @@ class FakeCloudZero:
 
     rows: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
-    _failures: list[Exception | _Ghost | None] = field(default_factory=list)  # None: that call succeeds
+    _failures: list[Exception | _Ghost | None] = field(default_factory=list)
+    read_failures: list[Exception] = field(default_factory=list)  # what the next read-backs raise
+    # What CloudZero holds drifts from what it accepted (a row altered or lost after the answer).
+    drift: Callable[[list[dict[str, str]]], list[dict[str, str]]] | None = None  # None: that call succeeds
     _ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
 
     def fail_next(self, error: Exception, times: int = 1, after: int = 0) -> None:
@@ -277,6 +284,12 @@ class FakeCloudZero:
         self.calls.append(Call(month, operation, data, delivery_id, drop_id, None))
         return DropReceipt(drop_id, month, len(data))
 
+    def month_rows(self, month: str, remaining: Remaining) -> list[dict[str, str]]:
+        if self.read_failures:
+            raise self.read_failures.pop(0)
+        rows = [dict(row) for row in self.rows.get(month, [])]
+        return self.drift(rows) if self.drift else rows
+
     def _apply(self, month: str, operation: str, data: list[dict[str, str]]) -> None:
         self.rows[month] = data if operation == "replace_drop" else [*self.rows.get(month, []), *data]
 
@@ -292,6 +305,19 @@ class FakeCloudZero:
         return [call for call in self.calls if call.error is None]
 
 
+class FakeNotifier:
+    """The notification topic: every alert published, in order."""
+
+    def __init__(self) -> None:
+        self.alerts: list[Alert] = []
+
+    def notify(self, alert: Alert) -> None:
+        self.alerts.append(alert)
+
+    def kinds(self) -> list[str]:
+        return [alert.kind for alert in self.alerts]
+
+
 BUCKET = "credits-bucket"
 
 
@@ -305,6 +331,7 @@ class World:
     queue: FakeMonthQueue = field(default_factory=FakeMonthQueue)
     dead_letters: FakeMonthQueue = field(default_factory=FakeMonthQueue)
     cloudzero: FakeCloudZero = field(default_factory=FakeCloudZero)
+    notifier: FakeNotifier = field(default_factory=FakeNotifier)
     splitter_once: InMemoryOnce = field(default_factory=InMemoryOnce)
     pusher_once: InMemoryOnce = field(default_factory=InMemoryOnce)
 
@@ -316,6 +343,7 @@ class World:
             queue=self.queue,
             once=self.splitter_once,
             config=self.config,
+            notifier=self.notifier,
         )
         self.pusher = Pusher(
             objects=self.objects,
@@ -324,6 +352,7 @@ class World:
             dead_letters=self.dead_letters,
             once=self.pusher_once,
             cloudzero=self.cloudzero,
+            notifier=self.notifier,
         )
 
     def upload(self, key: str, data: bytes, event_time: str = "2026-03-01T09:00:00.000Z", **extra: Any) -> RunReport:
@@ -334,9 +363,9 @@ class World:
         assert report is not None, f"{key} is outside the splitter's incoming prefix"
         return report
 
-    def deliver(self, body: str, delivery_id: str = "delivery-1") -> PushResult:
+    def deliver(self, body: str, delivery_id: str = "delivery-1", *, last_attempt: bool = False) -> PushResult:
         """One SQS delivery of a month message to the pusher, with plenty of time left."""
-        return self.pusher.handle_message(body, delivery_id, lambda: 60.0)
+        return self.pusher.handle_message(body, delivery_id, lambda: 60.0, last_attempt=last_attempt)
 
     def report(self, sha256: str) -> RunReport:
         """The file's record (the truth the S3 copy is published from)."""

@@ -28,7 +28,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str
     service.once.register(context)
 
     def record_handler(record: SQSRecord) -> None:
-        delivery = delivery_id(record.message_id, record.attributes.approximate_receive_count)
-        service.handle_message(record.body, delivery, lambda: context.get_remaining_time_in_millis() / 1000)
+        receives = int(record.attributes.approximate_receive_count)
+        service.handle_message(
+            record.body,
+            delivery_id(record.message_id, receives),
+            lambda: context.get_remaining_time_in_millis() / 1000,
+            last_attempt=receives >= service.max_receive_count,
+        )
 
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -251,3 +251,23 @@ def test_configuration_can_refuse_short_account_ids() -> None:
     assert (skipped.line, skipped.account_id) == (1, "12345678901")
     assert "ACCOUNT_ID_PADDING=refuse" in skipped.reason
     assert report.months["2026-02"].total == Decimal("-20.50")
+
+
+def test_a_file_rejected_for_a_setting_is_read_again_once_the_setting_is_fixed() -> None:
+    # Regression: the re-upload of a rejected file was a `duplicate` for ever, whatever the settings.
+    euros = b"Account ID,Month,Amount,Currency\n000000000001,2026-01,10.00,EUR\n000000000002,2026-01,5.00,EUR\n"
+    world = World()
+    first = world.upload("incoming/credits-eur.csv", euros)
+    assert first.status == "rejected"
+    assert "EUR" in (first.error or "")
+
+    world.splitter.config = ParseConfig(currencies=frozenset({"USD", "EUR"}))  # the operator fixed Currencies
+    again = world.upload("incoming/credits-eur.csv", euros, event_time="2026-03-02T09:00:00.000Z")
+
+    assert again.status == "pending"
+    assert again.file.sha256 == first.file.sha256
+    assert [u.outcome for u in again.uploads] == ["rejected", "accepted"]
+    assert [(m.month, m.total) for m in world.queue.messages] == [("2026-01", Decimal("-15.00"))]
+    # The same bytes once more are now a plain duplicate: nothing is queued again.
+    assert world.upload("incoming/credits-eur.csv", euros, event_time="2026-03-03T09:00:00.000Z").status == "duplicate"
+    assert len(world.queue.messages) == 1

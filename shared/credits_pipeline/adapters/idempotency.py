@@ -76,6 +76,15 @@ class PowertoolsOnce:
         outcome: Outcome = once(request={"key": key})
         return outcome
 
+    def forget(self, key: str) -> None:
+        """Delete the key's record: the next call runs the action again."""
+        self._persistence.configure(self._config, key_prefix=self._prefix)
+        self._persistence.delete_record({"key": key}, _Forgotten(key))
+
+
+class _Forgotten(Exception):
+    """Why a record is deleted: an operator's re-read of a rejected file (Powertools asks for a reason)."""
+
 
 def _mark_replayed(response: Any, record: DataRecord) -> Any:
     return {**response, REPLAYED: True} if isinstance(response, dict) else response

@@ -14,12 +14,18 @@ from credits_pipeline.domain.messages import FileRef
 from credits_pipeline.domain.money import Money
 
 FileStatus = Literal["pending", "pushed", "partially_failed", "failed", "rejected", "duplicate", "superseded"]
-MonthStatus = Literal["pending", "pushed", "failed", "superseded"]
+MonthStatus = Literal["pending", "pushed", "failed", "superseded", "unverified"]
 UploadOutcome = Literal["accepted", "duplicate", "rejected"]
 
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class AccountDifferenceEntry(BaseModel):
+    account_id: str
+    sent: Money
+    held: Money
 
 
 class MonthReport(BaseModel):
@@ -32,6 +38,11 @@ class MonthReport(BaseModel):
     chunks: int = 0
     pushed_at: str | None = None
     batch_key: str = ""
+    # Read back from CloudZero after the push: True when it holds exactly what was sent, False when not
+    # (status `unverified`, `differences` lists the first accounts), None while not yet read back.
+    verified: bool | None = None
+    verified_at: str | None = None
+    differences: list[AccountDifferenceEntry] = Field(default_factory=list)
 
 
 class SkippedEntry(BaseModel):
@@ -123,7 +134,8 @@ class RunReport(BaseModel):
 
     def settle(self) -> FileStatus:
         """The status the months add up to, once a push changed one of them."""
-        statuses = {month.status for month in self.months.values()} - {"superseded"}
+        # A month CloudZero does not hold as sent needs a person, as a failed one does.
+        statuses = {"failed" if m.status == "unverified" else m.status for m in self.months.values()} - {"superseded"}
         if not statuses and self.months:
             self.status = "superseded"  # every month was left to a later upload: nothing of this file was sent
         elif not statuses or statuses == {"pushed"}:
@@ -135,8 +147,11 @@ class RunReport(BaseModel):
         else:
             self.status = "partially_failed"
         failed = sorted(m for m, r in self.months.items() if r.status == "failed")
+        unverified = sorted(m for m, r in self.months.items() if r.status == "unverified")
         superseded = sorted(m for m, r in self.months.items() if r.status == "superseded")
         notes = [f"months not pushed: {', '.join(failed)}"] if failed else []
+        if unverified:
+            notes.append(f"months CloudZero does not hold as sent: {', '.join(unverified)}")
         if superseded:
             notes.append(f"months left to a later upload: {', '.join(superseded)}")
         self.error = "; ".join(notes) or None

@@ -10,6 +10,7 @@ from typing import Any, BinaryIO, Protocol
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from credits_pipeline.domain.alerts import Alert
 from credits_pipeline.domain.cbf import DropBody
 from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.domain.report import RunReport
@@ -98,6 +99,12 @@ class ObjectStorePort(Protocol):
     def tag(self, bucket: str, key: str, version_id: str | None, tags: dict[str, str]) -> None: ...
 
 
+class NotifierPort(Protocol):
+    def notify(self, alert: Alert) -> None:
+        """Tell a person (email, Slack); never raises: an alert that cannot be sent is logged."""
+        ...
+
+
 class FileRecordsPort(Protocol):
     def load(self, sha256: str) -> RunReport | None: ...
     def update(
@@ -118,6 +125,7 @@ class MonthQueuePort(Protocol):
 
 class CloudZeroPort(Protocol):
     def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining) -> DropReceipt: ...
+    def month_rows(self, month: str, remaining: Remaining) -> list[dict[str, str]]: ...
 
 
 class Once(Protocol):
@@ -129,4 +137,8 @@ class Once(Protocol):
 
     def __call__(self, key: str, action: Callable[[], Outcome]) -> Outcome:
         """The action's outcome; a key seen before returns the first outcome with `replayed` set."""
+        ...
+
+    def forget(self, key: str) -> None:
+        """Delete the key's record: the next call runs the action again."""
         ...

@@ -6,15 +6,18 @@ one that may succeed later goes back to the queue, and after maxReceiveCount to 
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
+from credits_pipeline.domain import alerts
+from credits_pipeline.domain.alerts import Alert, OperatorContext
 from credits_pipeline.domain.cbf import DropBody, drop_bodies
-from credits_pipeline.domain.identity import dead_letter_dedup_id, unreadable_dedup_id
+from credits_pipeline.domain.identity import dead_letter_dedup_id, report_key, unreadable_dedup_id
 from credits_pipeline.domain.messages import MonthBatch, MonthMessage
 from credits_pipeline.domain.money import format_money
-from credits_pipeline.domain.report import RunReport, utc_now
+from credits_pipeline.domain.report import AccountDifferenceEntry, RunReport, utc_now
+from credits_pipeline.domain.verification import compare_month
 from credits_pipeline.services.observability import logger, metrics
 from credits_pipeline.services.ports import (
     REPLAYED,
@@ -24,6 +27,7 @@ from credits_pipeline.services.ports import (
     DropReceipt,
     FileRecordsPort,
     MonthQueuePort,
+    NotifierPort,
     ObjectStorePort,
     Once,
     Outcome,
@@ -33,6 +37,8 @@ from credits_pipeline.services.ports import (
 from credits_pipeline.services.report_book import ReportBook, file_summary
 
 ReportChange = Callable[[RunReport], None]
+# file, month, reason, report location, operator context -> the alert
+AlertBuilder = Callable[[str, str, str, str, OperatorContext], Alert]
 
 
 # A month whose chunk outcome stays unknown goes back to the queue after this many fresh starts.
@@ -63,9 +69,20 @@ class Pusher:
     dead_letters: MonthQueuePort
     once: Once
     cloudzero: CloudZeroPort
+    notifier: NotifierPort
+    operator: OperatorContext = field(default_factory=OperatorContext)
+    # Tell a person when a file lands too, not only when something needs them.
+    notify_success: bool = False
+    # The month queue's maxReceiveCount (the handler tells a last delivery by it).
+    max_receive_count: int = 5
 
-    def handle_message(self, body: str, delivery_id: str, remaining: Remaining) -> PushResult:
-        """One queue message. Returning means done with it; raising sends it back to the queue."""
+    def handle_message(
+        self, body: str, delivery_id: str, remaining: Remaining, *, last_attempt: bool = False
+    ) -> PushResult:
+        """One queue message. Returning means done with it; raising sends it back to the queue.
+
+        `last_attempt`: this is the queue's last delivery; a failure now leaves the month in the DLQ.
+        """
         try:
             message = MonthMessage.model_validate_json(body)
         except ValidationError as error:
@@ -74,11 +91,13 @@ class Pusher:
             self.dead_letters.send_raw(body, unreadable_dedup_id(delivery_id), reason)
             return PushResult("", "dead_lettered", detail=reason)
         try:
-            return self.push_month(message, delivery_id, remaining)
+            return self.push_month(message, delivery_id, remaining, last_attempt=last_attempt)
         except PushFailedFinally as error:
             return PushResult(message.month, "dead_lettered", detail=str(error))
 
-    def push_month(self, message: MonthMessage, delivery_id: str, remaining: Remaining) -> PushResult:
+    def push_month(
+        self, message: MonthMessage, delivery_id: str, remaining: Remaining, *, last_attempt: bool = False
+    ) -> PushResult:
         """Send the month unless it was sent already or a later file superseded it."""
         sha = message.file.sha256
         logger.set_correlation_id(sha)
@@ -89,13 +108,19 @@ class Pusher:
         try:
             outcome = self.once(message.idempotency_key, lambda: self._send(message, delivery_id, remaining))
         except (CloudZeroRejected, BatchInvalid) as error:
-            self._fail(message, str(error), final=True)
+            self._fail(message, f"{error}; the month is in the dead-letter queue", final=True)
             self.dead_letters.send(
                 message, dead_letter_dedup_id(message.idempotency_key, delivery_id), reason=str(error)
             )
+            refused_key = isinstance(error, CloudZeroRejected) and error.status == 403
+            self._alert(alerts.api_key_refused if refused_key else alerts.month_failed, message, str(error))
             raise PushFailedFinally(str(error)) from error
         except Exception as error:
-            self._fail(message, f"{error}; the month returns to the queue and is retried", final=False)
+            if last_attempt:
+                self._fail(message, f"{error}; every retry failed: the month is in the dead-letter queue", final=True)
+                self._alert(alerts.month_dead_lettered, message, str(error))
+            else:
+                self._fail(message, f"{error}; the month returns to the queue and is retried", final=False)
             raise
         if outcome.get(REPLAYED):
             logger.info("month already pushed: nothing sent again", extra={"drop_id": outcome["drop_id"]})
@@ -103,9 +128,72 @@ class Pusher:
             report = self.records.load(sha)
             if report and report.months[message.month].drop_id != outcome["drop_id"]:
                 self._succeed(message, outcome)  # the push landed but its report update did not
+            self._verify(message, remaining)
             return PushResult(message.month, "already_pushed", outcome["drop_id"])
         self._succeed(message, outcome)
+        self._verify(message, remaining)
         return PushResult(message.month, "pushed", outcome["drop_id"])
+
+    def _verify(self, message: MonthMessage, remaining: Remaining) -> None:
+        """Read the month back from CloudZero and compare it with what was sent (once per push).
+
+        A read-back that cannot be made returns the message to the queue, like a failed push: the
+        redelivery sends nothing again (the push is recorded) and reads back again.
+        """
+        report = self.records.load(message.file.sha256)
+        state = report.months.get(message.month) if report else None
+        if state is None or state.status != "pushed" or state.verified is not None:
+            return
+        batch = self._batch(message)
+        try:
+            held = self.cloudzero.month_rows(message.month, remaining)
+        except Exception as error:
+            why = f"pushed; not yet read back from CloudZero: {error}"
+
+            def not_read(report: RunReport) -> None:
+                report.months[message.month].error = why
+
+            self._update(message, not_read)
+            logger.warning("month pushed, read-back failed: it returns to the queue", extra={"error": str(error)})
+            raise
+        check = compare_month(((row.account_id, row.cost) for row in batch.credits), held)
+
+        def verified(report: RunReport) -> None:
+            month = report.months[message.month]
+            month.verified, month.verified_at = check.matches, utc_now()
+            month.differences = [
+                AccountDifferenceEntry(account_id=d.account_id, sent=d.sent, held=d.held) for d in check.differences
+            ]
+            if check.matches:
+                month.error = None
+            else:
+                month.status, month.error = "unverified", check.summary()
+            report.settle()
+
+        settled = self._update(message, verified)
+        if check.matches:
+            metrics.add_metric(name="MonthsVerified", unit="Count", value=1)
+            logger.info("month verified in CloudZero", extra={"check": check.summary()})
+            if settled.settled and settled.status == "pushed" and self.notify_success:
+                where = f"s3://{message.file.bucket}/{message.file.key}"
+                summary = f"every month pushed and verified; total {format_money(settled.total)}"
+                self.notifier.notify(
+                    alerts.file_pushed(where, sorted(settled.months), summary, self._report_at(message))
+                )
+        else:
+            metrics.add_metric(name="MonthsUnverified", unit="Count", value=1)
+            logger.error("month not held as sent", extra={"check": check.summary()})
+            self._alert(alerts.month_unverified, message, check.summary())
+
+    def _alert(
+        self, build: Callable[[str, str, str, str, OperatorContext], Alert], message: MonthMessage, why: str
+    ) -> None:
+        where = f"s3://{message.file.bucket}/{message.file.key}"
+        self.notifier.notify(build(where, message.month, why, self._report_at(message), self.operator))
+
+    @staticmethod
+    def _report_at(message: MonthMessage) -> str:
+        return f"s3://{message.file.bucket}/{report_key(message.file.sha256)}"
 
     def _send(self, message: MonthMessage, delivery_id: str, remaining: Remaining) -> Outcome:
         batch = self._batch(message)

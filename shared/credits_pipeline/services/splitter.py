@@ -1,10 +1,12 @@
 """The splitter: one uploaded file -> a month batch in S3 and one message per month, exactly once."""
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from pydantic import BaseModel
 
+from credits_pipeline.domain import alerts
+from credits_pipeline.domain.alerts import OperatorContext
 from credits_pipeline.domain.credits import CreditFile, merge_parts
 from credits_pipeline.domain.exports import ExportKey, ManifestInvalid, export_key, manifest_parts
 from credits_pipeline.domain.identity import (
@@ -12,6 +14,7 @@ from credits_pipeline.domain.identity import (
     export_identity,
     file_identity,
     month_message_dedup_id,
+    report_key,
     upload_order,
 )
 from credits_pipeline.domain.messages import FileRef, MonthBatch, MonthMessage
@@ -24,6 +27,7 @@ from credits_pipeline.services.ports import (
     Download,
     FileRecordsPort,
     MonthQueuePort,
+    NotifierPort,
     ObjectStorePort,
     Once,
     Outcome,
@@ -68,8 +72,10 @@ class Splitter:
     queue: MonthQueuePort
     once: Once
     config: ParseConfig
+    notifier: NotifierPort
     # Only uploads under this prefix are credit files: the bucket also holds our own batches and reports.
     incoming_prefix: str = ""
+    operator: OperatorContext = field(default_factory=OperatorContext)
 
     def split_upload(self, upload: Upload) -> RunReport | None:
         """Hash the object, accept it once per content, and say what happened in one summary line."""
@@ -91,6 +97,8 @@ class Splitter:
         finally:
             download.close()
         if outcome.get(REPLAYED) and outcome["upload_id"] != upload.upload_id:
+            if outcome.get("status") == "rejected":
+                return self._read_again(upload, sha256)
             return self._duplicate(upload, sha256, outcome)
         report = self.records.load(sha256)
         assert report is not None  # _accept always writes it
@@ -150,6 +158,20 @@ class Splitter:
             },
         )
         return {"upload_id": upload.upload_id, "status": "pending", "months": sorted(batches)}
+
+    def _read_again(self, upload: Upload, sha256: str) -> RunReport:
+        """A rejected file is never a duplicate: a new upload of it (or `scripts/reprocess.py`, after a
+        setting was fixed) is read again with the current settings."""
+        logger.info("a rejected file was uploaded again: reading it with the current settings")
+        self.once.forget(sha256)
+        download = self.objects.download(upload.bucket, upload.key, upload.version_id)
+        try:
+            self.once(sha256, lambda: self._accept(upload, download, sha256))
+        finally:
+            download.close()
+        report = self.records.load(sha256)
+        assert report is not None  # _accept always writes it
+        return report
 
     def _export_upload(self, upload: Upload, export: ExportKey) -> RunReport | None:
         """A part or the manifest of a multi-file export: the month goes once, when every part is in."""
@@ -231,6 +253,9 @@ class Splitter:
         self._tag(upload, file.sha256, "rejected")
         metrics.add_metric(name="FilesRejected", unit="Count", value=1)
         file_summary(report, "file rejected: nothing was sent to CloudZero")
+        where = f"s3://{upload.bucket}/{upload.key}"
+        report_at = f"s3://{upload.bucket}/{report_key(file.sha256)}"
+        self.notifier.notify(alerts.file_rejected(where, str(rejection), report_at, self.operator, key=upload.key))
         return {"upload_id": upload.upload_id, "status": "rejected"}
 
     def _duplicate(self, upload: Upload, sha256: str, first: Outcome) -> RunReport:

@@ -8,7 +8,9 @@ from credits_pipeline.adapters.cloudzero import AnyCostClient
 from credits_pipeline.adapters.dynamodb import FileRecords
 from credits_pipeline.adapters.idempotency import PUSHER_KEY_PREFIX, PowertoolsOnce
 from credits_pipeline.adapters.s3 import ObjectStore
+from credits_pipeline.adapters.sns import SnsNotifier
 from credits_pipeline.adapters.sqs import MonthQueue
+from credits_pipeline.domain.alerts import OperatorContext
 from credits_pipeline.services.pusher import Pusher
 from credits_pipeline.services.report_book import ReportBook
 from credits_pipeline.wiring.settings import pusher_settings
@@ -41,4 +43,8 @@ def build_pusher() -> Pusher:
             request_timeout=settings.request_timeout_seconds,
             deadline_margin=settings.deadline_margin_seconds,
         ),
+        notifier=SnsNotifier(settings.alert_topic_arn),
+        operator=OperatorContext(stack_name=settings.stack_name, api_key_secret=settings.cloudzero_api_key_secret),
+        notify_success=settings.notify_success,
+        max_receive_count=settings.max_receive_count,
     )

@@ -24,6 +24,11 @@ class SettingsError(RuntimeError):
 class _Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
+    # Where alerts go (SNS); empty: they are only logged.
+    alert_topic_arn: str = ""
+    # Named in the commands an alert gives (`--stack-name ...`).
+    stack_name: str = "credits-pipeline"
+
     idempotency_table: str = Field(min_length=1)
     idempotency_days: int = Field(default=DEFAULT_IDEMPOTENCY_DAYS, ge=1)
 
@@ -98,6 +103,9 @@ class PusherSettings(_Settings):
     request_timeout_seconds: float = Field(default=30.0, gt=0)
     # Time kept back from the Lambda deadline: no retry starts that could not finish in time.
     deadline_margin_seconds: float = Field(default=5.0, ge=0)
+    # The month queue's maxReceiveCount: the delivery that fails for the last time says so in its alert.
+    max_receive_count: int = Field(default=5, ge=1)
+    notify_success: bool = False
 
 
 @cache

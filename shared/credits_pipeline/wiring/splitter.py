@@ -5,7 +5,9 @@ from functools import cache
 from credits_pipeline.adapters.dynamodb import FileRecords
 from credits_pipeline.adapters.idempotency import SPLITTER_KEY_PREFIX, PowertoolsOnce
 from credits_pipeline.adapters.s3 import ObjectStore
+from credits_pipeline.adapters.sns import SnsNotifier
 from credits_pipeline.adapters.sqs import MonthQueue
+from credits_pipeline.domain.alerts import OperatorContext
 from credits_pipeline.formats import validate_column_mappings
 from credits_pipeline.services.report_book import ReportBook
 from credits_pipeline.services.splitter import Splitter
@@ -36,4 +38,6 @@ def build_splitter() -> Splitter:
         ),
         config=settings.parse_config(column_mappings),
         incoming_prefix=settings.incoming_prefix,
+        notifier=SnsNotifier(settings.alert_topic_arn),
+        operator=OperatorContext(stack_name=settings.stack_name),
     )

@@ -1,0 +1,36 @@
+"""SNS: alerts to the stack's notification topic (email, Slack through AWS Chatbot, a queue in tests)."""
+
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from credits_pipeline.domain.alerts import Alert
+from credits_pipeline.services.observability import logger
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+
+
+class SnsNotifier:
+    """Publishes each alert once; with no topic configured, the alert is only logged."""
+
+    def __init__(self, topic_arn: str, client: "SNSClient | None" = None) -> None:
+        self._topic = topic_arn
+        self._sns = client or (boto3.client("sns") if topic_arn else None)
+
+    def notify(self, alert: Alert) -> None:
+        log = logger.error if alert.needs_a_person else logger.info
+        log("alert: " + alert.title, extra={"alert": alert.kind, "file": alert.file, "months": alert.months})
+        if self._sns is None:
+            return
+        try:
+            self._sns.publish(
+                TopicArn=self._topic,
+                Subject=alert.subject,
+                Message=alert.text(),
+                MessageAttributes={"kind": {"DataType": "String", "StringValue": alert.kind}},
+            )
+        except (BotoCoreError, ClientError) as error:
+            # The alert is in the log line above; a notification outage must not fail the push.
+            logger.error("alert not delivered to the topic", extra={"error": str(error), "alert": alert.kind})
