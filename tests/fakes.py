@@ -10,6 +10,7 @@ import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -91,10 +92,15 @@ class FakeObjectStore:
         self.tag_calls: list[tuple[str, str, str | None, dict[str, str]]] = []
         # A fault the next downloads raise while being read (a full disk, no memory left): not the file's fault.
         self.read_fault: BaseException | None = None
+        self.written: dict[tuple[str, str], datetime] = {}  # when each object was last written
 
     def put(self, bucket: str, key: str, data: bytes) -> None:
         """What an upload does (the test's side of S3)."""
         self.objects[(bucket, key)] = data
+        self.written[(bucket, key)] = datetime.now(UTC)
+
+    def modified_since(self, bucket: str, prefix: str, since: datetime) -> bool:
+        return any(b == bucket and k.startswith(prefix) and at >= since for (b, k), at in self.written.items())
 
     def download(self, bucket: str, key: str, version_id: str | None = None) -> Download:
         data = self.objects[(bucket, key)]  # KeyError as S3's NoSuchKey

@@ -26,6 +26,7 @@ from credits_pipeline.services.ports import REPLAYED, Outcome
 # Pinned: the stored idempotency keys must not change when code moves.
 SPLITTER_KEY_PREFIX = "splitter.accept_file"
 PUSHER_KEY_PREFIX = "pusher.push_month"
+WATCHDOG_KEY_PREFIX = "watchdog.alert"
 
 
 class _LeasedContext:

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import tempfile
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -43,6 +44,13 @@ class ObjectStore:
                 return None
             raise
         return StoredObject(etag=str(answer["ETag"]).strip('"'), size=int(answer["ContentLength"]))
+
+    def modified_since(self, bucket: str, prefix: str, since: datetime) -> bool:
+        # S3 lists by name, not by date: the incoming folder is small, so a full listing is cheap.
+        for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            if any(item["LastModified"] >= since for item in page.get("Contents", [])):
+                return True
+        return False
 
     def get_json(self, bucket: str, key: str) -> bytes | None:
         try:

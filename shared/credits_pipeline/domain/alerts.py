@@ -4,6 +4,7 @@ Each alert names the file, the month(s), the reason in one sentence, where the r
 command to run. The commands are the project's operator scripts, pointed at the stack by name.
 """
 
+import shlex
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -18,6 +19,7 @@ AlertKind = Literal[
     "file_pushed",
     "export_incomplete",
     "no_file_yet",
+    "splitter_crashed",
 ]
 SUBJECT_CHARS = 100  # SNS's limit for an email subject
 
@@ -77,7 +79,7 @@ def file_rejected(file: str, reason: str, report: str, context: OperatorContext,
         fix=(
             "correct the file and upload it again under incoming/; if a setting caused it (Currencies, "
             "KnownAccounts, MaxInvalidShare, ...), change the stack parameter, then re-read this upload: "
-            + _ops(context, f"python scripts/reprocess.py --key {key}")
+            + _ops(context, f"python scripts/reprocess.py --key {shlex.quote(key)}")
         ),
     )
 
@@ -148,4 +150,28 @@ def file_pushed(file: str, months: list[str], summary: str, report: str) -> Aler
         reason=summary,
         report=report,
         fix="nothing to do",
+    )
+
+
+def splitter_crashed(file: str, key: str, reason: str, context: OperatorContext) -> Alert:
+    return Alert(
+        kind="splitter_crashed",
+        title="the splitter failed on a file three times; it was not read (a fault of ours, not of the file)",
+        file=file,
+        reason=reason,
+        fix=(
+            "look up the error in the splitter's logs (CloudWatch, the file's key); once fixed, read it again: "
+            + _ops(context, f"python scripts/reprocess.py --key {shlex.quote(key)} --force")
+        ),
+    )
+
+
+def no_file_yet(month: str, day: int, incoming: str, context: OperatorContext) -> Alert:
+    return Alert(
+        kind="no_file_yet",
+        title=f"no credits file has arrived this month ({month}) by day {day}",
+        file=incoming,
+        months=[month],
+        reason=f"nothing was uploaded under {incoming} since {month}-01; the month's credits are not in CloudZero",
+        fix=f"ask for this month's credits file and upload it: aws s3 cp credits-{month}.csv {incoming}",
     )

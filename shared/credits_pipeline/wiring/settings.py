@@ -108,6 +108,23 @@ class PusherSettings(_Settings):
     notify_success: bool = False
 
 
+class WatchdogSettings(_Settings):
+    bucket_name: str = Field(min_length=1)
+    incoming_prefix: str = "incoming/"
+    # Day of the month by which a credits file is expected; empty: the check is off.
+    expect_file_by_day: int | None = Field(default=None, ge=1, le=28)
+
+    @field_validator("expect_file_by_day", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: object) -> object:
+        return None if value == "" else value
+
+
+@cache
+def watchdog_settings() -> WatchdogSettings:
+    return load_settings(WatchdogSettings)
+
+
 @cache
 def splitter_settings() -> SplitterSettings:
     return load_settings(SplitterSettings)

@@ -1,0 +1,67 @@
+"""The watchdog: what no upload event shows. A month with no file by its expected day, and a splitter that
+failed on a file for good (Lambda's failure destination), each told to a person once, readably."""
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote_plus
+
+from credits_pipeline.domain import alerts
+from credits_pipeline.domain.alerts import OperatorContext
+from credits_pipeline.domain.text import safe_text
+from credits_pipeline.services.observability import logger
+from credits_pipeline.services.ports import NotifierPort, ObjectStorePort, Once
+
+
+@dataclass
+class Watchdog:
+    objects: ObjectStorePort
+    notifier: NotifierPort
+    once: Once
+    bucket: str
+    incoming_prefix: str
+    # Day of the month by which a file is expected; None: the check is off.
+    expect_file_by_day: int | None = None
+    operator: OperatorContext = field(default_factory=OperatorContext)
+
+    def check_expected_file(self, now: datetime | None = None) -> bool:
+        """True when this month's file is late (and a person was told, once per month)."""
+        today = now or datetime.now(UTC)
+        if self.expect_file_by_day is None or today.day < self.expect_file_by_day:
+            return False
+        first = today.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        if self.objects.modified_since(self.bucket, self.incoming_prefix, first):
+            return False
+        month = first.strftime("%Y-%m")
+        incoming = f"s3://{self.bucket}/{self.incoming_prefix}"
+        alert = alerts.no_file_yet(month, self.expect_file_by_day, incoming, self.operator)
+        self.once(f"watchdog.no_file#{month}", lambda: self._tell(alert))
+        return True
+
+    def splitter_failed(self, record_body: str) -> None:
+        """One record of the splitter's failure destination: the S3 event it could not handle, and why."""
+        try:
+            record: dict[str, Any] = json.loads(record_body)
+        except json.JSONDecodeError:
+            record = {}
+        response = record.get("responsePayload") or {}
+        reason = safe_text(f"{response.get('errorType', 'error')}: {response.get('errorMessage', record_body)}")
+        files = _s3_objects(record.get("requestPayload") or {})
+        for bucket, key in files or [("?", "?")]:
+            self.notifier.notify(alerts.splitter_crashed(f"s3://{bucket}/{key}", key, reason, self.operator))
+
+    def _tell(self, alert: alerts.Alert) -> dict[str, str]:
+        self.notifier.notify(alert)
+        logger.warning("alert sent", extra={"alert": alert.kind})
+        return {"alert": alert.kind}
+
+
+def _s3_objects(event: dict[str, Any]) -> list[tuple[str, str]]:
+    found = []
+    for record in event.get("Records", []):
+        s3 = record.get("s3", {})
+        bucket, key = s3.get("bucket", {}).get("name"), s3.get("object", {}).get("key")
+        if bucket and key:
+            found.append((str(bucket), unquote_plus(str(key))))
+    return found

@@ -1,0 +1,57 @@
+"""The watchdog tells a person what no upload event shows: a late month, a file the splitter gave up on."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from credits_pipeline.services.watchdog import Watchdog
+from tests.fakes import BUCKET, FakeNotifier, FakeObjectStore, InMemoryOnce
+
+
+def watchdog(day: int | None = 5) -> tuple[Watchdog, FakeObjectStore, FakeNotifier]:
+    objects, notifier = FakeObjectStore(), FakeNotifier()
+    dog = Watchdog(objects, notifier, InMemoryOnce(), BUCKET, "incoming/", expect_file_by_day=day)
+    return dog, objects, notifier
+
+
+def test_no_file_by_the_expected_day_alerts_once_that_month() -> None:
+    dog, _, notifier = watchdog(day=5)
+    today = datetime(2026, 11, 6, 9, tzinfo=UTC)
+
+    assert dog.check_expected_file(today) is True
+    assert dog.check_expected_file(today + timedelta(days=1)) is True  # still late: told once only
+    [alert] = notifier.alerts
+    assert (alert.kind, alert.months) == ("no_file_yet", ["2026-11"])
+    assert "aws s3 cp credits-2026-11.csv s3://credits-bucket/incoming/" in alert.fix
+
+
+def test_a_month_with_a_file_stays_quiet() -> None:
+    dog, objects, notifier = watchdog(day=5)
+    objects.put(BUCKET, "incoming/credits-2026-10.csv", b"x")  # written now, in this month
+    assert dog.check_expected_file(datetime.now(UTC).replace(day=20)) is False
+    assert notifier.alerts == []
+
+
+def test_before_the_day_or_with_the_check_off_nothing_is_checked() -> None:
+    dog, _, notifier = watchdog(day=5)
+    assert dog.check_expected_file(datetime(2026, 11, 4, tzinfo=UTC)) is False
+    off, _, quiet = watchdog(day=None)
+    assert off.check_expected_file(datetime(2026, 11, 30, tzinfo=UTC)) is False
+    assert notifier.alerts == quiet.alerts == []
+
+
+def test_a_file_the_splitter_gave_up_on_is_told_with_the_error_and_the_command() -> None:
+    dog, _, notifier = watchdog()
+    failure = {
+        "requestContext": {"condition": "RetriesExhausted", "approximateInvokeCount": 3},
+        "requestPayload": {
+            "Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": "incoming/credits+2026-01.csv"}}}]
+        },
+        "responsePayload": {"errorType": "MemoryError", "errorMessage": ""},
+    }
+    dog.splitter_failed(json.dumps(failure))
+
+    [alert] = notifier.alerts
+    assert alert.kind == "splitter_crashed"
+    assert alert.file == f"s3://{BUCKET}/incoming/credits 2026-01.csv"
+    assert "MemoryError" in alert.reason
+    assert "scripts/reprocess.py --key 'incoming/credits 2026-01.csv' --force" in alert.fix
