@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from local_stack.cloudzero_emulator import CloudZeroEmulator
+from local_stack.cloudzero import CloudZeroEmulator
 
 API_KEY = "test-api-key"
 CONNECTION = "3f2a9c1e-0b7d-4e5f-9a8b-1c2d3e4f5a6b"
 OTHER_CONNECTION = "7d6c5b4a-3e2f-4a1b-8c9d-0e1f2a3b4c5d"
 API = "/v2/connections/billing/anycost"
-EMULATOR_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "local_stack" / "cloudzero_emulator.py"
+EMULATOR_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "local_stack" / "cloudzero"
 
 
 @pytest.fixture(scope="module")

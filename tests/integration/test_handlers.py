@@ -19,7 +19,7 @@ import pytest
 
 from credits_pipeline import wiring
 from credits_pipeline.wiring.settings import PusherSettings, SettingsError, SplitterSettings
-from local_stack.cloudzero_emulator import CloudZeroEmulator
+from local_stack.cloudzero import CloudZeroEmulator
 from local_stack.provision import StackOutputs, provision_stack
 from local_stack.runner import REPO, LocalContext, load_handler
 
