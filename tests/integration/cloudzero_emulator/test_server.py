@@ -1,5 +1,7 @@
 """The emulator's HTTP side: the admin API, unknown paths, loopback only, request bodies, the command line."""
 
+import gzip
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +51,25 @@ def test_the_admin_api_injects_delays_and_disconnects(emulator):
         post(emulator, drop([credit("1")]))
     with pytest.raises(requests.Timeout):
         post(emulator, drop([credit("1")]), timeout=0.2)
+
+
+def test_chunked_and_compressed_bodies_are_read_and_the_limit_counts_uncompressed_bytes():
+    with CloudZeroEmulator(api_key=API_KEY, max_body_bytes=2_000) as small:
+        url = f"{small.base_url}{API}/{CONNECTION}/billing_drops"
+        body = json.dumps(drop([credit("073933415963")])).encode()
+        gzipped = {"Authorization": API_KEY, "Content-Encoding": "gzip"}
+
+        chunked = requests.post(url, data=iter([body[:20], body[20:]]), headers={"Authorization": API_KEY}, timeout=5)
+        compressed = requests.post(
+            url, data=gzip.compress(json.dumps(drop([credit("1")], "sum")).encode()), headers=gzipped, timeout=5
+        )
+        inflated = requests.post(url, data=gzip.compress(body[:-1] + b" " * 2_000 + b"}"), headers=gzipped, timeout=5)
+
+        assert (chunked.status_code, compressed.status_code, inflated.status_code) == (200, 200, 413)
+        assert sorted(row["resource/account"] for row in small.month_rows(CONNECTION, "2026-01")) == [
+            "073933415963",
+            "1",
+        ]
 
 
 def test_unknown_paths_are_404():
