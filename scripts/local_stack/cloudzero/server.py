@@ -116,7 +116,7 @@ class EmulatorApp:
         )
         sent: Answer | None = None
         try:
-            sent = self._authorised(request, raw, route, record)
+            sent = self._respond(request, raw, route, record)
         finally:
             # Settled before the answer goes out: a client that sends its next request the moment it
             # reads this answer must find the connection idle and this request in the log.
@@ -129,7 +129,8 @@ class EmulatorApp:
             raise HangUp("injected: connection closed without an answer")
         return sent
 
-    def _authorised(self, request: Request, raw: bytes, route: _Route | None, record: RequestRecord) -> Answer | None:
+    def _respond(self, request: Request, raw: bytes, route: _Route | None, record: RequestRecord) -> Answer | None:
+        """What to send for an API request, None to close the socket without answering."""
         if not rules.is_authorised(request.headers.get("Authorization"), self.api_key):
             return rules.forbidden()
         kind = _kind(request.method, route)
