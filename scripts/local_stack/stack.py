@@ -12,7 +12,7 @@ from pathlib import Path
 
 import boto3
 
-from local_stack.cloudzero_emulator import CloudZeroEmulator
+from local_stack.cloudzero import CloudZeroEmulator
 from local_stack.provision import LOCAL_API_KEY, LOCAL_CONNECTION_ID, DeployedFunction, provision_stack
 from local_stack.runner import REPO, FunctionConfig, LocalRunner
 from stack_outputs import Stack, describe_stack

@@ -7,7 +7,7 @@ import boto3
 import pytest
 
 from credits_pipeline import wiring
-from local_stack.cloudzero_emulator import CloudZeroEmulator
+from local_stack.cloudzero import CloudZeroEmulator
 from local_stack.provision import StackOutputs, provision_stack
 from local_stack.runner import REPO, load_handler
 from tests.lambda_events import API_KEY, CONNECTION, SETTINGS_VARIABLES, Handler

@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local_stack.cloudzero_emulator import CloudZeroEmulator
+from local_stack.cloudzero import CloudZeroEmulator
 from local_stack.provision import StackOutputs
 from local_stack.runner import REPO
 from tests.chaos.kill_at import KILLED

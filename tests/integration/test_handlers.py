@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from credits_pipeline.wiring.settings import SettingsError
-from local_stack.cloudzero_emulator import CloudZeroEmulator
+from local_stack.cloudzero import CloudZeroEmulator
 from local_stack.provision import StackOutputs
 from local_stack.runner import LocalContext
 from tests.lambda_events import CONNECTION, Handler, redelivered, s3_event, sqs_event

@@ -1,87 +1,24 @@
-"""The CloudZero AnyCost Stream API emulator over real HTTP: what a client of the API sees."""
+"""What the AnyCost API accepts and rejects, over HTTP: auth, endpoint shapes, operations, validation,
+limits, idempotency keys and sandbox namespaces."""
 
 import json
-import subprocess
-import sys
-import threading
-import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 
 import pytest
 import requests
 
-from local_stack.cloudzero_emulator import CloudZeroEmulator
-
-API_KEY = "test-api-key"
-CONNECTION = "3f2a9c1e-0b7d-4e5f-9a8b-1c2d3e4f5a6b"
-OTHER_CONNECTION = "7d6c5b4a-3e2f-4a1b-8c9d-0e1f2a3b4c5d"
-API = "/v2/connections/billing/anycost"
-EMULATOR_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "local_stack" / "cloudzero_emulator.py"
-
-
-@pytest.fixture(scope="module")
-def running() -> Iterator[CloudZeroEmulator]:
-    with CloudZeroEmulator(api_key=API_KEY) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def emulator(running: CloudZeroEmulator) -> CloudZeroEmulator:
-    running.reset()
-    return running
-
-
-def credit(account: str, cost: str = "-100.00", start: str = "2026-01-01T00:00:00Z") -> dict[str, str]:
-    return {
-        "lineitem/type": "Credit",
-        "resource/service": "AWSCredits",
-        "resource/account": account,
-        "time/usage_start": start,
-        "cost/cost": cost,
-    }
-
-
-def drop(rows: Sequence[Mapping[str, object]], operation: str | None = None, month: str = "2026-01-01T00:00:00Z"):
-    body: dict[str, object] = {"month": month, "data": rows}
-    if operation is not None:
-        body["operation"] = operation
-    return body
-
-
-def post(
-    emulator: CloudZeroEmulator,
-    body: object,
-    *,
-    connection: str = CONNECTION,
-    key: str | None = None,
-    test_key: str | None = None,
-    auth: str | None = API_KEY,
-    timeout: float = 5,
-) -> requests.Response:
-    headers = {}
-    if auth is not None:
-        headers["Authorization"] = auth
-    if key is not None:
-        headers["cloudzero-idempotency-key"] = key
-    if test_key is not None:
-        headers["cloudzero-test-key"] = test_key
-    return requests.post(
-        f"{emulator.base_url}{API}/{connection}/billing_drops", json=body, headers=headers, timeout=timeout
-    )
-
-
-def get(emulator: CloudZeroEmulator, suffix: str = "", *, test_key: str | None = None, connection=CONNECTION):
-    headers = {"Authorization": API_KEY}
-    if test_key is not None:
-        headers["cloudzero-test-key"] = test_key
-    return requests.get(f"{emulator.base_url}{API}/{connection}/billing_drops{suffix}", headers=headers, timeout=5)
-
-
-def accounts(rows: list[dict[str, str]]) -> list[str]:
-    return sorted(row["resource/account"] for row in rows)
-
+from local_stack.cloudzero import CloudZeroEmulator
+from tests.integration.cloudzero_emulator.calls import (
+    API,
+    API_KEY,
+    CONNECTION,
+    OTHER_CONNECTION,
+    accounts,
+    credit,
+    drop,
+    get,
+    post,
+)
 
 # --- auth -------------------------------------------------------------------------------------------------
 
@@ -384,130 +321,6 @@ def test_idempotency_keys_are_scoped_to_the_path(emulator):
     assert accounts(emulator.month_rows(OTHER_CONNECTION, "2026-01")) == ["111111111111"]
 
 
-# --- faults -----------------------------------------------------------------------------------------------
-
-
-def test_an_injected_429_carries_retry_after_for_count_requests(emulator):
-    emulator.inject_fault(status=429, retry_after=1, count=2)
-
-    answers = [post(emulator, drop([credit("073933415963")])) for _ in range(3)]
-
-    assert [a.status_code for a in answers] == [429, 429, 200]
-    assert answers[0].headers["Retry-After"] == "1"
-    assert answers[0].json() == {"message": "Too Many Requests"}
-    assert len(emulator.drops()) == 1
-
-
-@pytest.mark.parametrize("status", [500, 502, 503])
-def test_injected_server_errors_have_a_json_body_and_write_nothing(emulator, status):
-    emulator.inject_fault(status=status, count=1)
-
-    response = post(emulator, drop([credit("073933415963")]))
-
-    assert response.status_code == status
-    assert isinstance(response.json()["message"], str)
-    assert emulator.month_rows(CONNECTION, "2026-01") == []
-
-
-def test_faults_apply_to_billing_drop_posts_only_by_default(emulator):
-    emulator.inject_fault(status=503, count=1)
-
-    assert get(emulator).status_code == 200
-    validate = requests.post(
-        f"{emulator.base_url}{API}/validate_billing_drop",
-        json=drop([credit("1")]),
-        headers={"Authorization": API_KEY},
-        timeout=5,
-    )
-    assert validate.status_code == 200
-    assert post(emulator, drop([credit("1")])).status_code == 503
-
-
-def test_a_fault_for_any_path_hits_reads_too(emulator):
-    emulator.inject_fault(status=502, count=1, path="any")
-
-    assert get(emulator).status_code == 502
-    assert get(emulator).status_code == 200
-
-
-def test_a_slow_answer_times_out_a_short_client_while_the_drop_is_still_applied(emulator):
-    emulator.inject_fault(delay_seconds=1.0, count=1)
-
-    started = time.monotonic()
-    with pytest.raises(requests.Timeout):
-        post(emulator, drop([credit("073933415963")]), key="slow-key", timeout=0.3)
-    assert time.monotonic() - started < 0.9
-
-    replay = post(emulator, drop([credit("073933415963")]), key="slow-key")  # waits for the first answer
-    assert replay.status_code == 200
-    assert time.monotonic() - started >= 0.9
-    assert accounts(emulator.month_rows(CONNECTION, "2026-01")) == ["073933415963"]
-    assert len(emulator.drops()) == 1
-    assert replay.json()["connection"]["drop_id"] == emulator.drops()[0].drop_id
-
-
-def test_a_dropped_connection_answers_nothing_and_writes_nothing(emulator):
-    emulator.inject_fault(disconnect=True, count=1)
-
-    with pytest.raises(requests.ConnectionError):
-        post(emulator, drop([credit("073933415963")]), key="lost")
-
-    assert emulator.month_rows(CONNECTION, "2026-01") == []
-    retry = post(emulator, drop([credit("073933415963")]), key="lost")
-    assert retry.status_code == 200
-    assert len(emulator.drops()) == 1
-
-
-def test_a_connection_dropped_after_apply_leaves_the_drop_and_its_cached_answer(emulator):
-    emulator.inject_fault(disconnect=True, apply_before_disconnect=True, count=1)
-
-    with pytest.raises(requests.ConnectionError):
-        post(emulator, drop([credit("073933415963")]), key="outcome-unknown")
-
-    assert accounts(emulator.month_rows(CONNECTION, "2026-01")) == ["073933415963"]
-    retry = post(emulator, drop([credit("073933415963")]), key="outcome-unknown")
-    assert retry.status_code == 200
-    assert retry.json()["connection"]["drop_id"] == emulator.drops()[0].drop_id
-    assert len(emulator.drops()) == 1
-
-
-# --- concurrency ------------------------------------------------------------------------------------------
-
-
-def test_a_second_request_to_a_connection_in_flight_is_recorded_as_a_violation(emulator):
-    emulator.inject_fault(delay_seconds=0.6, count=1)
-    answers: list[int] = []
-    slow = threading.Thread(target=lambda: answers.append(post(emulator, drop([credit("1")])).status_code))
-
-    slow.start()
-    time.sleep(0.2)
-    overlapping = get(emulator)
-    slow.join()
-
-    assert overlapping.status_code == 200
-    assert answers == [200]
-    [violation] = emulator.concurrency_violations
-    assert violation.connection_id == CONNECTION
-    assert violation.paths == [
-        f"POST {API}/{CONNECTION}/billing_drops",
-        f"GET {API}/{CONNECTION}/billing_drops",
-    ]
-
-
-def test_sequential_requests_and_other_connections_are_no_violation(emulator):
-    emulator.inject_fault(delay_seconds=0.5, count=1)
-    slow = threading.Thread(target=post, args=(emulator, drop([credit("1")])))
-
-    slow.start()
-    time.sleep(0.15)
-    post(emulator, drop([credit("2")]), connection=OTHER_CONNECTION)
-    slow.join()
-    post(emulator, drop([credit("3")]))
-    get(emulator)
-
-    assert emulator.concurrency_violations == []
-
-
 # --- sandbox namespaces -----------------------------------------------------------------------------------
 
 
@@ -523,86 +336,3 @@ def test_a_test_key_writes_and_reads_its_own_namespace(emulator):
     assert accounts(get(emulator, "/2026-01").json()["billing_drop"]) == ["073933415963"]
     assert get(emulator, "/2026-01", test_key="smoke-2").status_code == 404
     assert [d.test_key for d in emulator.drops()] == ["", "smoke-1"]
-
-
-# --- records and admin API --------------------------------------------------------------------------------
-
-
-def test_every_request_is_recorded(emulator):
-    post(emulator, drop([credit("1"), credit("2")], "sum"), key="k1", test_key="t1")
-    post(emulator, drop([credit("1")]), auth=None)
-
-    first, second = emulator.requests
-    assert (first.method, first.path, first.status) == ("POST", f"{API}/{CONNECTION}/billing_drops", 200)
-    assert (first.idempotency_key, first.test_key, first.operation, first.row_count) == ("k1", "t1", "sum", 2)
-    assert first.started <= first.ended
-    assert second.status == 403
-    [accepted] = emulator.drops(CONNECTION)
-    assert (accepted.idempotency_key, accepted.operation, accepted.month) == ("k1", "sum", "2026-01")
-
-
-def test_the_admin_http_api_drives_faults_and_shows_state(emulator):
-    admin = f"{emulator.base_url}/_emulator"
-
-    created = requests.post(f"{admin}/faults", json={"status": 429, "retry_after": 2, "count": 5}, timeout=5)
-    assert created.status_code == 200
-    throttled = post(emulator, drop([credit("1")]))
-    assert throttled.status_code == 429
-    assert throttled.headers["Retry-After"] == "2"
-    assert requests.delete(f"{admin}/faults", timeout=5).status_code == 200
-    assert post(emulator, drop([credit("073933415963")])).status_code == 200
-
-    state = requests.get(f"{admin}/state", timeout=5).json()
-    assert [d["rows"] for d in state["drops"]] == [[credit("073933415963")]]
-    [month] = state["months"]
-    assert (month["connection_id"], month["month"], month["row_count"]) == (CONNECTION, "2026-01", 1)
-    assert [r["status"] for r in state["requests"]] == [429, 200]
-    assert state["concurrency_violations"] == []
-
-    assert requests.post(f"{admin}/faults", json={"status": 429, "colour": "red"}, timeout=5).status_code == 400
-    assert requests.post(f"{admin}/reset", timeout=5).status_code == 200
-    assert emulator.drops() == []
-    assert get(emulator).json() == {"billing_drops": []}
-
-
-def test_the_admin_api_injects_delays_and_disconnects(emulator):
-    admin = f"{emulator.base_url}/_emulator"
-    requests.post(f"{admin}/faults", json={"disconnect": True, "count": 1}, timeout=5).raise_for_status()
-    requests.post(f"{admin}/faults", json={"delay_seconds": 0.5, "count": 1}, timeout=5).raise_for_status()
-
-    with pytest.raises(requests.ConnectionError):
-        post(emulator, drop([credit("1")]))
-    with pytest.raises(requests.Timeout):
-        post(emulator, drop([credit("1")]), timeout=0.2)
-
-
-def test_unknown_paths_are_404():
-    with CloudZeroEmulator(api_key=API_KEY) as emulator:
-        response = requests.get(f"{emulator.base_url}/v2/nothing", headers={"Authorization": API_KEY}, timeout=5)
-
-    assert response.status_code == 404
-    assert "error" in response.json()
-
-
-def test_it_binds_only_to_loopback():
-    with pytest.raises(ValueError, match="loopback"):
-        CloudZeroEmulator(host="0.0.0.0")
-
-
-def test_the_cli_serves_until_interrupted():
-    process = subprocess.Popen(
-        [sys.executable, str(EMULATOR_SCRIPT), "--port", "0", "--api-key", "cli-key"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        base_url = process.stdout.readline().strip()
-        assert base_url.startswith("http://127.0.0.1:")
-        response = requests.get(
-            f"{base_url}{API}/{CONNECTION}/billing_drops", headers={"Authorization": "cli-key"}, timeout=5
-        )
-        assert response.json() == {"billing_drops": []}
-    finally:
-        process.terminate()
-        assert process.wait(timeout=5) == 0
