@@ -9,13 +9,8 @@ import pytest
 from credits_pipeline.adapters.cloudzero import AnyCostClient
 from credits_pipeline.domain.cbf import drop_bodies
 from credits_pipeline.domain.messages import AccountCreditRow, FileRef, MonthBatch
-<<<<<<< HEAD
 from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable, OutcomeUnknown
 from local_stack.cloudzero import CloudZeroEmulator
-=======
-from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable
-from local_stack.cloudzero import CloudZeroEmulator
->>>>>>> emulator
 
 CONNECTION = "conn-1"
 KEY = "secret-key"
