@@ -104,6 +104,11 @@ class LocalRunner:
         self._pusher = load_handler(pusher.handler_path, "local_pusher_app")
         self.stats = RunnerStats()
 
+    @property
+    def upload_queue_url(self) -> str:
+        """Where S3's events wait for the splitter (a test may reorder or repeat them there)."""
+        return self._upload_queue
+
     def pump_uploads(self) -> int:
         """Deliver waiting S3 events to the splitter; the number handled."""
         messages = self._sqs.receive_message(QueueUrl=self._upload_queue, MaxNumberOfMessages=10).get("Messages", [])

@@ -26,7 +26,7 @@ def headerless(rng: random.Random, accounts: int) -> tuple[bytes, Decimal]:
     lines, total = [], Decimal(0)
     for _ in range(accounts):
         cents = rng.randrange(1, 10_000_000)
-        lines.append(f"{rng.randrange(10**11, 10**12):012d},${cents // 100:,}.{cents % 100:02d}\n")
+        lines.append(f'{rng.randrange(10**11, 10**12):012d},"${cents // 100:,}.{cents % 100:02d}"\n')
         total -= Decimal(cents) / 100
     return "".join(lines).encode(), total
 
@@ -39,7 +39,7 @@ def large(accounts: int) -> tuple[bytes, Decimal]:
 def reorder_and_repeat_events(pipeline: LocalPipeline, rng: random.Random) -> int:
     """Take every S3 event waiting, then deliver them shuffled, some twice (S3: at least once, any order)."""
     sqs = boto3.client("sqs")
-    url = pipeline.stack.output("LocalUploadQueueUrl")
+    url = pipeline.runner.upload_queue_url
     events = []
     while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
         for message in batch:
@@ -83,7 +83,8 @@ def test_a_fault_storm_over_many_files_and_months_loses_nothing_and_doubles_noth
         {"status": 503},
         {"delay_seconds": 0.3},
         {"disconnect": True},
-        {"disconnect": True, "apply_before_disconnect": True},  # a ghost write
+        {"disconnect": True, "ghost_write": True},  # applied, then the connection drops
+        {"status": 503, "ghost_write": True},  # applied, then answered 503
     ]
     for _ in range(STORM):
         emulator.inject_fault(**rng.choice(kinds))  # type: ignore[arg-type]
