@@ -1,25 +1,47 @@
 # Every target installs what it needs first (scripts/bootstrap.sh is a no-op when nothing changed).
 VENV := .venv/bin
+TOOLS := .venv-tools/bin
 FILE ?=
 
-.PHONY: install local test lint typecheck check preview bench build clean
+.PHONY: install install-tools local test unit integration e2e chaos lint check preview bench build clean
 
 install:
 	@./scripts/bootstrap.sh
+
+## .venv and .venv-tools (checkov: its pins clash with the project's, see requirements-tools.txt).
+install-tools:
+	@./scripts/bootstrap.sh --with-tools
 
 ## Run the whole pipeline on loopback: moto server + CloudZero emulator + local Lambda runner.
 local: install
 	@$(VENV)/python scripts/run_local.py $(if $(FILE),--file "$(FILE)")
 
-## Every test: unit, integration (moto server + emulator over HTTP), end to end, template checks.
+## Every test, in one run (one moto server): unit, integration, template, end to end, chaos.
 test: install
 	@$(VENV)/pytest
 
-lint: install
+## Seconds: no servers, no subprocesses beyond one import probe. Fakes at the ports.
+unit: install
+	@$(VENV)/pytest tests/unit
+
+## moto's server and the CloudZero emulator over HTTP; the template linted, checked and deployed into moto.
+integration: install
+	@$(VENV)/pytest tests/integration tests/template
+
+## The whole pipeline per test: a fresh stack in moto, the emulator, the local runner.
+e2e: install
+	@$(VENV)/pytest tests/e2e
+
+## The whole pipeline under fault storms and killed processes; prints its figures.
+chaos: install
+	@$(VENV)/pytest tests/chaos tests/integration/test_crash_recovery.py
+
+lint: install-tools
 	@$(VENV)/ruff check .
 	@$(VENV)/ruff format --check .
 	@$(VENV)/mypy shared functions scripts tests
 	@cd shared && ../$(VENV)/lint-imports --config ../pyproject.toml --no-cache
+	@$(TOOLS)/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
 
 check: lint test
 
@@ -31,8 +53,9 @@ preview: install
 bench: install
 	@$(VENV)/python scripts/benchmark.py
 
+## sam build looks for python3.12 on PATH: .venv's is the Python 3.12 that bootstrap found.
 build: install
-	@PYENV_VERSION=3.12.1 $(VENV)/sam build
+	@PATH="$(CURDIR)/.venv/bin:$$PATH" $(VENV)/sam build
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -14,7 +14,7 @@ It then does what moto ignores or cannot do, so that local runs behave like the 
   `<stack>-local-uploads`, because moto cannot invoke the splitter either. Like real S3, moto first
   sends an `s3:TestEvent` message to that queue.
 
-moto does not enforce IAM or bucket policies; `tests/integration/test_template.py` checks those statically.
+moto does not enforce IAM or bucket policies; `tests/template/test_policies.py` checks those statically.
 """
 
 import copy

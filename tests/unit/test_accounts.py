@@ -57,7 +57,7 @@ def test_invalid_account_id_is_a_value_error():
 
 
 @st.composite
-def written_ids(draw):
+def written_ids(draw: st.DrawFn) -> tuple[str, str]:
     """(text, expected): an id rendered with or without leading zeros, separators, apostrophe."""
     number = draw(st.integers(0, 999_999_999_999))
     expected = f"{number:012d}"  # independent: Python's own zero padding

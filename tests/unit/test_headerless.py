@@ -263,7 +263,7 @@ def test_amounts_with_many_digits_are_kept_exactly():
 
 
 @st.composite
-def amount_cells(draw, cents: int) -> str:
+def amount_cells(draw: st.DrawFn, cents: int) -> str:
     """A CSV cell for an amount of `cents`, in any of the ways the monthly files write it."""
     if cents == 0 and draw(st.booleans()):
         return draw(st.sampled_from(["$ -", "$0.00", "0", '"$ -"']))
@@ -284,7 +284,7 @@ def amount_cells(draw, cents: int) -> str:
 
 
 @st.composite
-def account_cells(draw, number: int) -> str:
+def account_cells(draw: st.DrawFn, number: int) -> str:
     text = draw(st.sampled_from([f"{number:012d}", str(number)]))
     if draw(st.booleans()):
         text = "'" + text
@@ -292,7 +292,7 @@ def account_cells(draw, number: int) -> str:
 
 
 @st.composite
-def headerless_files(draw):
+def headerless_files(draw: st.DrawFn) -> tuple[bytes, dict[str, int]]:
     """(file bytes, {account id: cents}) for distinct accounts."""
     numbers = draw(st.lists(st.integers(0, 999_999_999_999), min_size=1, max_size=30, unique=True))
     amounts = {f"{n:012d}": draw(st.integers(0, 10**11)) for n in numbers}

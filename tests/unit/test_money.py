@@ -126,7 +126,7 @@ def test_parse_amount_reads_back_what_format_money_writes(value):
 
 
 @st.composite
-def written_amounts(draw):
+def written_amounts(draw: st.DrawFn) -> tuple[str, Decimal]:
     """(text, expected): an amount in cents written the way spreadsheets write it."""
     cents = draw(st.integers(0, 10**13))
     negative = draw(st.booleans())

@@ -36,7 +36,7 @@ def message(**changes) -> MonthMessage:
 
 
 @st.composite
-def plain_amounts(draw):
+def plain_amounts(draw: st.DrawFn) -> tuple[str, Decimal]:
     """(text, Decimal): an amount written by hand as a plain decimal string, up to 34 digits."""
     unscaled = draw(st.integers(-(10**34), 10**34))
     places = draw(st.integers(0, 20))

@@ -260,15 +260,15 @@ MONTHS = st.sampled_from(["2025-11", "2025-12", "2026-01", "2026-02"])
 
 
 @st.composite
-def redeliveries(draw):
+def redeliveries(draw: st.DrawFn) -> tuple[list[tuple[tuple[str, str], int]], list[int]]:
     """A multi-month sheet, and its month messages' deliveries: each at least once, in any order."""
     months = draw(st.lists(MONTHS, min_size=1, max_size=4, unique=True))
-    rows = draw(
+    drawn = draw(
         st.lists(st.tuples(ACCOUNTS, st.sampled_from(months), CENTS), min_size=len(months), max_size=12).filter(
             lambda r: {month for _, month, _ in r} == set(months)
         )
     )
-    rows = list({(account, month): cents for account, month, cents in rows}.items())
+    rows = list({(account, month): cents for account, month, cents in drawn}.items())
     extra = draw(st.lists(st.integers(0, len(months) - 1), max_size=8))
     order = draw(st.permutations(list(range(len(months))) + extra))
     return rows, order

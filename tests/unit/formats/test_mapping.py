@@ -11,7 +11,7 @@ from tests.unit.formats.helpers import credits_of, fixture, read_bytes, read_fix
 ACME = tuple(json.loads(fixture("mapping/acme-mapping.json").read_text()))
 
 
-def mapping(**changes) -> dict:
+def mapping(**changes: object) -> dict[str, object]:
     base = {
         "id": "acme-sheet/1",
         "columns": {"account": "Acct No", "month": "Period", "amount": "Credit USD"},

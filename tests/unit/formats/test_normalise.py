@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from credits_pipeline.domain.credits import CreditLine, IgnoredRow, SkippedRow
+from credits_pipeline.domain.credits import CreditLine, IgnoredRow, RowOutcome, SkippedRow
 from credits_pipeline.formats import FileRejected, ParseConfig
 from credits_pipeline.formats.base import FormatInfo, IgnoredRows
 from credits_pipeline.formats.normalise import normalise, reason_kind
@@ -31,14 +31,20 @@ def test_a_summed_credit_keeps_a_bounded_number_of_line_numbers():
 
 
 def test_ignored_rows_count_singly_and_in_bulk():
-    rows = [credit(1), IgnoredRow(2, "Usage"), IgnoredRows("Usage", 10), IgnoredRows("Tax", 2), IgnoredRow(3, "")]
+    rows: list[RowOutcome | IgnoredRows] = [
+        credit(1),
+        IgnoredRow(2, "Usage"),
+        IgnoredRows("Usage", 10),
+        IgnoredRows("Tax", 2),
+        IgnoredRow(3, ""),
+    ]
     credit_file = normalise("x/1", "sum", rows, ParseConfig())
     assert credit_file.ignored_by_type == {"Usage": 11, "Tax": 2, "(blank)": 1}
     assert credit_file.ignored_rows == 14
 
 
 def test_distinct_ignored_types_are_capped():
-    rows = [credit(1), *(IgnoredRow(n, f"type {n}") for n in range(2, 500))]
+    rows: list[RowOutcome] = [credit(1), *(IgnoredRow(n, f"type {n}") for n in range(2, 500))]
     credit_file = normalise("x/1", "sum", rows, ParseConfig())
     assert len(credit_file.ignored_by_type) <= 101
     assert credit_file.ignored_rows == 498

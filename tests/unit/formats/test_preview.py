@@ -1,6 +1,7 @@
 """scripts/preview.py: what the pipeline would decide for a local file, through the pipeline's functions."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -8,7 +9,7 @@ import preview
 from tests.unit.formats.helpers import fixture
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
+def run(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
     code = preview.main([str(arg) for arg in args])
     captured = capsys.readouterr()
     return code, captured.out, captured.err

@@ -62,7 +62,7 @@ aws_amounts = st.builds(
 
 
 def group(digits: str, separator: str) -> str:
-    parts = []
+    parts: list[str] = []
     while len(digits) > 3:
         parts.insert(0, digits[-3:])
         digits = digits[:-3]
@@ -70,7 +70,7 @@ def group(digits: str, separator: str) -> str:
 
 
 @st.composite
-def written_magnitudes(draw, amount_cents: int, decimal_comma: bool) -> str:
+def written_magnitudes(draw: st.DrawFn, amount_cents: int, decimal_comma: bool) -> str:
     """A hand-written amount: `$1,234.56`, `1.234,56`, `(12.00)`, `-$5.00`, `USD 3.50`."""
     whole, fraction = divmod(amount_cents, 100)
     point, thousands = (",", ".") if decimal_comma else (".", ",")
@@ -86,7 +86,7 @@ def written_magnitudes(draw, amount_cents: int, decimal_comma: bool) -> str:
     }[style]
 
 
-def compress(draw, data: bytes, inner_name: str) -> bytes:
+def compress(draw: st.DrawFn, data: bytes, inner_name: str) -> bytes:
     wrapper = draw(st.sampled_from(["none", "gzip", "zip", "zip+gzip"]))
     if wrapper == "gzip":
         return gzip.compress(data)
@@ -108,7 +108,7 @@ def to_csv(rows: list[list[str]], delimiter: str, newline: str) -> str:
 
 
 @st.composite
-def headerless_files(draw) -> Generated:
+def headerless_files(draw: st.DrawFn) -> Generated:
     month = draw(st.sampled_from(MONTHS))
     amounts = draw(st.dictionaries(accounts, cents, min_size=1, max_size=20))
     delimiter = draw(st.sampled_from([",", ";"]))
@@ -122,7 +122,7 @@ def headerless_files(draw) -> Generated:
 
 
 @st.composite
-def sheet_files(draw) -> Generated:
+def sheet_files(draw: st.DrawFn) -> Generated:
     delimiter = draw(st.sampled_from([",", ";", "\t"]))
     decimal_comma = delimiter != "," and draw(st.booleans())
     header = [
@@ -132,7 +132,8 @@ def sheet_files(draw) -> Generated:
         draw(st.sampled_from(["Credit Name", "Description", "Program"])),
     ]
     month_styles = {"2024-11": "Nov 2024", "2024-12": "12/2024", "2025-01": "2025-01-01 00:00:00"}
-    rows, expected = [header], {}
+    rows = [header]
+    expected: dict[str, Decimal] = {}
     for _ in range(draw(st.integers(1, 25))):
         month = draw(st.sampled_from(MONTHS))
         value = draw(cents)
@@ -163,8 +164,9 @@ CUR_HEADER = [
 
 
 @st.composite
-def cur_files(draw) -> Generated:
-    rows, expected = [CUR_HEADER], {}
+def cur_files(draw: st.DrawFn) -> Generated:
+    rows = [CUR_HEADER]
+    expected: dict[str, Decimal] = {}
     for number in range(draw(st.integers(1, 30))):
         month = draw(st.sampled_from(MONTHS))
         kind = draw(st.sampled_from(["Credit", "Credit", "Usage", "Tax", "Refund", "EdpDiscount"]))
@@ -182,10 +184,11 @@ def cur_files(draw) -> Generated:
 
 
 @st.composite
-def focus_files(draw) -> Generated:
+def focus_files(draw: st.DrawFn) -> Generated:
     header = ["SubAccountId", "BillingPeriodStart", "BilledCost", "EffectiveCost", "ChargeCategory", "ChargeClass"]
     header += ["ServiceName", "ChargeDescription", "ProviderName", "BillingCurrency"]
-    rows, expected = [header], {}
+    rows = [header]
+    expected: dict[str, Decimal] = {}
     for _ in range(draw(st.integers(1, 25))):
         month = draw(st.sampled_from(MONTHS))
         category = draw(st.sampled_from(["Credit", "Credit", "Usage", "Adjustment"]))
@@ -215,8 +218,9 @@ def focus_files(draw) -> Generated:
 
 
 @st.composite
-def allocation_files(draw) -> Generated:
-    entries, expected = [], {}
+def allocation_files(draw: st.DrawFn) -> Generated:
+    entries: list[dict[str, object]] = []
+    expected: dict[str, Decimal] = {}
     for number in range(draw(st.integers(1, 20))):
         month = draw(st.sampled_from(MONTHS))
         amount = -draw(aws_amounts)
@@ -253,7 +257,7 @@ def allocation_files(draw) -> Generated:
 
 
 @st.composite
-def wide_files(draw) -> Generated:
+def wide_files(draw: st.DrawFn) -> Generated:
     months = MONTHS[: draw(st.integers(1, 3))]
     with_header = draw(st.booleans())
     # a blank cell is no credit in a wide file; the one-month headerless file has no blanks
