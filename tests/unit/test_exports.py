@@ -2,12 +2,13 @@
 
 import io
 import itertools
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credits_pipeline.domain.credits import merge_parts
+from credits_pipeline.domain.credits import CreditFile, merge_parts
 from credits_pipeline.domain.exports import ExportKey, ManifestInvalid, export_key, manifest_parts
 from credits_pipeline.formats import ParseConfig, read_credit_file
 from tests.export_builders import credit_total, cur2_part, manifest, month_rows
@@ -99,7 +100,7 @@ def test_any_split_of_a_month_into_parts_lands_as_the_whole_month_to_the_cent(se
 
     merged = merge_parts(parts)
 
-    def by_account(credit_file):  # type: ignore[no-untyped-def]
+    def by_account(credit_file: CreditFile) -> dict[tuple[str, str, str], Decimal]:
         return {(c.account_id, c.service, c.description): c.cost for c in credit_file.months["2026-01"].credits}
 
     assert by_account(merged) == by_account(whole)

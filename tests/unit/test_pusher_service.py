@@ -345,7 +345,7 @@ def test_an_outage_between_the_chunks_of_a_large_month_never_adds_the_month_twic
 def _large_month(accounts: int = 40_000) -> tuple[bytes, Decimal]:
     """Over 5,000,000 bytes of CBF: a replace_drop and at least one sum chunk."""
     data = "".join(f"{n:012d},$1.{n % 100:02d}\n" for n in range(1, accounts + 1)).encode()
-    return data, -sum(Decimal(f"1.{n % 100:02d}") for n in range(1, accounts + 1))
+    return data, -sum((Decimal(f"1.{n % 100:02d}") for n in range(1, accounts + 1)), Decimal(0))
 
 
 def test_a_ghost_write_of_a_sum_chunk_starts_the_month_over_and_never_doubles_it() -> None:
