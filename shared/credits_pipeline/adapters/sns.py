@@ -1,5 +1,6 @@
 """SNS: alerts to the stack's notification topic (email, Slack through AWS Chatbot, a queue in tests)."""
 
+import json
 from typing import TYPE_CHECKING
 
 import boto3
@@ -28,9 +29,25 @@ class SnsNotifier:
             self._sns.publish(
                 TopicArn=self._topic,
                 Subject=alert.subject,
-                Message=alert.text(),
+                # Plain text for email and queues; AWS Chatbot (an https subscriber) renders its own
+                # "custom notification" shape in Slack.
+                MessageStructure="json",
+                Message=json.dumps({"default": alert.text(), "https": json.dumps(_chatbot(alert))}),
                 MessageAttributes={"kind": {"DataType": "String", "StringValue": alert.kind}},
             )
         except (BotoCoreError, ClientError) as error:
             # The alert is in the log line above; a notification outage must not fail the push.
             logger.error("alert not delivered to the topic", extra={"error": str(error), "alert": alert.kind})
+
+
+def _chatbot(alert: Alert) -> dict[str, object]:
+    """AWS Chatbot's custom notification format."""
+    return {
+        "version": "1.0",
+        "source": "custom",
+        "content": {
+            "textType": "client-markdown",
+            "title": alert.subject,
+            "description": alert.text(),
+        },
+    }
