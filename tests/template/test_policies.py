@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-from credits_pipeline.wiring.settings import PusherSettings, SplitterSettings
+from credits_pipeline.wiring.settings import PusherSettings, SplitterSettings, WatchdogSettings
 from local_stack.provision import TEMPLATE_PATH, load_template
 from tests.template.cfn import (
     OUTPUTS,
@@ -43,7 +43,7 @@ ALLOWED_MANAGED_POLICIES = {
 VISIBILITY_TIMEOUT_FACTOR = 6
 # The longest SQS keeps a message: 14 days.
 SQS_MAX_RETENTION_SECONDS = 1_209_600
-FUNCTIONS = ("SplitterFunction", "PusherFunction")
+FUNCTIONS = ("SplitterFunction", "PusherFunction", "WatchdogFunction")
 QUEUES = ("MonthQueue", "DeadLetterQueue", "SplitterFailureQueue")
 
 
@@ -86,6 +86,7 @@ def check_write_targets(template: Template) -> None:
     assert sends == {
         "SplitterFunction": ["MonthQueue", "SplitterFailureQueue"],
         "PusherFunction": ["DeadLetterQueue"],
+        "WatchdogFunction": [],
     }
 
 
@@ -252,20 +253,21 @@ def check_splitter_trigger(template: Template) -> None:
 
 def check_alarms(template: Template) -> None:
     """Every way a month or a file can fail raises an alarm on its first occurrence, notifying the
-    topic when one is given."""
+    alert topic (the stack's own, or the one given)."""
     watched: set[tuple[str, str]] = set()
     for alarm in resources(template, "AWS::CloudWatch::Alarm").values():
         properties = alarm["Properties"]
         assert properties["ComparisonOperator"] == "GreaterThanThreshold" and properties["Threshold"] == 0
-        assert properties["AlarmActions"] == {
-            "Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]
-        }
+        assert properties["AlarmActions"] == [
+            {"Fn::If": ["CreateAlertTopic", {"Ref": "AlertTopic"}, {"Ref": "AlarmTopicArn"}]}
+        ]
         for dimension in properties["Dimensions"]:
             watched.add((properties["MetricName"], str(ref_target(dimension["Value"]) or dimension["Value"])))
     assert ("ApproximateNumberOfMessagesVisible", "DeadLetterQueue") in watched
-    assert ("ApproximateNumberOfMessagesVisible", "SplitterFailureQueue") in watched
+    # The watchdog consumes that queue (one alert per failure): the alarm counts what arrives in it.
+    assert ("NumberOfMessagesSent", "SplitterFailureQueue") in watched
     assert ("Errors", "PusherFunction") in watched
-    assert template["Conditions"]["HasAlarmTopic"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]}
+    assert template["Conditions"]["CreateAlertTopic"] == {"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}
     # The pusher publishes PushFailures through Powertools Metrics: in its namespace, by its service name.
     pusher = environment(template, "PusherFunction")
     assert any(
@@ -296,6 +298,7 @@ def check_environment_matches_settings(template: Template) -> None:
     for function, kind, service in (
         ("SplitterFunction", SplitterSettings, "splitter"),
         ("PusherFunction", PusherSettings, "pusher"),
+        ("WatchdogFunction", WatchdogSettings, "watchdog"),
     ):
         names = set(environment(template, function))
         required, known = settings_fields(kind)
