@@ -8,7 +8,7 @@ import hashlib
 import io
 import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -100,7 +100,12 @@ class FakeObjectStore:
         self.written[(bucket, key)] = datetime.now(UTC)
 
     def modified_since(self, bucket: str, prefix: str, since: datetime) -> bool:
-        return any(b == bucket and k.startswith(prefix) and at >= since for (b, k), at in self.written.items())
+        return any(at >= since for _, at in self.listing(bucket, prefix))
+
+    def listing(self, bucket: str, prefix: str) -> Iterator[tuple[str, datetime]]:
+        for (b, k), at in sorted(self.written.items()):
+            if b == bucket and k.startswith(prefix) and (b, k) in self.objects:
+                yield k, at
 
     def download(self, bucket: str, key: str, version_id: str | None = None) -> Download:
         data = self.objects[(bucket, key)]  # KeyError as S3's NoSuchKey

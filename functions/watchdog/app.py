@@ -1,4 +1,4 @@
-"""Scheduled check (a month with no file) and the splitter's failure destination (a file it gave up on)."""
+"""Scheduled checks (a month with no file, an export missing parts) and the splitter's failure destination."""
 
 from typing import Any
 
@@ -16,5 +16,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     records = event.get("Records", [])
     for record in records:  # SQS: the splitter's failure queue
         service.splitter_failed(record["body"])
-    late = service.check_expected_file() if not records else False
-    return {"splitter_failures": len(records), "file_late": late}
+    if records:
+        return {"splitter_failures": len(records)}
+    return {"file_late": service.check_expected_file(), "exports_waiting": service.check_waiting_exports()}

@@ -4,6 +4,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from credits_pipeline.services.watchdog import Watchdog
+from tests.export_builders import manifest, manifest_key, part_key
 from tests.fakes import BUCKET, FakeNotifier, FakeObjectStore, InMemoryOnce
 
 
@@ -55,3 +56,21 @@ def test_a_file_the_splitter_gave_up_on_is_told_with_the_error_and_the_command()
     assert alert.file == f"s3://{BUCKET}/incoming/credits 2026-01.csv"
     assert "MemoryError" in alert.reason
     assert "scripts/reprocess.py --key 'incoming/credits 2026-01.csv' --force" in alert.fix
+
+
+def test_an_export_missing_parts_long_after_its_manifest_is_told_once() -> None:
+    dog, objects, notifier = watchdog()
+    objects.put(BUCKET, manifest_key("2026-01"), manifest(BUCKET, "2026-01", parts=3))
+    objects.put(BUCKET, part_key("2026-01", 1), b"part one")
+    later = datetime.now(UTC) + timedelta(hours=25)
+
+    assert dog.check_waiting_exports(datetime.now(UTC)) == []  # not yet overdue
+    assert dog.check_waiting_exports(later) == [manifest_key("2026-01")]
+    assert dog.check_waiting_exports(later) == [manifest_key("2026-01")]  # still waiting: told once
+    [alert] = notifier.alerts
+    assert (alert.kind, alert.months) == ("export_incomplete", ["2026-01"])
+    assert "2 parts are not in the bucket" in alert.reason
+
+    for number in (2, 3):
+        objects.put(BUCKET, part_key("2026-01", number), b"part")
+    assert dog.check_waiting_exports(later) == []

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import tempfile
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -47,10 +48,12 @@ class ObjectStore:
 
     def modified_since(self, bucket: str, prefix: str, since: datetime) -> bool:
         # S3 lists by name, not by date: the incoming folder is small, so a full listing is cheap.
+        return any(written >= since for _, written in self.listing(bucket, prefix))
+
+    def listing(self, bucket: str, prefix: str) -> Iterator[tuple[str, datetime]]:
         for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            if any(item["LastModified"] >= since for item in page.get("Contents", [])):
-                return True
-        return False
+            for item in page.get("Contents", []):
+                yield item["Key"], item["LastModified"]
 
     def get_json(self, bucket: str, key: str) -> bytes | None:
         try:

@@ -175,3 +175,15 @@ def no_file_yet(month: str, day: int, incoming: str, context: OperatorContext) -
         reason=f"nothing was uploaded under {incoming} since {month}-01; the month's credits are not in CloudZero",
         fix=f"ask for this month's credits file and upload it: aws s3 cp credits-{month}.csv {incoming}",
     )
+
+
+def export_incomplete(manifest: str, period: str, missing: list[str], hours: int) -> Alert:
+    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    return Alert(
+        kind="export_incomplete",
+        title=f"the {period} export has waited {hours} hours for parts its manifest names; nothing was pushed",
+        file=manifest,
+        months=[period],
+        reason=f"{len(missing)} parts are not in the bucket: {shown}",
+        fix="check the export's delivery (AWS Data Exports / CUR settings); the month goes as soon as every part is in",
+    )

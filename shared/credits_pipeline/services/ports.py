@@ -4,7 +4,7 @@
 What crosses a port (receipts, the errors a service must tell apart) is defined here, not in an adapter.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO, Protocol
@@ -97,6 +97,10 @@ class ObjectStorePort(Protocol):
     def head(self, bucket: str, key: str) -> StoredObject | None: ...
     def modified_since(self, bucket: str, prefix: str, since: datetime) -> bool:
         """Whether any object under `prefix` was written at or after `since`."""
+        ...
+
+    def listing(self, bucket: str, prefix: str) -> Iterator[tuple[str, datetime]]:
+        """(key, last written) of every object under `prefix`."""
         ...
 
     def get_json(self, bucket: str, key: str) -> bytes | None: ...

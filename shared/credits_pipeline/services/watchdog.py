@@ -1,14 +1,17 @@
-"""The watchdog: what no upload event shows. A month with no file by its expected day, and a splitter that
-failed on a file for good (Lambda's failure destination), each told to a person once, readably."""
+"""The watchdog: what no upload event shows. A month with no file by its expected day, an export still
+missing parts long after its manifest, and a splitter that failed on a file for good (Lambda's failure
+destination), each told to a person once, readably."""
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import unquote_plus
 
 from credits_pipeline.domain import alerts
 from credits_pipeline.domain.alerts import OperatorContext
+from credits_pipeline.domain.exports import ManifestInvalid, export_key, manifest_parts
 from credits_pipeline.domain.text import safe_text
 from credits_pipeline.services.observability import logger
 from credits_pipeline.services.ports import NotifierPort, ObjectStorePort, Once
@@ -23,6 +26,8 @@ class Watchdog:
     incoming_prefix: str
     # Day of the month by which a file is expected; None: the check is off.
     expect_file_by_day: int | None = None
+    # How long a multi-file export may wait for its parts before a person is told.
+    export_wait_hours: int = 24
     operator: OperatorContext = field(default_factory=OperatorContext)
 
     def check_expected_file(self, now: datetime | None = None) -> bool:
@@ -38,6 +43,27 @@ class Watchdog:
         alert = alerts.no_file_yet(month, self.expect_file_by_day, incoming, self.operator)
         self.once(f"watchdog.no_file#{month}", lambda: self._tell(alert))
         return True
+
+    def check_waiting_exports(self, now: datetime | None = None) -> list[str]:
+        """Manifests older than `export_wait_hours` whose parts are not all in: told once each."""
+        cutoff = (now or datetime.now(UTC)) - timedelta(hours=self.export_wait_hours)
+        waiting = []
+        for key, written in self.objects.listing(self.bucket, self.incoming_prefix):
+            export = export_key(key)
+            if export is None or not export.is_manifest or written > cutoff:
+                continue
+            raw = self.objects.get_json(self.bucket, key)
+            try:
+                listed = manifest_parts(raw or b"", self.bucket)
+            except ManifestInvalid:
+                continue  # the splitter rejected it and said so
+            missing = [f"s3://{b}/{k}" for b, k in listed if self.objects.head(b, k) is None]
+            if missing:
+                waiting.append(key)
+                where = f"s3://{self.bucket}/{key}"
+                alert = alerts.export_incomplete(where, export.period, missing, self.export_wait_hours)
+                self.once(f"watchdog.export#{key}#{written.isoformat()}", partial(self._tell, alert))
+        return waiting
 
     def splitter_failed(self, record_body: str) -> None:
         """One record of the splitter's failure destination: the S3 event it could not handle, and why."""

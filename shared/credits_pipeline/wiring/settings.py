@@ -113,6 +113,7 @@ class WatchdogSettings(_Settings):
     incoming_prefix: str = "incoming/"
     # Day of the month by which a credits file is expected; empty: the check is off.
     expect_file_by_day: int | None = Field(default=None, ge=1, le=28)
+    export_wait_hours: int = Field(default=24, ge=1)
 
     @field_validator("expect_file_by_day", mode="before")
     @classmethod

@@ -20,5 +20,6 @@ def build_watchdog() -> Watchdog:
         bucket=settings.bucket_name,
         incoming_prefix=settings.incoming_prefix,
         expect_file_by_day=settings.expect_file_by_day,
+        export_wait_hours=settings.export_wait_hours,
         operator=OperatorContext(stack_name=settings.stack_name),
     )
