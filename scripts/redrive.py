@@ -17,6 +17,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from credits_pipeline.domain.alerts import DEFAULT_STACK_NAME
 from stack_outputs import describe_stack
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def _visible(sqs: "SQSClient", url: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stack-name", default="credits-pipeline")
+    parser.add_argument("--stack-name", default=DEFAULT_STACK_NAME)
     parser.add_argument("--method", choices=["auto", "native", "copy"], default="auto")
     args = parser.parse_args(argv)
     stack = describe_stack(args.stack_name)

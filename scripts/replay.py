@@ -19,13 +19,14 @@ from credits_pipeline.adapters.cloudzero import AnyCostClient
 from credits_pipeline.adapters.dynamodb import FileRecords
 from credits_pipeline.adapters.s3 import ObjectStore, parse_s3_uri
 from credits_pipeline.adapters.sqs import MonthQueue
+from credits_pipeline.domain.alerts import DEFAULT_STACK_NAME
 from credits_pipeline.domain.cbf import drop_bodies
 from credits_pipeline.domain.identity import file_identity
 from credits_pipeline.domain.messages import MonthBatch, MonthMessage
 from credits_pipeline.domain.money import format_money
 from credits_pipeline.domain.report import RunReport
 from credits_pipeline.services.report_book import ReportBook
-from credits_pipeline.wiring.settings import DEFAULT_IDEMPOTENCY_DAYS
+from credits_pipeline.wiring.settings import DEFAULT_CLOUDZERO_BASE_URL, DEFAULT_IDEMPOTENCY_DAYS
 from stack_outputs import Stack, describe_stack
 
 DRY_RUN_SECONDS = 60.0
@@ -116,7 +117,7 @@ def _source_report(objects: ObjectStore, records: FileRecords, bucket: str, mont
 def _validate(stack: Stack, batch: MonthBatch, result: ReplayResult) -> ReplayResult:
     secret = boto3.client("secretsmanager").get_secret_value(SecretId=stack.output("ApiKeySecretArn"))
     client = AnyCostClient(
-        stack.parameters.get("CloudZeroBaseUrl", "https://api.cloudzero.com"),
+        stack.parameters.get("CloudZeroBaseUrl") or DEFAULT_CLOUDZERO_BASE_URL,
         stack.parameters.get("CloudZeroConnectionId", ""),
         secret["SecretString"],
         test_key=stack.parameters.get("CloudZeroTestKey", ""),
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--month", required=True, help="YYYY-MM")
     parser.add_argument("--file", help="S3 key in the stack's bucket, or s3://bucket/key (default: latest accepted)")
     parser.add_argument("--dry-run", action="store_true", help="validate with CloudZero; send and write nothing")
-    parser.add_argument("--stack-name", default="credits-pipeline")
+    parser.add_argument("--stack-name", default=DEFAULT_STACK_NAME)
     args = parser.parse_args(argv)
     try:
         result = replay_month(describe_stack(args.stack_name), args.month, args.file, args.dry_run)

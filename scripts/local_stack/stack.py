@@ -12,6 +12,7 @@ from pathlib import Path
 
 import boto3
 
+from credits_pipeline.domain.alerts import DEFAULT_STACK_NAME
 from local_stack.cloudzero import CloudZeroEmulator
 from local_stack.provision import LOCAL_API_KEY, LOCAL_CONNECTION_ID, DeployedFunction, provision_stack
 from local_stack.runner import REPO, FunctionConfig, LocalRunner
@@ -46,7 +47,7 @@ class LocalPipeline:
 @contextmanager
 def local_pipeline(
     *,
-    stack_name: str = "credits-pipeline",
+    stack_name: str = DEFAULT_STACK_NAME,
     cloudzero_url: str | None = None,
     api_key: str = LOCAL_API_KEY,
     test_key: str = "",
