@@ -1,119 +1,123 @@
-"""JSON records, streamed with ijson: the objects of a file's innermost arrays, one at a time.
+"""JSON records, streamed: the objects of a file's innermost arrays, one at a time.
 
 An API response (`{"creditAllocationHistoryList": [{...}, ...], "nextToken": ...}`), a bare list,
-a list of saved pages, or JSON Lines (ijson's `multiple_values`): a *record* is an object that sits
-in an array (or at the top level) and holds no array of objects itself; an object that does is a
-wrapper, and only its records count. Memory holds one record at a time, whatever the file's size.
-Numbers come as int or Decimal, never float.
+a list of saved pages, or JSON Lines: a *record* is an object that sits in an array (or at the top
+level) and holds no array of objects itself; an object that does is a wrapper, and only its records
+count. Memory holds one record at a time, whatever the file's size.
 """
 
-import codecs
+import io
 import json
-from collections.abc import Callable, Iterator
-from decimal import Decimal
-from typing import IO, Any
-
-import ijson
+import re
+from collections.abc import Iterator
 
 from credits_pipeline.formats.base import FileRejected
 
-try:  # ijson's wheels ship the C backend; the pure-Python one reads the same, only slower
-    _backend: Any = ijson.get_backend("yajl2_c")
-except ImportError:  # pragma: no cover - depends on the installed wheel
-    _backend = ijson.get_backend("python")
-
-MAX_DEPTH = 64
-MAX_RECORD_VALUES = 1 << 16
-_OPENS = frozenset({"start_map", "start_array"})
-_CLOSES = frozenset({"end_map", "end_array"})
-_SCALARS = frozenset({"string", "number", "boolean", "null"})
-_UTF8_BOM = b"\xef\xbb\xbf"
+_STRUCTURE = re.compile(r'[\\"{}\[\]]')
+_CHUNK = 1 << 16
+MAX_RECORD_CHARS = 1 << 20
 
 
-class EmptyPage:
+class _Container:
+    __slots__ = ("candidate", "char", "wrapper")
+
+    def __init__(self, char: str, candidate: bool) -> None:
+        self.char = char
+        self.candidate = candidate  # an object in an array (or at the top): a record unless a wrapper
+        self.wrapper = False
+
+
+def record_texts(text: io.TextIOBase) -> Iterator[str]:
+    """The text of each record, in file order."""
+    stack: list[_Container] = []
+    in_string = False
+    escape_at = -1  # absolute position of a character escaped by a backslash
+    capture: list[str] | None = None
+    captured = 0
+    capture_depth = -1
+    offset = 0  # absolute position of the chunk's start
+    while chunk := text.read(_CHUNK):
+        start = 0  # where this chunk's part of a capture begins
+        gap_from = 0
+        for match in _STRUCTURE.finditer(chunk):
+            position = offset + match.start()
+            char = match.group()
+            if in_string:
+                if position == escape_at:
+                    continue
+                if char == "\\":
+                    escape_at = position + 1
+                elif char == '"':
+                    in_string = False
+                continue
+            if not stack:
+                _check_top_level_gap(chunk[gap_from : match.start()])
+            if char == '"':
+                if not stack:
+                    raise FileRejected("unreadable JSON: a string at the top level, not an object or array")
+                in_string = True
+            elif char in "{[":
+                parent = stack[-1].char if stack else "["
+                candidate = char == "{" and parent == "["
+                if candidate and capture is not None:
+                    stack[capture_depth].wrapper = True  # a record inside a record: the outer one wraps
+                    capture = None
+                stack.append(_Container(char, candidate))
+                if candidate and capture is None:
+                    capture, captured, capture_depth, start = [], 0, len(stack) - 1, match.start()
+            else:
+                if not stack or (stack[-1].char == "{") != (char == "}"):
+                    raise FileRejected(f"unreadable JSON: unexpected {char!r} at character {position + 1}")
+                closed = stack.pop()
+                if capture is not None and len(stack) == capture_depth:
+                    capture.append(chunk[start : match.start() + 1])
+                    if not closed.wrapper:
+                        yield "".join(capture)
+                    capture = None
+                if not stack:
+                    gap_from = match.start() + 1
+        if not stack:
+            _check_top_level_gap(chunk[gap_from:])
+        if capture is not None:
+            piece = chunk[start:]
+            captured += len(piece)
+            if captured > MAX_RECORD_CHARS:
+                raise FileRejected(f"unreadable JSON: a record longer than {MAX_RECORD_CHARS} characters")
+            capture.append(piece)
+        offset += len(chunk)
+    if stack or in_string:
+        raise FileRejected("unreadable JSON: the file ends inside an object or array (truncated?)")
+
+
+def _check_top_level_gap(text: str) -> None:
+    stripped = text.strip().lstrip("\ufeff").strip()
+    if stripped and stripped.strip(",") != "":
+        raise FileRejected(f"unreadable JSON: {stripped[:40]!r} outside any object or array")
+
+
+class EmptyPage(ValueError):
     """An object whose list is empty: a page of results with no records, not a record."""
 
 
-EMPTY_PAGE = EmptyPage()
-JsonRecord = dict[str, object] | EmptyPage
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a number")
 
 
-def records(stream: IO[bytes], encoding: str) -> Iterator[JsonRecord]:
-    """Each record's fields (nested objects flattened with dots), or EMPTY_PAGE, in file order.
+def parse_record(text: str) -> dict[str, object]:
+    """A record's fields; numbers stay text (never float), nested objects flattened with dots.
 
     `{"creditAmount": {"currencyAmount": "-1.5"}}` -> `{"creditAmount.currencyAmount": "-1.5"}`.
-    An object holding an empty list is a page without records (`{"...List": [], "nextToken": ...}`).
+    An object holding an empty list is a page without records (`{"...List": [], "nextToken": ...}`):
+    EmptyPage, which the reader counts and ignores.
     """
-    count = 0
     try:
-        for record in _records(_Utf8.of(stream, encoding)):
-            count += 1
-            yield record
-    except ijson.JSONError as error:
-        # yajl says what is wrong on its first line and shows the text around it on the second.
-        lines = [line.strip() for line in str(error).strip().splitlines()] or [type(error).__name__]
-        near = f" near {lines[1]!r}" if len(lines) > 1 else ""
-        raise FileRejected(f"unreadable JSON at record {count + 1}: {lines[0]}{near}") from None
-
-
-def _records(reader: "_Utf8") -> Iterator[JsonRecord]:
-    arrays: list[bool] = []  # for each open container: whether it is an array
-    builder: Any = None  # the record being built, if any
-    record_depth = -1
-    values = 0
-    for event, value in _backend.basic_parse(reader, multiple_values=True):
-        if event in _OPENS:
-            if len(arrays) >= MAX_DEPTH:
-                raise FileRejected(f"unreadable JSON: nested deeper than {MAX_DEPTH} objects and arrays")
-            if event == "start_map" and (not arrays or arrays[-1]):
-                # An object in an array (or at the top) is a record; one inside a record makes that a wrapper.
-                builder, record_depth, values = ijson.ObjectBuilder(), len(arrays), 0
-            arrays.append(event == "start_array")
-        elif event in _CLOSES:
-            arrays.pop()
-            if builder is not None and len(arrays) == record_depth:
-                builder.event(event, value)
-                yield _record(builder.value)
-                builder = None
-                continue
-        elif not arrays and event in _SCALARS:
-            raise FileRejected(f"unreadable JSON: {value!r} outside any object or array")
-        if builder is not None:
-            values += 1
-            if values > MAX_RECORD_VALUES:
-                raise FileRejected(f"unreadable JSON: a record of more than {MAX_RECORD_VALUES} values")
-            builder.event(event, value)
-
-
-class _Utf8:
-    """What ijson reads: the file as UTF-8 bytes, without a BOM (UTF-16 re-encoded)."""
-
-    def __init__(self, read: Callable[[int], bytes | str], pending: bytes) -> None:
-        self._read = read
-        self._pending = pending
-
-    @classmethod
-    def of(cls, stream: IO[bytes], encoding: str) -> "_Utf8":
-        if stream.seekable():
-            stream.seek(0)
-        if encoding == "utf-16":
-            return cls(codecs.getreader("utf-16")(stream).read, b"")
-        start = stream.read(len(_UTF8_BOM))
-        return cls(stream.read, b"" if start == _UTF8_BOM else start)
-
-    def read(self, size: int) -> bytes:
-        if size == 0:  # ijson first asks for nothing, to learn whether the stream gives bytes
-            return b""
-        chunk = self._read(size)
-        data = chunk.encode("utf-8") if isinstance(chunk, str) else chunk
-        if self._pending:
-            data, self._pending = self._pending + data, b""
-        return data
-
-
-def _record(value: dict[str, object]) -> JsonRecord:
+        value = json.loads(text, parse_float=str, parse_int=str, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as error:
+        raise ValueError(f"unreadable JSON record: {error}") from None
+    if not isinstance(value, dict):
+        raise ValueError("a JSON record is not an object")
     if any(isinstance(item, list) and not item for item in value.values()):
-        return EMPTY_PAGE
+        raise EmptyPage
     flat: dict[str, object] = {}
     _flatten("", value, flat, 0)
     return flat
@@ -129,13 +133,11 @@ def _flatten(prefix: str, value: dict[str, object], into: dict[str, object], dep
 
 
 def cell_text(value: object) -> str:
-    """A JSON value as the text a CSV cell would hold; numbers as exact decimals."""
+    """A JSON value as the text a CSV cell would hold."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
         return value
-    if isinstance(value, int | Decimal):
-        return str(value)
-    return json.dumps(value, default=str)  # a nested list or object: its numbers are Decimals
+    return json.dumps(value)

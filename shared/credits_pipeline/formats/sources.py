@@ -12,7 +12,7 @@ from typing import IO, Any, Protocol
 
 from credits_pipeline.formats.base import FileRejected, IgnoredRows, LineUnit
 from credits_pipeline.formats.containers import Content, Part
-from credits_pipeline.formats.json_records import EmptyPage, JsonRecord, cell_text, records
+from credits_pipeline.formats.json_records import EmptyPage, cell_text, parse_record, record_texts
 from credits_pipeline.formats.text import DELIMITER_NAMES, csv_rows, encoding_of, text_stream
 from credits_pipeline.formats.values import header_key
 
@@ -217,20 +217,27 @@ class JsonSource:
     def layout(self) -> str:
         return describe_layers(self.content)
 
-    def _records(self, stop_after: int | None = None) -> Iterator[tuple[int, JsonRecord]]:
+    def _records(self, stop_after: int | None = None) -> Iterator[tuple[int, dict[str, object] | str | None]]:
         number = 0
         for part in self.content.parts:
             with opened(part) as stream:
-                for record in records(stream, encoding_of(part.head)):
+                for record_text in record_texts(text_stream(stream, encoding_of(part.head))):
                     number += 1
-                    yield number, record
+                    try:
+                        yield number, parse_record(record_text)
+                    except EmptyPage:
+                        yield number, None
+                    except ValueError as error:
+                        yield number, str(error)
                     if stop_after is not None and number >= stop_after:
                         return
 
     def rows(self, needed: Sequence[int] = (), prefilter: Prefilter | None = None) -> Iterator[SourceItem]:
         names = self.header.names
         for number, record in self._records():
-            if isinstance(record, EmptyPage):
+            if record is None:
                 yield IgnoredRows("empty page of results", 1)
+            elif isinstance(record, str):
+                yield BadRow(number, record)
             else:
                 yield number, [cell_text(record.get(name)) for name in names]
