@@ -16,6 +16,7 @@ from credits_pipeline.formats.base import FileRejected
 _STRUCTURE = re.compile(r'[\\"{}\[\]]')
 _CHUNK = 1 << 16
 MAX_RECORD_CHARS = 1 << 20
+MAX_DEPTH = 64  # API pages nest 4 deep; far deeper is hostile, and would break json.loads' recursion
 
 
 class _Container:
@@ -62,6 +63,11 @@ def record_texts(text: io.TextIOBase) -> Iterator[str]:
                 if candidate and capture is not None:
                     stack[capture_depth].wrapper = True  # a record inside a record: the outer one wraps
                     capture = None
+                if len(stack) >= MAX_DEPTH:
+                    raise FileRejected(
+                        f"unreadable JSON: nested deeper than {MAX_DEPTH} objects and arrays "
+                        f"at character {position + 1}"
+                    )
                 stack.append(_Container(char, candidate))
                 if candidate and capture is None:
                     capture, captured, capture_depth, start = [], 0, len(stack) - 1, match.start()
@@ -112,7 +118,7 @@ def parse_record(text: str) -> dict[str, object]:
     """
     try:
         value = json.loads(text, parse_float=str, parse_int=str, parse_constant=_no_constant)
-    except (ValueError, RecursionError) as error:
+    except ValueError as error:
         raise ValueError(f"unreadable JSON record: {error}") from None
     if not isinstance(value, dict):
         raise ValueError("a JSON record is not an object")

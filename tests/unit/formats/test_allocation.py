@@ -83,3 +83,20 @@ def test_an_entry_in_another_currency_is_rejected_unless_configured():
         "appliedServiceName": "EC2",
     }
     assert "EUR" in str(rejected_bytes(json.dumps([entry]).encode()))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # nothing but nesting
+        b'[{"accountId": ' + b'{"a": ' * 100_000 + b"1" + b"}" * 100_000 + b"}]",  # deep inside a record
+    ],
+    ids=["outside-records", "inside-a-record"],
+)
+def test_json_nested_absurdly_deep_is_rejected_clearly(data):
+    assert "nested deeper than 64" in str(rejected_bytes(data))
+
+
+def test_a_json_record_of_absurd_size_is_rejected_clearly():
+    entry = {"accountId": "073933415963", "billingMonth": "2025-03", "note": ["x"] * 300_000}
+    assert "a record longer than" in str(rejected_bytes(json.dumps([entry]).encode()))
