@@ -86,61 +86,49 @@ def file_rejected(file: str, reason: str, report: str, context: OperatorContext,
     )
 
 
-def month_failed(file: str, month: str, reason: str, report: str, context: OperatorContext) -> Alert:
-    return Alert(
-        kind="month_failed",
-        title=f"{month} was refused by CloudZero and waits in the dead-letter queue",
-        file=file,
-        months=[month],
-        reason=reason,
-        report=report,
-        fix="fix what CloudZero names, then send the month again: " + _ops(context, "python scripts/redrive.py"),
-    )
+@dataclass(frozen=True)
+class MonthProblem:
+    """One month of one file that needs a person: where it came from, why, and its report."""
+
+    file: str
+    month: str
+    reason: str
+    report: str
 
 
-def month_dead_lettered(file: str, month: str, reason: str, report: str, context: OperatorContext) -> Alert:
-    return Alert(
-        kind="month_dead_lettered",
-        title=f"{month} could not reach CloudZero after every retry and waits in the dead-letter queue",
-        file=file,
-        months=[month],
-        reason=reason,
-        report=report,
-        fix="once CloudZero answers again: " + _ops(context, "python scripts/redrive.py"),
-    )
+def _month_alert(kind: AlertKind, title: str, problem: MonthProblem, fix: str) -> Alert:
+    return Alert(kind, title, problem.file, problem.reason, fix, [problem.month], problem.report)
 
 
-def api_key_refused(file: str, month: str, reason: str, report: str, context: OperatorContext) -> Alert:
+def month_failed(problem: MonthProblem, context: OperatorContext) -> Alert:
+    title = f"{problem.month} was refused by CloudZero and waits in the dead-letter queue"
+    fix = "fix what CloudZero names, then send the month again: " + _ops(context, "python scripts/redrive.py")
+    return _month_alert("month_failed", title, problem, fix)
+
+
+def month_dead_lettered(problem: MonthProblem, context: OperatorContext) -> Alert:
+    title = f"{problem.month} could not reach CloudZero after every retry and waits in the dead-letter queue"
+    fix = "once CloudZero answers again: " + _ops(context, "python scripts/redrive.py")
+    return _month_alert("month_dead_lettered", title, problem, fix)
+
+
+def api_key_refused(problem: MonthProblem, context: OperatorContext) -> Alert:
     secret = context.api_key_secret or "<ApiKeySecretArn output>"
-    return Alert(
-        kind="api_key_refused",
-        title="CloudZero refused the API key (403); months wait in the dead-letter queue",
-        file=file,
-        months=[month],
-        reason=reason,
-        report=report,
-        fix=(
-            f"store a valid key: aws secretsmanager put-secret-value --secret-id {secret} --secret-string <key>; "
-            "then " + _ops(context, "python scripts/redrive.py")
-        ),
+    fix = (
+        f"store a valid key: aws secretsmanager put-secret-value --secret-id {secret} --secret-string <key>; "
+        "then " + _ops(context, "python scripts/redrive.py")
     )
+    return _month_alert("api_key_refused", "CloudZero refused the API key (403); months wait in the DLQ", problem, fix)
 
 
-def month_unverified(file: str, month: str, reason: str, report: str, context: OperatorContext) -> Alert:
-    return Alert(
-        kind="month_unverified",
-        title=f"CloudZero does not hold {month} as it was sent",
-        file=file,
-        months=[month],
-        reason=reason,
-        report=report,
-        fix=(
-            "check again: "
-            + _ops(context, f"python scripts/verify.py --month {month}")
-            + "; send the month again from its file: "
-            + _ops(context, f"python scripts/replay.py --month {month}")
-        ),
+def month_unverified(problem: MonthProblem, context: OperatorContext) -> Alert:
+    fix = (
+        "check again: "
+        + _ops(context, f"python scripts/verify.py --month {problem.month}")
+        + "; send the month again from its file: "
+        + _ops(context, f"python scripts/replay.py --month {problem.month}")
     )
+    return _month_alert("month_unverified", f"CloudZero does not hold {problem.month} as it was sent", problem, fix)
 
 
 def file_pushed(file: str, months: list[str], summary: str, report: str) -> Alert:

@@ -37,8 +37,7 @@ from credits_pipeline.services.ports import (
 from credits_pipeline.services.report_book import ReportBook, file_summary
 
 ReportChange = Callable[[RunReport], None]
-# file, month, reason, report location, operator context -> the alert
-AlertBuilder = Callable[[str, str, str, str, OperatorContext], Alert]
+AlertBuilder = Callable[[alerts.MonthProblem, OperatorContext], Alert]
 
 
 # A month whose chunk outcome stays unknown goes back to the queue after this many fresh starts.
@@ -185,11 +184,10 @@ class Pusher:
             logger.error("month not held as sent", extra={"check": check.summary()})
             self._alert(alerts.month_unverified, message, check.summary())
 
-    def _alert(
-        self, build: Callable[[str, str, str, str, OperatorContext], Alert], message: MonthMessage, why: str
-    ) -> None:
+    def _alert(self, build: AlertBuilder, message: MonthMessage, why: str) -> None:
         where = f"s3://{message.file.bucket}/{message.file.key}"
-        self.notifier.notify(build(where, message.month, why, self._report_at(message), self.operator))
+        problem = alerts.MonthProblem(where, message.month, why, self._report_at(message))
+        self.notifier.notify(build(problem, self.operator))
 
     @staticmethod
     def _report_at(message: MonthMessage) -> str:
