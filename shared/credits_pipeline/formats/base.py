@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Literal, Protocol
 
 from credits_pipeline.domain.accounts import account_set
@@ -128,7 +128,42 @@ class IgnoredRows:
     count: int
 
 
-FormatRow = RowOutcome | IgnoredRows
+CENT = Decimal("0.01")
+_TO_CENTS = Context(prec=200, rounding=ROUND_HALF_UP)
+
+
+def to_cents(value: Decimal) -> Decimal:
+    """A figure to the cent, halves away from zero (as invoices round)."""
+    with localcontext(_TO_CENTS):
+        return value.quantize(CENT)
+
+
+@dataclass(frozen=True, slots=True)
+class TotalCheck:
+    """A total the file states, and what the credits read under it add up to (see formats.totals).
+
+    Both figures are CloudZero costs (credits negative); `magnitude`: the file writes credits as
+    positive magnitudes, so messages show them that way.
+    """
+
+    line: int
+    what: str  # e.g. "the Total row", "the InvoiceTotal rows of invoice 123", "column Total costs($)"
+    stated: Decimal
+    read: Decimal
+    magnitude: bool = False
+    # Why the figures may differ, when the reader can tell (e.g. the total counts duplicate rows).
+    hint: str = ""
+
+    @property
+    def agrees(self) -> bool:
+        return to_cents(self.stated) == to_cents(self.read)
+
+    def shown(self, value: Decimal) -> Decimal:
+        """A figure as the file writes it."""
+        return value.copy_abs() if self.magnitude else value
+
+
+FormatRow = RowOutcome | IgnoredRows | TotalCheck
 
 
 class CreditFormat(Protocol):
@@ -148,7 +183,8 @@ class CreditFormat(Protocol):
         ...
 
     def rows(self) -> Iterator[FormatRow]:
-        """Every row of the file as a credit line, a skipped row or an ignored row."""
+        """Every row of the file as a credit line, a skipped row or an ignored row; then a check for
+        each total the file states."""
         ...
 
 

@@ -1,4 +1,4 @@
-"""FOCUS (FinOps Open Cost and Usage Specification) 1.0 to 1.3, and 0.5 from older converters.
+"""FOCUS (FinOps Open Cost and Usage Specification) 1.0 to 1.4, and 0.5 from older converters.
 
 Which cost column, and why: **BilledCost**. It is the amount the invoice is based on, so a credit
 read from FOCUS equals the same credit read from the CUR (`UnblendedCost` on the Credit row) and
@@ -17,7 +17,8 @@ Rows:
   still marks credits as Adjustment is rejected with "no credit rows" and its Adjustment count; a
   column mapping with `row_type.credit_values = ["Adjustment"]` reads it deliberately.
 - Only AWS rows count: FOCUS files from FinOps tools mix providers. A row whose provider
-  (`ServiceProviderName` in 1.3, else `ProviderName`) is set and is not AWS is ignored.
+  (`ServiceProviderName` from 1.3, else `ProviderName`) is set and is not AWS is ignored; a null
+  provider is read (AWS's exports leave `ProviderName` and `PublisherName` null on some charges).
 
 Month: `BillingPeriodStart` (the bill the credit is on), not `ChargePeriodStart`. Account:
 `SubAccountId` (the AWS account). Public samples write empty values as `NULL` and timestamps as
@@ -26,8 +27,11 @@ Month: `BillingPeriodStart` (the bill the credit is on), not `ChargePeriodStart`
 Versions are told apart by the columns each added: 1.1 (CapacityReservationId, ServiceSubcategory,
 SkuMeter, SkuPriceDetails, CommitmentDiscountQuantity/Unit), 1.2 (BillingAccountType,
 SubAccountType, InvoiceId, PricingCurrency...), 1.3 (ServiceProviderName, HostProviderName,
-ContractApplied, Allocated*). The newest version whose columns appear is reported; a 1.x file
-without any of them is `focus/1.0`. All 1.x versions are read the same way.
+ContractApplied, Allocated*), 1.4 (InvoiceDetailId, CommitmentProgramEligibilityDetails; 1.4 drops
+ProviderName/PublisherName for the service/host provider columns of 1.3). The newest version whose
+columns appear is reported; a 1.x file without any of them is `focus/1.0`. All 1.x versions are read
+the same way. Provider-specific columns (`x_Discounts`, `x_Operation`, `x_ServiceCode` in AWS's
+"FOCUS 1.2 with AWS columns" export) are allowed and not read.
 """
 
 from credits_pipeline.formats.tabular import Column, TabularSpec
@@ -80,6 +84,7 @@ _ADDED_IN = {
         "AllocatedResourceName",
         "AllocatedTags",
     ),
+    "1.4": ("InvoiceDetailId", "CommitmentProgramEligibilityDetails"),
 }
 
 
@@ -102,6 +107,7 @@ FOCUS_1_0 = _focus("1.0", 40)
 FOCUS_1_1 = _focus("1.1", 41)
 FOCUS_1_2 = _focus("1.2", 42)
 FOCUS_1_3 = _focus("1.3", 43)
+FOCUS_1_4 = _focus("1.4", 44)
 
 FOCUS_0_5 = TabularSpec(
     format_id="focus/0.5",
@@ -115,4 +121,4 @@ FOCUS_0_5 = TabularSpec(
     amount_note=AMOUNT_NOTE,
 )
 
-SPECS = (FOCUS_1_3, FOCUS_1_2, FOCUS_1_1, FOCUS_1_0, FOCUS_0_5)
+SPECS = (FOCUS_1_4, FOCUS_1_3, FOCUS_1_2, FOCUS_1_1, FOCUS_1_0, FOCUS_0_5)

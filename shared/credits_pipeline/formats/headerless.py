@@ -2,7 +2,9 @@
 
 The month comes from the object key (`credits-2026-01.csv`). Amounts are credit magnitudes:
 `$100.00` and `-$100.00` both mean a credit of 100, sent as cost -100. Identical repeated rows are
-skipped as duplicates; the same account with two different amounts rejects the file.
+skipped as duplicates; the same account with two different amounts rejects the file. A `Total` row
+(`Total,"$124,061.79"`) is a check, not an account: the credits read (a duplicate counted once, as it
+is sent) must add up to it, to the cent, or the file is rejected.
 
 The wide back-fill form `account,m1,m2,...` carries several months; with no header row its months
 come from a range in the key (`credits-2025-01_2025-12.csv`: twelve amount columns). A back-fill
@@ -14,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from credits_pipeline.domain.accounts import InvalidAccountId
-from credits_pipeline.domain.credits import CreditLine, RowOutcome, SkippedRow
+from credits_pipeline.domain.credits import CreditLine, IgnoredRow, RowOutcome, SkippedRow
 from credits_pipeline.domain.money import InvalidAmount
 from credits_pipeline.domain.months import NoMonth, month_from_key, month_range_from_key
 from credits_pipeline.formats.base import (
@@ -28,6 +30,7 @@ from credits_pipeline.formats.base import (
 from credits_pipeline.formats.sheets import MAGNITUDE_NOTE, WideFormat
 from credits_pipeline.formats.sources import BadRow, CsvSource, Header
 from credits_pipeline.formats.tabular import SIGN_RULES
+from credits_pipeline.formats.totals import FILE, TotalsLedger, total_label
 from credits_pipeline.formats.values import AccountReader, AmountReader, decide_decimal_comma
 
 FORMAT_ID = "headerless/1"
@@ -98,6 +101,7 @@ class HeaderlessFormat(FormatReader):
         self._description = config.default_description
         self._service = config.default_service
         self._accounts = AccountReader(pad=config.pad_account_ids)
+        self._ledger = TotalsLedger(magnitude=True, collapse=True)
         sample = [cells[1] for _, cells in _data_rows(source, 200) if len(cells) > 1]
         self._amounts = AmountReader(decimal_comma=decide_decimal_comma(source.delimiter, sample))
         self.info = FormatInfo(
@@ -113,15 +117,22 @@ class HeaderlessFormat(FormatReader):
     def rows(self) -> Iterator[FormatRow]:
         for item in self._source.rows():
             if isinstance(item, tuple):
-                yield self._row(*item)
+                outcome = self._row(*item)
+                if isinstance(outcome, CreditLine):
+                    self._ledger.credit(outcome)
+                yield outcome
             elif isinstance(item, BadRow):
                 yield SkippedRow(item.line, None, item.reason)
+        yield from self._ledger.checks()
 
     def _row(self, line: int, fields: list[str]) -> RowOutcome:
         account_text = fields[0]
         extra = [cell for cell in fields[2:] if cell.strip()]
         if len(fields) < 2 or extra:
             return SkippedRow(line, account_text.strip() or None, f"expected 2 columns, found {len(fields)}")
+        label = total_label(account_text)
+        if label is not None:
+            return self._total_row(line, label, fields[1])
         try:
             account_id = self._accounts.read(account_text)
         except InvalidAccountId as error:
@@ -140,6 +151,17 @@ class HeaderlessFormat(FormatReader):
             currency,
             padded=account_id in self._accounts.padded,
         )
+
+    def _total_row(self, line: int, label: str, text: str) -> RowOutcome:
+        if label == "subtotal":
+            return IgnoredRow(line, "subtotal row (not checked: its rows are not stated)")
+        if text.strip():
+            try:
+                amount, _ = self._amounts.read(text)
+            except InvalidAmount as error:
+                return SkippedRow(line, None, f"total row: {error}")
+            self._ledger.state(FILE, line, "the Total row", amount.copy_abs().copy_negate())
+        return IgnoredRow(line, "total row")
 
 
 def _data_rows(source: CsvSource, limit: int) -> list[tuple[int, list[str]]]:

@@ -8,7 +8,7 @@ kept in full (the rest are counted).
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, localcontext
 
 from credits_pipeline.domain.credits import (
@@ -21,7 +21,15 @@ from credits_pipeline.domain.credits import (
     SkippedRow,
 )
 from credits_pipeline.domain.money import format_money
-from credits_pipeline.formats.base import DuplicatePolicy, FileRejected, FormatInfo, IgnoredRows, ParseConfig
+from credits_pipeline.formats.base import (
+    DuplicatePolicy,
+    FileRejected,
+    FormatInfo,
+    FormatRow,
+    IgnoredRows,
+    ParseConfig,
+    TotalCheck,
+)
 
 PROBLEMS_LISTED = 20
 _MAX_KINDS = 100
@@ -51,7 +59,7 @@ class _Counts:
 def normalise(
     format_id: str,
     duplicate_policy: DuplicatePolicy,
-    rows: Iterable[RowOutcome | IgnoredRows],
+    rows: Iterable[RowOutcome | IgnoredRows] | Iterable[FormatRow],
     config: ParseConfig,
     *,
     info: FormatInfo | None = None,
@@ -106,8 +114,12 @@ def normalise(
 
     padded_ids: list[tuple[int, str]] = []
     padded_total = 0
+    checks: list[TotalCheck] = []
     with localcontext(EXACT):
         for row in rows:
+            if isinstance(row, TotalCheck):
+                checks.append(row)
+                continue
             if isinstance(row, IgnoredRow):
                 ignored.add(row.row_type or "(blank)")
                 continue
@@ -157,6 +169,12 @@ def normalise(
             f"{invalid} of {considered} credit rows are invalid, more than the "
             f"{config.max_invalid_share:%} allowed: the file looks structurally wrong"
         )
+    notes: list[str] = []
+    if checks:
+        disagreeing = [check for check in checks if not check.agrees]
+        if disagreeing:
+            raise _totals_disagree(disagreeing, invalid, unit, rejected)
+        notes.append(_totals_agree(checks))
 
     months: dict[str, MonthCredits] = {}
     for key, cost in sums.items():
@@ -192,6 +210,51 @@ def normalise(
         currencies=dict(currencies.counter),
         padded_ids=padded_ids,
         padded_total=padded_total,
+        notes=notes,
+    )
+
+
+def _figures(check: TotalCheck, unit: str) -> str:
+    stated, read = check.shown(check.stated), check.shown(check.read)
+    with localcontext(EXACT):
+        difference = (stated - read).copy_abs()
+    hint = f": {check.hint}" if check.hint else ""
+    return (
+        f"{check.what} ({unit} {check.line}) states {format_money(stated)}, the credits read add up to "
+        f"{format_money(read)} (a difference of {format_money(difference)}{hint})"
+    )
+
+
+def _totals_disagree(
+    disagreeing: list[TotalCheck], invalid: int, unit: str, rejected: Callable[[str, int | None], FileRejected]
+) -> FileRejected:
+    """The rejection for totals the credits do not add up to, naming both figures of each."""
+    first = disagreeing[0]
+    reason = f"the credits read do not add up to the file's total, to the cent: {_figures(first, unit)}"
+    if len(disagreeing) > 1:
+        reason += f"; {len(disagreeing) - 1} more of its totals disagree"
+    if invalid:
+        rows = "1 row was" if invalid == 1 else f"{invalid} rows were"
+        reason += f" ({rows} skipped as invalid and are not in the credits read)"
+    error = rejected(reason, first.line)
+    listed = [_figures(check, unit) for check in disagreeing[:PROBLEMS_LISTED]]
+    if len(disagreeing) > PROBLEMS_LISTED:
+        listed.append(f"… and {len(disagreeing) - PROBLEMS_LISTED} more totals that disagree")
+    error.problems = listed + error.problems
+    kind = "a stated total the credits read do not add up to"
+    error.problem_counts = {kind: len(disagreeing), **error.problem_counts}
+    error.problems_total += len(disagreeing)
+    return error
+
+
+def _totals_agree(checks: list[TotalCheck]) -> str:
+    first = checks[0]
+    stated = format_money(first.shown(first.stated))
+    if len(checks) == 1:
+        return f"the credits read add up to {first.what} ({stated}), to the cent"
+    return (
+        f"the credits read add up to all {len(checks)} totals the file states, to the cent "
+        f"({first.what}: {stated}, ...)"
     )
 
 

@@ -9,7 +9,7 @@ the file is rejected naming the closest format and the columns it lacks.
 Adding a variant: write a `TabularSpec` (or a `FormatEntry`) and list it in `BUILTIN`.
 """
 
-from credits_pipeline.formats import allocation, cur, focus, sheets
+from credits_pipeline.formats import allocation, billing_csv, cost_explorer_api, cost_explorer_csv, cur, focus, sheets
 from credits_pipeline.formats.base import CreditFormat, FileRejected, ParseConfig
 from credits_pipeline.formats.containers import Content
 from credits_pipeline.formats.headerless import HeaderlessFormat, headerless_amounts, headerless_wide
@@ -19,7 +19,15 @@ from credits_pipeline.formats.tabular import FormatEntry, Match
 from credits_pipeline.formats.text import delimiter_candidates, sample_rows
 from credits_pipeline.formats.values import header_key
 
-BUILTIN: tuple[FormatEntry, ...] = (*cur.SPECS, *focus.SPECS, *allocation.SPECS, *sheets.SPECS)
+BUILTIN: tuple[FormatEntry, ...] = (
+    *cur.SPECS,
+    *focus.SPECS,
+    *allocation.SPECS,
+    *billing_csv.SPECS,
+    *cost_explorer_csv.SPECS,
+    *cost_explorer_api.SPECS,
+    *sheets.SPECS,
+)
 HEADERLESS_IDS = ("headerless/1", "headerless-wide/1")
 BUILTIN_IDS = frozenset({entry.format_id for entry in BUILTIN} | set(HEADERLESS_IDS))
 TITLE_ROWS = 10  # a hand-made sheet's header may follow this many title rows

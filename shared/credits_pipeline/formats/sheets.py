@@ -2,9 +2,11 @@
 
 Header names vary, so each role has aliases (matched ignoring case, spaces and punctuation). The
 header may follow a few title rows. Amounts are magnitudes (people write credits as positive
-numbers; a minus sign is ignored), rows naming `Total` are ignored, and rows are summed per
-account, month, service and description. A month column may hold months (`2024-09`, `Sep 2024`,
-`09/2024`) or dates (`2024-09-15`: its month); day/month dates such as `09/01/2024` are refused.
+numbers; a minus sign is ignored), and rows are summed per account, month, service and description.
+A `Total` / `Grand total` row (and a wide sheet's `Total` column) is not a credit but a check: the
+credits read must add up to it, to the cent, or the file is rejected (see formats.totals). A month
+column may hold months (`2024-09`, `Sep 2024`, `09/2024`) or dates (`2024-09-15`: its month);
+day/month dates such as `09/01/2024` are refused.
 """
 
 from collections.abc import Iterator, Sequence
@@ -24,13 +26,13 @@ from credits_pipeline.formats.base import (
 from credits_pipeline.formats.sources import BadRow, Header, RowSource
 from credits_pipeline.formats.tabular import (
     SIGN_RULES,
-    TOTAL_ROWS,
     Column,
     FormatEntry,
     Match,
     TabularSpec,
     sample_decimal_comma,
 )
+from credits_pipeline.formats.totals import FILE, Scope, TotalsLedger, total_label
 from credits_pipeline.formats.values import (
     AccountReader,
     AmountReader,
@@ -136,6 +138,17 @@ class WideSheet(FormatEntry):
                 roles[role] = (index,)
         skip = {i for indexes in roles.values() for i in indexes} | ({account} if account is not None else set())
         months = month_columns(header.names, skip)
+        month_indexes = {index for index, _ in months}
+        total = next(
+            (
+                index
+                for index, name in enumerate(header.names)
+                if index not in skip and index not in month_indexes and total_label(name) == "total"
+            ),
+            None,
+        )
+        if total is not None:
+            roles["total"] = (total,)
         missing = []
         if account is None:
             missing.append(f"account (one of: {', '.join(ACCOUNT_NAMES)}, or an unnamed first column)")
@@ -169,6 +182,7 @@ class WideSheet(FormatEntry):
             months=months,
             description_index=match.indexes.get("description", (None,))[0],
             service_index=match.indexes.get("service", (None,))[0],
+            total_index=match.indexes.get("total", (None,))[0],
             duplicate_policy="sum",
             month_source="the header row: " + ", ".join(names[i] for i, _ in months),
             width=len(names),
@@ -177,7 +191,11 @@ class WideSheet(FormatEntry):
 
 
 class WideFormat(FormatReader):
-    """Reads one credit per month cell: blank cells are no credit, amounts are magnitudes."""
+    """Reads one credit per month cell: blank cells are no credit, amounts are magnitudes.
+
+    A `Total` row states each month's total (and, in its `Total` column cell, the file's); a `Total`
+    column states each row's total. Both are checked, never sent.
+    """
 
     def __init__(
         self,
@@ -191,6 +209,7 @@ class WideFormat(FormatReader):
         description_index: int | None,
         service_index: int | None,
         duplicate_policy: DuplicatePolicy,
+        total_index: int | None = None,
         month_source: str,
         width: int,
         header: Header,
@@ -208,6 +227,9 @@ class WideFormat(FormatReader):
         self._months = months
         self._description = description_index
         self._service = service_index
+        self._total = total_index
+        self._total_name = header.names[total_index] if total_index is not None else ""
+        self._ledger = TotalsLedger(magnitude=True, collapse=duplicate_policy == "collapse")
         self._width = width
         self._accounts = AccountReader(pad=config.pad_account_ids)
         self._amounts = AmountReader(decimal_comma=sample_decimal_comma(source, [i for i, _ in months], 400))
@@ -230,12 +252,32 @@ class WideFormat(FormatReader):
         )
 
     def rows(self) -> Iterator[FormatRow]:
-        needed = sorted({self._account, *(i for i, _ in self._months)} | {self._description or 0, self._service or 0})
+        extra = {self._description or 0, self._service or 0, self._total or 0}
+        needed = sorted({self._account, *(i for i, _ in self._months)} | extra)
         for item in self.source.rows(needed=needed):
             if isinstance(item, BadRow):
                 yield SkippedRow(item.line, None, item.reason)
             elif isinstance(item, tuple):
                 yield from self._row(*item)
+        yield from self._ledger.checks()
+
+    def _total_row(self, line: int, cells: list[str]) -> Iterator[SkippedRow | IgnoredRow]:
+        """The Total row: each month cell states that month's total, its Total column cell the file's."""
+        stated: list[tuple[int, Scope, str]] = [
+            (index, ("month", month), f"the Total row for {month}") for index, month in self._months
+        ]
+        if self._total is not None:
+            stated.append((self._total, FILE, f"the Total row's {self._total_name} cell"))
+        for index, scope, what in stated:
+            if is_empty(cells[index]):
+                continue
+            try:
+                amount, _ = self._amounts.read(cells[index])
+            except InvalidAmount as error:
+                yield SkippedRow(line, None, f"{what}: {error}")
+                continue
+            self._ledger.state(scope, line, what, amount.copy_abs().copy_negate())
+        yield IgnoredRow(line, "total row")
 
     def _row(self, line: int, cells: list[str]) -> Iterator[CreditLine | SkippedRow | IgnoredRow]:
         if len(cells) > self._width and any(cell.strip() for cell in cells[self._width :]):
@@ -243,8 +285,12 @@ class WideFormat(FormatReader):
             return
         cells = cells + [""] * (self._width - len(cells))
         account_text = clean_text(cells[self._account])
-        if header_key(account_text) in TOTAL_ROWS:
-            yield IgnoredRow(line, "total row")
+        label = total_label(account_text)
+        if label == "subtotal":
+            yield IgnoredRow(line, "subtotal row (not checked: its rows are not stated)")
+            return
+        if label == "total":
+            yield from self._total_row(line, cells)
             return
         try:
             account_id = self._accounts.read(cells[self._account])
@@ -267,7 +313,17 @@ class WideFormat(FormatReader):
                 continue
             cost = amount.copy_abs().copy_negate() if amount else Decimal(0)
             padded = account_id in self._accounts.padded
-            yield CreditLine(line, account_id, month, cost, description, service, currency, padded=padded)
+            credit = CreditLine(line, account_id, month, cost, description, service, currency, padded=padded)
+            self._ledger.credit(credit, *([("line", line)] if self._total is not None else []))
+            yield credit
+        if self._total is not None and not is_empty(cells[self._total]):
+            what = f"the {self._total_name} column"
+            try:
+                amount, _ = self._amounts.read(cells[self._total])
+            except InvalidAmount as error:
+                yield SkippedRow(line, account_id, f"{what}: {error}")
+                return
+            self._ledger.state(("line", line), line, what, amount.copy_abs().copy_negate())
 
 
 SPECS: tuple[FormatEntry, ...] = (LONG, WideSheet())

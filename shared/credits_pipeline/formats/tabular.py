@@ -5,6 +5,7 @@ position), the row types that are credits, and the sign rule. Adding a variant i
 `TabularFormat` reads any spec from any source (CSV, Parquet, JSON records).
 """
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,6 +26,7 @@ from credits_pipeline.formats.base import (
     ParseConfig,
 )
 from credits_pipeline.formats.sources import BadRow, Header, Prefilter, RowSource
+from credits_pipeline.formats.totals import FILE, Scope, TotalsLedger, total_label
 from credits_pipeline.formats.values import (
     AccountReader,
     AmountReader,
@@ -35,7 +37,9 @@ from credits_pipeline.formats.values import (
     header_key,
 )
 
-Role = Literal["account", "month", "amount", "description", "service", "currency", "row_type", "provider", "estimated"]
+Role = Literal[
+    "account", "month", "amount", "description", "service", "currency", "row_type", "provider", "estimated", "invoice"
+]
 Sign = Literal["signed", "magnitude"]
 HeaderStyle = Literal["any", "slash", "no-slash"]
 
@@ -43,7 +47,9 @@ SIGN_RULES: dict[Sign, str] = {
     "signed": "signed as the file states it: credits negative, reversals and corrections positive",
     "magnitude": "magnitudes: every amount is a credit whatever its sign (sent as a negative cost)",
 }
-TOTAL_ROWS = frozenset({"total", "totals", "grandtotal", "sum", "subtotal"})
+# What a total row states the total of: the whole file, the rows of its invoice, or of its account.
+TotalScope = Literal["file", "invoice", "account"]
+_ESTIMATED = frozenset({"true", "yes", "1", "y", "estimated"})
 _SAMPLE_ROWS = 200
 
 
@@ -143,6 +149,12 @@ class TabularSpec(FormatEntry):
     month_from_name: bool = False
     decimal_comma: bool | None = None
     fixed_currency: str = ""
+    # Row types (casefolded) that state a total of the amount column, and what they total (checked, never
+    # summed). Hand-made formats recognise a `Total` row by its account cell instead.
+    total_rows: tuple[tuple[str, TotalScope], ...] = ()
+    # A row of a credit type carries a credit only when its amount is non-zero (an invoice's line items:
+    # most have no credits); otherwise a zero or blank amount is a skipped row.
+    credit_when_nonzero: bool = False
 
     def match(self, header: Header) -> Match:
         keys = header.keys
@@ -224,6 +236,12 @@ class TabularFormat(FormatReader):
             decimal_comma = sample_decimal_comma(source, self._index["amount"][:1], _SAMPLE_ROWS)
         self._amounts = AmountReader(decimal_comma=decimal_comma)
         self._type_kinds: dict[str, str] = {}
+        self._total_rows = dict(spec.total_rows)
+        self._ledger = (
+            TotalsLedger(magnitude=spec.sign == "magnitude", collapse=spec.duplicate_policy == "collapse")
+            if spec.hand_made or spec.total_rows
+            else None
+        )
         self._needed = sorted({index for indexes in self._index.values() for index in indexes})
         self.info = FormatInfo(
             format_id=spec.format_id,
@@ -258,7 +276,7 @@ class TabularFormat(FormatReader):
     def rows(self) -> Iterator[FormatRow]:
         prefilter = None
         if self.spec.credit_types and "row_type" in self._index:
-            keep = self.spec.credit_types | {type_ for type_, _ in self.spec.conditional_types}
+            keep = self.spec.credit_types | {type_ for type_, _ in self.spec.conditional_types} | set(self._total_rows)
             prefilter = Prefilter(self._index["row_type"][0], frozenset(keep))
         for item in self.source.rows(needed=self._needed, prefilter=prefilter):
             if isinstance(item, IgnoredRows):
@@ -266,7 +284,55 @@ class TabularFormat(FormatReader):
             elif isinstance(item, BadRow):
                 yield SkippedRow(item.line, None, item.reason)
             else:
-                yield self._row(item[0], item[1])
+                outcome = self._row(item[0], item[1])
+                if self._ledger is not None and isinstance(outcome, CreditLine):
+                    self._ledger.credit(outcome, *self._scopes(outcome, item[1]))
+                yield outcome
+        if self._ledger is not None:
+            yield from self._ledger.checks()
+
+    def _scopes(self, credit: CreditLine, cells: list[str]) -> list[Scope]:
+        if not self._total_rows:
+            return []
+        return [("invoice", self._cell(cells, "invoice")), ("account", credit.account_id)]
+
+    def _stated_total(self, line: int, cells: list[str], what: str, scope: TotalScope) -> SkippedRow | IgnoredRow:
+        """A total row: its amount is recorded for the check (a blank amount states nothing)."""
+        text = cells[self._index["amount"][0]]
+        kind = "total row" if self.spec.hand_made else what
+        if not clean_text(text):
+            return IgnoredRow(line, kind)
+        try:
+            amount, _ = self._amounts.read(text)
+        except InvalidAmount as error:
+            return SkippedRow(line, None, f"{kind}: {error}")
+        cost = amount if self.spec.sign == "signed" else amount.copy_abs().copy_negate()
+        if self._ledger is None:  # only formats with totals have total rows
+            return IgnoredRow(line, kind)
+        target: Scope = FILE
+        if scope == "invoice":
+            invoice = self._cell(cells, "invoice")
+            target, what = ("invoice", invoice), f"the {what} of invoice {invoice or '(blank)'}"
+        elif scope == "account":
+            try:
+                account = self._accounts.read(self._account_cell(cells))
+            except InvalidAccountId as error:
+                return SkippedRow(line, None, f"{kind}: {error}")
+            target, what = ("account", account), f"the {what} of account {account}"
+        elif self.spec.hand_made:
+            what = "the Total row"
+            month_text = self._cell(cells, "month") if "month" in self._index else ""
+            if month_text:
+                try:
+                    month = self._months.read(month_text)
+                except InvalidMonth:
+                    pass  # a label such as "all months": the total of the whole file
+                else:
+                    target, what = ("month", month), f"the Total row for {month}"
+        else:
+            what = f"the {what}"
+        self._ledger.state(target, line, what, cost, summed=not self.spec.hand_made)
+        return IgnoredRow(line, kind)
 
     def _cell(self, cells: list[str], role: str) -> str:
         indexes = self._index.get(role)
@@ -280,6 +346,11 @@ class TabularFormat(FormatReader):
                 return value
         return ""
 
+    def _account_cell(self, cells: list[str]) -> str:
+        """The account cell as written; with fallback columns, the first non-empty one."""
+        indexes = self._index["account"]
+        return cells[indexes[0]] if len(indexes) == 1 else self._cell(cells, "account")
+
     def _row(self, line: int, cells: list[str]) -> CreditLine | SkippedRow | IgnoredRow:
         spec = self.spec
         count = len(cells)
@@ -291,17 +362,25 @@ class TabularFormat(FormatReader):
                 cells = cells + [""] * (self._width - count)
         if spec.credit_types and "row_type" in self._index:
             row_type = cells[self._index["row_type"][0]].strip()
+            total_scope = self._total_rows.get(row_type.casefold()) if self._total_rows else None
+            if total_scope is not None:
+                return self._stated_total(line, cells, row_type, total_scope)
             if not self._is_credit(row_type, cells):
                 return IgnoredRow(line, row_type)
         if spec.aws_provider_only and "provider" in self._index:
             provider = self._cell(cells, "provider")
             if provider and not _is_aws(provider):
                 return IgnoredRow(line, f"non-AWS provider: {provider}")
+        amount_text = cells[self._index["amount"][0]]
+        if spec.credit_when_nonzero and _no_amount(amount_text):
+            return IgnoredRow(line, "no credit on the line")
         account_text = self._cell(cells, "account")
-        if spec.hand_made and header_key(account_text) in TOTAL_ROWS:
-            return IgnoredRow(line, "total row")
+        if spec.hand_made and (label := total_label(account_text)):
+            if label == "subtotal":
+                return IgnoredRow(line, "subtotal row (not checked: its rows are not stated)")
+            return self._stated_total(line, cells, "Total", "file")
         try:
-            account_id = self._accounts.read(cells[self._index["account"][0]])
+            account_id = self._accounts.read(self._account_cell(cells))
         except InvalidAccountId as error:
             return SkippedRow(line, account_text or None, str(error))
         if self._fixed_month:
@@ -312,7 +391,7 @@ class TabularFormat(FormatReader):
             except InvalidMonth as error:
                 return SkippedRow(line, account_id, str(error))
         try:
-            amount, hinted_currency = self._amounts.read(cells[self._index["amount"][0]])
+            amount, hinted_currency = self._amounts.read(amount_text)
         except InvalidAmount as error:
             return SkippedRow(line, account_id, str(error))
         currency = self._cell(cells, "currency").upper() or spec.fixed_currency
@@ -320,7 +399,7 @@ class TabularFormat(FormatReader):
             return SkippedRow(line, account_id, f"amount in {hinted_currency}, currency column says {currency}")
         currency = currency or hinted_currency
         cost = amount if spec.sign == "signed" else amount.copy_abs().copy_negate()
-        if "estimated" in self._index and self._cell(cells, "estimated").casefold() in ("true", "yes", "1", "y"):
+        if "estimated" in self._index and self._cell(cells, "estimated").casefold() in _ESTIMATED:
             self._estimated += 1
         return CreditLine(
             line,
@@ -352,6 +431,15 @@ class TabularFormat(FormatReader):
         description = self._cell(cells, "description").casefold()
         folded = row_type.casefold()
         return any(folded == type_ and marker in description for type_, marker in self.spec.conditional_types)
+
+
+_ZERO = re.compile(r"[-+]?0*(?:\.0*)?")
+
+
+def _no_amount(text: str) -> bool:
+    """A blank cell or a plain zero (`0`, `0.0`, `-0.000`): no credit on an invoice line."""
+    stripped = text.strip()
+    return not clean_text(stripped) or bool(_ZERO.fullmatch(stripped))
 
 
 def _is_aws(provider: str) -> bool:

@@ -209,6 +209,7 @@ _MONTH_NAMES = {
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?(?P<rest>[T ].*)?")
 _ISO_OFFSET = re.compile(r".*[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*([+-]\d{2}:?\d{2})$")
 _YEAR_MONTH = re.compile(r"(\d{4})[/.](\d{1,2})")
+_YEAR_FIRST_DATE = re.compile(r"(\d{4})([/.])(\d{1,2})\2(\d{1,2})(?:[T ].*)?")  # year first is always Y/M/D
 _COMPACT = re.compile(r"(20\d{2})(0[1-9]|1[0-2])")
 _MONTH_YEAR = re.compile(r"(\d{1,2})[/.\-](\d{4})")
 _SLASH_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?:[T ].*)?")
@@ -233,7 +234,7 @@ def _month(year: int, month: int, text: str) -> str:
 def parse_month(text: str) -> str:
     """`YYYY-MM` from the ways billing periods and months are written.
 
-    `2024-09`, `2024-09-01T00:00:00Z`, `...00.000Z`, `2024-09-01 00:00:00`, `09/2024`, `Sep-24`,
+    `2024-09`, `2024-09-01T00:00:00Z`, `...00.000Z`, `2024-09-01 00:00:00`, `2024/09/01 00:00:00`, `09/2024`, `Sep-24`,
     `Sep 2024`, `September 2024`, `202409`. A time with an offset is moved to UTC first (billing
     periods are UTC). A day/month date such as `09/01/2024` is refused: the order is not known.
     """
@@ -253,6 +254,10 @@ def parse_month(text: str) -> str:
         return _month(year, month, raw)
     if match := _YEAR_MONTH.fullmatch(raw):
         return _month(int(match[1]), int(match[2]), raw)
+    if match := _YEAR_FIRST_DATE.fullmatch(raw):  # the legacy billing CSV: `2026/05/01 00:00:00`
+        if not 1 <= int(match[4]) <= 31:
+            raise InvalidMonth(f"not a date: {raw!r}")
+        return _month(int(match[1]), int(match[3]), raw)
     if match := _COMPACT.fullmatch(raw):
         return _month(int(match[1]), int(match[2]), raw)
     if match := _MONTH_YEAR.fullmatch(raw):

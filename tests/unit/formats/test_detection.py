@@ -42,7 +42,11 @@ def test_every_issue_format_is_registered_with_an_id_and_a_version():
         "focus/1.1",
         "focus/1.2",
         "focus/1.3",
+        "focus/1.4",
         "aws-credit-allocation/1",
+        "aws-billing-csv/1",
+        "aws-cost-explorer-csv/1",
+        "aws-cost-explorer-api/1",
         "sheet-long/1",
         "sheet-wide/1",
     }

@@ -1,4 +1,4 @@
-"""FOCUS 1.0-1.3 (and 0.5 from older converters): Credit rows, BilledCost, AWS rows only."""
+"""FOCUS 1.0-1.4 (and 0.5 from older converters): Credit rows, BilledCost, AWS rows only."""
 
 from decimal import Decimal
 
@@ -34,6 +34,7 @@ def test_the_public_focus_sample_gives_its_one_aws_credit_at_billed_cost():
         ("focus/focus-1.1.csv", "focus/1.1"),
         ("focus/focus-1.2.csv", "focus/1.2"),
         ("focus/focus-1.3.csv", "focus/1.3"),
+        ("focus/focus-1.4.csv", "focus/1.4"),
         ("focus/focus-1.2.parquet", "focus/1.2"),
         ("focus/focus-0.5.csv", "focus/0.5"),
     ],
@@ -74,3 +75,25 @@ def test_null_values_and_space_separated_timestamps_are_read():
     credit_file = read_bytes(data.encode())
     assert totals(credit_file) == {"2024-09": Decimal("-1.5")}
     assert credit_file.months["2024-09"].credits[0].service == "AWSCredits"
+
+
+def test_focus_1_4_is_reported_as_1_4_not_1_3():
+    credit_file = read_fixture("focus/focus-1.4.csv")
+    assert credit_file.format_id == "focus/1.4"
+    assert credit_file.format_title == "FOCUS 1.4"
+    # 1.4 has no ProviderName: the provider is the service provider, and other providers are ignored
+    assert credit_file.columns["provider"] == "ServiceProviderName"
+    assert credit_file.ignored_by_type["non-AWS provider: Microsoft"] == 1
+
+
+@pytest.mark.parametrize("relative", ["focus/focus-1.2-aws-columns.csv", "focus/focus-1.2-aws-columns.parquet"])
+def test_aws_focus_1_2_with_aws_columns_is_read_with_null_publisher_and_provider(relative):
+    credit_file = read_fixture(relative)
+    assert credit_file.format_id == "focus/1.2"
+    assert credits_of(credit_file, "2025-05") == {
+        ("210987654321", "Amazon EC2", "AWS Activate Credits"): Decimal("-7.25"),
+        # ProviderName is null on this charge (a documented gap of AWS's export): still an AWS credit
+        ("310987654321", "Amazon S3", "AWS Activate Credits"): Decimal("-2.75"),
+    }
+    assert credit_file.ignored_by_type == {"Usage": 1, "Tax": 1}
+    assert credit_file.skipped_total == 0  # the x_Discounts JSON, Tags map and blank PublisherName break no row

@@ -117,6 +117,9 @@ def test_a_file_decides_its_decimal_mark_from_the_values_that_show_it():
         ("09/09/2024", "2024-09"),
         ("2024-08-31T17:00:00-07:00", "2024-09"),  # an offset is moved to UTC first
         ("2024-09-01T00:00:00+00:00", "2024-09"),
+        ("2024/09/01 00:00:00", "2024-09"),  # the legacy monthly billing CSV
+        ("2024/09/30 23:59:59", "2024-09"),
+        ("2024.09.01", "2024-09"),
     ],
 )
 def test_months_are_read_from_the_ways_periods_are_written(text, month):
@@ -135,6 +138,8 @@ def test_months_are_read_from_the_ways_periods_are_written(text, month):
         ("45536", "not a month"),  # an Excel serial date
         ("Sep", "not a month"),
         ("2024-09-45", "not a date"),
+        ("2024/09/45 00:00:00", "not a date"),
+        ("2024/13/01", "not a month"),
     ],
 )
 def test_values_that_are_not_one_month_are_refused_with_a_reason(text, reason):
