@@ -144,7 +144,7 @@ def test_a_file_of_nothing_but_totals_is_refused():
 
 
 def test_every_disagreeing_total_is_listed_with_its_figures():
-    rows = [
+    rows: list[CreditLine | TotalCheck] = [
         CreditLine(2, "111122223333", "2024-09", Decimal("-10"), "c", "s", "USD"),
         TotalCheck(5, "the Total row for 2024-09", Decimal("-11"), Decimal("-10")),
         TotalCheck(6, "the Total row", Decimal("-10"), Decimal("-10")),
