@@ -1,7 +1,6 @@
 """Streaming: memory does not grow with the number of rows, and a large CUR reads quickly."""
 
 import gzip
-import json
 import tempfile
 import time
 import tracemalloc
@@ -10,42 +9,45 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from testdata.allocation import allocation_response, numbered_entries
+from testdata.cur import LegacyLineItem, legacy_cur_csv
 
 from credits_pipeline.formats import ParseConfig, read_credit_file
 
-HEADER = (
-    "identity/LineItemId,bill/BillingPeriodStartDate,lineItem/UsageAccountId,lineItem/LineItemType,"
-    "lineItem/ProductCode,lineItem/UnblendedCost,lineItem/LineItemDescription,lineItem/CurrencyCode,"
-    "lineItem/ResourceId,product/ProductName\n"
+# The columns the reader needs, and a few it skips: a lean CUR, so the rows dominate the file.
+COLUMNS = (
+    "identity/LineItemId",
+    "bill/BillingPeriodStartDate",
+    "lineItem/UsageAccountId",
+    "lineItem/LineItemType",
+    "lineItem/ProductCode",
+    "lineItem/UnblendedCost",
+    "lineItem/LineItemDescription",
+    "lineItem/CurrencyCode",
+    "lineItem/ResourceId",
+    "product/ProductName",
 )
 
 
 def cur_rows(count: int) -> bytes:
-    lines = [HEADER]
-    for n in range(count):
-        credit = n % 10 == 0
-        kind, cost = ("Credit", "-0.0100000000") if credit else ("Usage", "0.0116000000")
-        account = f"{100000000000 + n % 50}"
-        lines.append(
-            f"id{n},2024-09-01T00:00:00Z,{account},{kind},AmazonEC2,{cost},"
-            f"{'AWS Activate Credits' if credit else 'BoxUsage'},USD,i-{n:017x},Amazon EC2\n"
+    """Every tenth row a $0.01 credit, the rest usage, over 50 accounts in September 2024."""
+    items = (
+        LegacyLineItem(
+            account=f"{100000000000 + n % 50}",
+            row_type="Credit" if n % 10 == 0 else "Usage",
+            cost="-0.0100000000" if n % 10 == 0 else "0.0116000000",
+            description="AWS Activate Credits" if n % 10 == 0 else "BoxUsage",
+            product_name="Amazon EC2",
+            line_item_id=f"id{n}",
+            resource_id=f"i-{n:017x}",
         )
-    return "".join(lines).encode()
+        for n in range(count)
+    )
+    return legacy_cur_csv(items, COLUMNS).encode()
 
 
 def allocation_records(count: int) -> bytes:
-    entries = [
-        {
-            "creditId": str(n),
-            "accountId": f"{100000000000 + n % 50}",
-            "billingMonth": "2025-03",
-            "creditAmount": {"currencyAmount": "-0.01", "currencyCode": "USD"},
-            "appliedServiceName": "EC2",
-            "isEstimatedBill": False,
-        }
-        for n in range(count)
-    ]
-    return json.dumps({"creditAllocationHistoryList": entries}).encode()
+    return allocation_response(numbered_entries(count), indent=None).encode()
 
 
 def peak_while_reading(data: bytes, tmp_path: Path) -> int:
