@@ -28,8 +28,10 @@ check: lint test
 preview: install
 	@$(VENV)/python scripts/preview.py "$(FILE)" $(ARGS)
 
+## Speed and memory of each function's whole path against the team's targets (not part of `make test`):
+##   make bench [ARGS="--quick" | ARGS="--full --json bench.json --memray captures/"]
 bench: install
-	@$(VENV)/python scripts/benchmark.py
+	@$(VENV)/python scripts/benchmark.py $(ARGS)
 
 build: install
 	@PYENV_VERSION=3.12.1 $(VENV)/sam build
