@@ -49,6 +49,7 @@ class Input:
     file_name: str  # a headerless file's month comes from its name
     key: str  # where it is uploaded
     build: Callable[[Path], Expected]  # writes the file, says what it must read as
+    weight: int  # how long writing it takes, roughly (rows, a CUR row counting 5): the longest go first
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ class PathCase:
 def path_cases(sizes: Sizes) -> list[PathCase]:
     def monthly(accounts: int, seed: int) -> Input:
         name = "credits-2026-01.csv"
-        return Input(f"{accounts}-{name}", f"incoming/{name}", partial(_monthly, accounts=accounts, seed=seed))
+        build = partial(_monthly, accounts=accounts, seed=seed)
+        return Input(f"{accounts}-{name}", f"incoming/{name}", build, weight=accounts)
 
     cur = [
         PathCase(
@@ -75,6 +77,7 @@ def path_cases(sizes: Sizes) -> list[PathCase]:
                 f"cur-{rows}.csv.gz",
                 "incoming/cur/20240901-20241201/cur-00001.csv.gz",
                 partial(write_legacy_cur, rows=rows, accounts=sizes.cur_accounts, seed=SEED + 3),
+                weight=rows * 5,
             ),
             "csv",
             Target(floor_ratio=0.5, peak_mib=300),
@@ -89,6 +92,7 @@ def path_cases(sizes: Sizes) -> list[PathCase]:
             "cur2.parquet",
             "incoming/cur2/data/cur2-00001.snappy.parquet",
             partial(write_cur2_parquet, rows=sizes.parquet_rows, accounts=sizes.cur_accounts, seed=SEED + 4),
+            weight=sizes.parquet_rows * 5,
         ),
         "parquet",
         Target(floor_ratio=1.0),

@@ -10,7 +10,7 @@ import multiprocessing
 import sys
 import tempfile
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -202,17 +202,16 @@ def _what_happened(case: PathCase, result: dict[str, Any]) -> str:
 
 
 def generate(cases: list[PathCase], scratch: Path) -> list[Expected | Exception]:
-    """Every input, written two at a time (in other processes: this one stays small), largest first."""
+    """Every input, written two at a time (in other processes: this one stays small), the longest first."""
     log(f"writing {len(cases)} inputs: {', '.join(f'{case.name} {case.size}' for case in cases)}")
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
-        futures: list[Future[Expected]] = [
-            pool.submit(case.input.build, scratch / case.input.file_name) for case in cases
-        ]
+        longest_first = sorted(cases, key=lambda case: -case.input.weight)
+        futures = {id(case): pool.submit(case.input.build, scratch / case.input.file_name) for case in longest_first}
         outcomes: list[Expected | Exception] = []
-        for future in futures:
+        for case in cases:
             try:
-                outcomes.append(future.result())
+                outcomes.append(futures[id(case)].result())
             except Exception as error:
                 outcomes.append(error)
     log("inputs written")

@@ -4,7 +4,8 @@ Peak memory is the child's peak resident set (`ru_maxrss` from `os.wait4`): what
 "Max Memory Used" and what MemorySize limits. Linux carries a parent's resident size into a child's
 `ru_maxrss` across fork and exec, so the benchmark's own process stays small (about 20 MiB: it
 imports neither boto3 nor pyarrow and never holds an input; inputs are written by other processes)
-and every measured child is far above that (a bare handler process is about 90 MiB).
+and every measured child is far above that (a bare handler process is about 90 MiB). A figure of
+about 20 MiB (a floor's `csv.reader` loop) is that carried size, not the child's own.
 """
 
 import json

@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from testdata.headerless import same_amount_csv
 
 from credits_pipeline.formats import FileRejected, ParseConfig, read_credit_file
+from testdata.headerless import same_amount_csv
 from tests.amounts import group_thousands
 
 KEY = "incoming/credits-2026-01.csv"

@@ -5,10 +5,10 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from testdata.headerless import monthly_csv
 
 from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable
+from testdata.headerless import monthly_csv
 from tests.fakes import World
 
 FEBRUARY = b"000000000001,$10.00\n000000000002,$20.50\n"

@@ -4,9 +4,9 @@ import json
 from decimal import Decimal
 
 import pytest
+
 from testdata.allocation import allocation_entry
 from testdata.headerless import numbered_accounts
-
 from tests.unit.formats.helpers import credits_of, read_bytes, read_fixture, rejected_bytes
 
 EXPECTED_MARCH = {

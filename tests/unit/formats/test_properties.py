@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from testdata.allocation import allocation_entry
-from testdata.cur import LegacyLineItem, legacy_cur_csv
-from testdata.encode import csv_text
 
 from credits_pipeline.domain.cbf import drop_bodies
 from credits_pipeline.domain.messages import FileRef, MonthBatch
 from credits_pipeline.formats import FileRejected, ParseConfig, read_credit_file
+from testdata.allocation import allocation_entry
+from testdata.cur import LegacyLineItem, legacy_cur_csv
+from testdata.encode import csv_text
 from tests.unit.formats.helpers import FIXTURES
 
 MONTHS = ["2024-11", "2024-12", "2025-01"]

@@ -3,8 +3,8 @@
 from decimal import Decimal
 
 import pytest
-from testdata.headerless import same_amount_csv
 
+from testdata.headerless import same_amount_csv
 from tests.unit.formats.helpers import (
     credits_of,
     read_bytes,

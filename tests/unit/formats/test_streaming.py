@@ -9,10 +9,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from testdata.allocation import allocation_response, numbered_entries
-from testdata.cur import LegacyLineItem, legacy_cur_csv
 
 from credits_pipeline.formats import ParseConfig, read_credit_file
+from testdata.allocation import allocation_response, numbered_entries
+from testdata.cur import LegacyLineItem, legacy_cur_csv
 
 # The columns the reader needs, and a few it skips: a lean CUR, so the rows dominate the file.
 COLUMNS = (
