@@ -50,8 +50,10 @@ check: lint test
 preview: install
 	@$(VENV)/python scripts/preview.py "$(FILE)" $(ARGS)
 
+## Speed and memory of each function's whole path against the team's targets (not part of `make test`):
+##   make bench [ARGS="--quick" | ARGS="--full --json bench.json --memray captures/"]
 bench: install
-	@$(VENV)/python scripts/benchmark.py
+	@$(VENV)/python scripts/benchmark.py $(ARGS)
 
 ## sam build looks for python3.12 on PATH: .venv's is the Python 3.12 that bootstrap found.
 build: install

@@ -141,7 +141,7 @@ class LocalRunner:
         messages = response.get("Messages", [])
         if not messages:
             return 0
-        event = {"Records": [self._sqs_record(message) for message in messages]}
+        event = {"Records": [sqs_event_record(message, self._month_queue_arn) for message in messages]}
         self.stats.pusher_invocations += 1
         try:
             result = self._with_environment(self._pusher_config, self._pusher, event) or {}
@@ -191,26 +191,28 @@ class LocalRunner:
         context = LocalContext(config.name, config.timeout_seconds, memory_limit_in_mb=config.memory_mb)
         return handler(event, context)
 
-    def _sqs_record(self, message: Mapping[str, Any]) -> dict[str, Any]:
-        return {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": message.get("Attributes", {}),
-            "messageAttributes": {
-                name: {
-                    "stringValue": value.get("StringValue"),
-                    "dataType": value.get("DataType", "String"),
-                    "stringListValues": [],
-                    "binaryListValues": [],
-                }
-                for name, value in message.get("MessageAttributes", {}).items()
-            },
-            "md5OfBody": message.get("MD5OfBody", ""),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": self._month_queue_arn,
-            "awsRegion": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-        }
+
+def sqs_event_record(message: Mapping[str, Any], queue_arn: str) -> dict[str, Any]:
+    """A received SQS message as Lambda's SQS event source hands it to a function (one `Records` item)."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": {
+            name: {
+                "stringValue": value.get("StringValue"),
+                "dataType": value.get("DataType", "String"),
+                "stringListValues": [],
+                "binaryListValues": [],
+            }
+            for name, value in message.get("MessageAttributes", {}).items()
+        },
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+    }
 
 
 def _report_crash(function_name: str) -> None:

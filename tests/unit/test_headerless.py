@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from credits_pipeline.formats import FileRejected, ParseConfig, read_credit_file
+from testdata.headerless import same_amount_csv
 from tests.amounts import group_thousands
 
 KEY = "incoming/credits-2026-01.csv"
@@ -30,7 +31,7 @@ def rejected(data: bytes, key: str = KEY, **config) -> FileRejected:
 
 
 def valid_rows(count: int, start: int = 100) -> bytes:
-    return b"".join(f"{n:012d},$1.00\n".encode() for n in range(start, start + count))
+    return same_amount_csv(count, start)
 
 
 # --- the file as the monthly process writes it ---------------------------------------------------

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable, OutcomeUnknown
+from testdata.headerless import monthly_csv
 from tests.fakes import World
 
 FEBRUARY = b"000000000001,$10.00\n000000000002,$20.50\n"
@@ -326,7 +327,7 @@ def test_a_push_whose_report_update_was_lost_is_reported_on_redelivery(monkeypat
 def test_an_outage_between_the_chunks_of_a_large_month_never_adds_the_month_twice() -> None:
     world = World()
     accounts = 40_000  # over 5,000,000 bytes of CBF: more than one chunk
-    data = "".join(f"{n:012d},$1.{n % 100:02d}\n" for n in range(1, accounts + 1)).encode()
+    data = monthly_csv((f"{n:012d}", f"$1.{n % 100:02d}") for n in range(1, accounts + 1))
     expected = -sum(Decimal(f"1.{n % 100:02d}") for n in range(1, accounts + 1))
     body = uploaded(world, data=data)
     world.cloudzero.fail_next(CloudZeroUnavailable("CloudZero went away"), after=1)  # the second chunk fails

@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 
+from testdata.allocation import allocation_entry
+from testdata.headerless import numbered_accounts
 from tests.unit.formats.helpers import credits_of, read_bytes, read_fixture, rejected_bytes
 
 EXPECTED_MARCH = {
@@ -55,16 +57,7 @@ def test_numbers_in_json_are_read_exactly_never_as_floats():
 
 
 def test_a_record_that_is_not_readable_is_an_invalid_row():
-    good = [
-        {
-            "accountId": f"{n:012d}",
-            "billingMonth": "2025-03",
-            "creditAmount": {"currencyAmount": "-1", "currencyCode": "USD"},
-            "creditId": "1",
-            "appliedServiceName": "EC2",
-        }
-        for n in range(1, 20)
-    ]
+    good = [allocation_entry(account, "2025-03", "-1", service="EC2") for account in numbered_accounts(19)]
     text = json.dumps({"creditAllocationHistoryList": good}).replace(
         '"currencyAmount": "-1"', '"currencyAmount": NaN', 1
     )

@@ -4,7 +4,6 @@ The pushed total is measured where the pusher measures it: the `cost/cost` of ev
 drop body (`MonthBatch.from_month_credits` -> `cbf.drop_bodies`), summed as Decimal.
 """
 
-import csv
 import gzip
 import io
 import json
@@ -21,6 +20,9 @@ from hypothesis import strategies as st
 from credits_pipeline.domain.cbf import drop_bodies
 from credits_pipeline.domain.messages import FileRef, MonthBatch
 from credits_pipeline.formats import FileRejected, ParseConfig, read_credit_file
+from testdata.allocation import allocation_entry
+from testdata.cur import LegacyLineItem, legacy_cur_csv
+from testdata.encode import csv_text
 from tests.unit.formats.helpers import FIXTURES
 
 MONTHS = ["2024-11", "2024-12", "2025-01"]
@@ -101,12 +103,6 @@ def compress(draw: st.DrawFn, data: bytes, inner_name: str) -> bytes:
     return data
 
 
-def to_csv(rows: list[list[str]], delimiter: str, newline: str) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, delimiter=delimiter, lineterminator=newline).writerows(rows)
-    return buffer.getvalue()
-
-
 @st.composite
 def headerless_files(draw: st.DrawFn) -> Generated:
     month = draw(st.sampled_from(MONTHS))
@@ -114,7 +110,7 @@ def headerless_files(draw: st.DrawFn) -> Generated:
     delimiter = draw(st.sampled_from([",", ";"]))
     decimal_comma = delimiter == ";" and draw(st.booleans())
     rows = [[account, draw(written_magnitudes(value, decimal_comma))] for account, value in amounts.items()]
-    text = to_csv(rows, delimiter, draw(st.sampled_from(["\n", "\r\n"])))
+    text = csv_text(rows, delimiter, draw(st.sampled_from(["\n", "\r\n"])))
     bom = b"\xef\xbb\xbf" if draw(st.booleans()) else b""
     expected = {month: -Decimal(sum(amounts.values())).scaleb(-2)}
     name = f"incoming/credits-{month}.csv"
@@ -147,11 +143,11 @@ def sheet_files(draw: st.DrawFn) -> Generated:
             ]
         )
         add(expected, month, -Decimal(value).scaleb(-2))
-    text = to_csv(rows, delimiter, draw(st.sampled_from(["\n", "\r\n"])))
+    text = csv_text(rows, delimiter, draw(st.sampled_from(["\n", "\r\n"])))
     return Generated(compress(draw, text.encode(), "sheet.csv"), "incoming/sheet.csv", "sheet", expected)
 
 
-CUR_HEADER = [
+CUR_COLUMNS = (
     "identity/LineItemId",
     "bill/BillingPeriodStartDate",
     "lineItem/UsageAccountId",
@@ -160,12 +156,12 @@ CUR_HEADER = [
     "lineItem/UnblendedCost",
     "lineItem/LineItemDescription",
     "lineItem/CurrencyCode",
-]
+)
 
 
 @st.composite
 def cur_files(draw: st.DrawFn) -> Generated:
-    rows = [CUR_HEADER]
+    items: list[LegacyLineItem] = []
     expected: dict[str, Decimal] = {}
     for number in range(draw(st.integers(1, 30))):
         month = draw(st.sampled_from(MONTHS))
@@ -178,8 +174,18 @@ def cur_files(draw: st.DrawFn) -> Generated:
             add(expected, month, cost)
         period = f"{month}-01T00:00:00" + draw(st.sampled_from(["Z", ".000Z"]))
         code = draw(st.sampled_from(["AmazonEC2", "AmazonS3"]))
-        rows.append([f"id{number}", period, draw(accounts), kind, code, format(cost, "f"), description, "USD"])
-    data = to_csv(rows, ",", "\n").encode()
+        items.append(
+            LegacyLineItem(
+                account=draw(accounts),
+                row_type=kind,
+                cost=format(cost, "f"),
+                description=description,
+                product_code=code,
+                line_item_id=f"id{number}",
+                period_start=period,
+            )
+        )
+    data = legacy_cur_csv(items, CUR_COLUMNS).encode()
     return Generated(compress(draw, data, "cur-00001.csv"), "incoming/cur.csv", "cur", expected)
 
 
@@ -213,7 +219,7 @@ def focus_files(draw: st.DrawFn) -> Generated:
                 "USD",
             ]
         )
-    data = to_csv(rows, ",", "\n").encode()
+    data = csv_text(rows, ",", "\n").encode()
     return Generated(compress(draw, data, "focus.csv"), "incoming/focus.csv", "focus", expected)
 
 
@@ -228,15 +234,15 @@ def allocation_files(draw: st.DrawFn) -> Generated:
         # JSON numbers must be read exactly too: some amounts are written as bare numbers
         written = ("__NUMBER__" if draw(st.booleans()) else "") + format(amount, "f")
         entries.append(
-            {
-                "creditId": str(number),
-                "accountId": draw(accounts),
-                "billingMonth": month,
-                "creditAmount": {"currencyAmount": written, "currencyCode": "USD"},
-                "appliedServiceName": draw(st.sampled_from(["EC2", "S3"])),
-                "description": "credit",
-                "isEstimatedBill": draw(st.booleans()),
-            }
+            allocation_entry(
+                draw(accounts),
+                month,
+                written,
+                service=draw(st.sampled_from(["EC2", "S3"])),
+                credit_id=str(number),
+                description="credit",
+                estimated=draw(st.booleans()),
+            )
         )
     shape = draw(st.sampled_from(["response", "list", "lines", "pages"]))
     if shape == "response":
@@ -283,7 +289,7 @@ def wide_files(draw: st.DrawFn) -> Generated:
         name = (
             f"incoming/credits-{months[0]}_{months[-1]}.csv" if len(months) > 1 else f"incoming/credits-{months[0]}.csv"
         )
-    data = to_csv(rows, ",", "\n").encode()
+    data = csv_text(rows, ",", "\n").encode()
     return Generated(data, name, "wide", expected)
 
 

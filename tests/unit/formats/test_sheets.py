@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from testdata.headerless import same_amount_csv
 from tests.unit.formats.helpers import (
     credits_of,
     read_bytes,
@@ -124,7 +125,7 @@ def test_the_monthly_headerless_fixture():
 
 
 def test_one_stray_wide_row_does_not_turn_a_monthly_file_into_a_backfill():
-    data = b"".join(f"{n:012d},$1.00\n".encode() for n in range(1, 20)) + b"999999999999,$1.00,$2.00\n"
+    data = same_amount_csv(19) + b"999999999999,$1.00,$2.00\n"
     credit_file = read_bytes(data)
     assert credit_file.format_id == "headerless/1"
     assert credit_file.skipped[0].reason == "expected 2 columns, found 3"

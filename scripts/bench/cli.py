@@ -1,0 +1,247 @@
+"""`make bench`: generate the inputs, measure every case in fresh processes, print the table, judge.
+
+Exit status: 0 every target met; 1 a target missed; 2 a case broke (it failed, or gave a wrong
+answer, so its numbers mean nothing). A quick run (`--quick`) is the smoke check: 2 means the
+benchmark or the pipeline is broken, 1 only that today's code is slower than the targets.
+"""
+
+import argparse
+import multiprocessing
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from bench.cases import (
+    COLD_START_SECONDS,
+    FLOOR_NAMES,
+    FULL,
+    QUICK,
+    STANDARD,
+    PathCase,
+    Sizes,
+    Target,
+    path_cases,
+    pusher_problems,
+    splitter_problems,
+)
+from bench.measure import REPO, ChildFailed, ChildRun, cold_start, run_child
+from bench.report import MiB, Row, print_table, write_json
+from bench.services import Services, StagingFailed, running_services
+from testdata.expected import Expected
+
+STARTED = time.perf_counter()
+CHILD_TIMEOUT_SECONDS = 3600
+
+
+def log(message: str) -> None:
+    print(f"[{time.perf_counter() - STARTED:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+class Bench:
+    def __init__(self, services: Services, scratch: Path, memray_dir: Path | None) -> None:
+        self.services = services
+        self.env = services.environment()
+        self.scratch = scratch
+        self.memray_dir = memray_dir
+        self.stacks = 0
+
+    def child(self, kind: str, spec: dict[str, Any], env: dict[str, str] | None = None) -> ChildRun:
+        return run_child(kind, spec, env or self.env, CHILD_TIMEOUT_SECONDS)
+
+    def stage(self, file: Path | None = None, key: str = "", split: bool = False) -> tuple[Path, dict[str, Any]]:
+        """A fresh stack (and the file uploaded to it): where the run's stage is saved, and the functions."""
+        self.stacks += 1
+        name = f"bench-{self.stacks}"
+        path = self.scratch / f"{name}.json"
+        spec = {
+            "stack_name": name,
+            "file": str(file or ""),
+            "key": key,
+            "split": split,
+            "stage_path": str(path),
+        }
+        return path, self.services.stage(spec)["functions"]
+
+    def path_case(self, case: PathCase, expected: Expected | Exception) -> list[Row]:
+        row = Row(
+            case.name, case.size, time_target=_time_target(case.target), memory_target=_memory_target(case.target)
+        )
+        if isinstance(expected, Exception):
+            row.verdict, row.problems = "ERROR", [f"input not generated: {expected}"]
+            return [row]
+        file = self.scratch / case.input.file_name
+        rows = [row]
+        if case.floor:
+            log(f"{case.name} {case.size}: floor ({FLOOR_NAMES[case.floor]})")
+            rows.append(self._floor(case, file))
+            row.floor_seconds, row.floor_cpu_seconds = rows[-1].wall_seconds, rows[-1].cpu_seconds
+        try:
+            log(f"{case.name} {case.size}: staging a fresh stack and the upload")
+            stage_path, functions = self.stage(file, case.input.key, split=case.function == "pusher")
+            log(f"{case.name} {case.size}: the {case.function}'s whole path")
+            run = self.child(case.function, {"stage_path": str(stage_path)})
+        except (ChildFailed, StagingFailed) as error:
+            row.verdict, row.problems = "ERROR", [str(error)]
+            return rows
+        seconds = run.result["seconds"]
+        row.wall_seconds, row.cpu_seconds = seconds["wall"], seconds["cpu"]
+        row.peak_mib = run.max_rss_bytes / MiB
+        row.memory_size_mib = functions[case.function]["memory_mb"]
+        check = splitter_problems if case.function == "splitter" else pusher_problems
+        wrong = check(expected, run.result)
+        if wrong:
+            row.verdict, row.problems = "ERROR", [f"wrong answer: {problem}" for problem in wrong]
+        else:
+            _judge(row, case.target)
+        row.notes.append(_what_happened(case, run.result))
+        if self.memray_dir:
+            row.memray_peak_mib = self._memray(case, file)
+        return rows
+
+    def _floor(self, case: PathCase, file: Path) -> Row:
+        row = Row(f"  floor: {FLOOR_NAMES[case.floor or '']}", case.size)
+        try:
+            run = self.child(f"floor-{case.floor}", {"file": str(file)})
+        except ChildFailed as error:
+            row.verdict, row.problems = "ERROR", [str(error)]
+            return row
+        row.wall_seconds, row.cpu_seconds = run.result["seconds"]["wall"], run.result["seconds"]["cpu"]
+        row.peak_mib = run.max_rss_bytes / MiB
+        row.notes.append(
+            f"{run.result['rows']:,} rows" + (f", {run.result['groups']:,} groups" if "groups" in run.result else "")
+        )
+        return row
+
+    def _memray(self, case: PathCase, file: Path) -> float | None:
+        """The same path once more under memray's tracker, for a capture of where the memory went."""
+        assert self.memray_dir is not None
+        capture = self.memray_dir / f"{case.function}-{case.name.split()[-1]}-{case.size.split()[0]}.bin".lower()
+        capture.unlink(missing_ok=True)
+        log(f"{case.name} {case.size}: again under memray -> {capture}")
+        try:
+            stage_path, _ = self.stage(file, case.input.key, split=case.function == "pusher")
+            # pyarrow's own allocator reserves large arenas that memray would count whole: use malloc here.
+            env = {**self.env, "ARROW_DEFAULT_MEMORY_POOL": "system"}
+            run = self.child(case.function, {"stage_path": str(stage_path), "memray": str(capture)}, env)
+        except (ChildFailed, StagingFailed) as error:
+            log(f"memray run failed: {error}")
+            return None
+        return float(run.result["memray_peak_bytes"]) / MiB
+
+    def cold_starts(self, runs: int) -> list[Row]:
+        log(f"cold start of each handler: python -X importtime, best of {runs}")
+        try:
+            _, functions = self.stage()
+        except StagingFailed as error:
+            return [Row("cold start", "", verdict="ERROR", problems=[str(error)])]
+        rows = []
+        for name in ("splitter", "pusher"):
+            row = Row(f"cold start {name}", "import app", time_target=f"<= {COLD_START_SECONDS:.3f} s, no pyarrow")
+            try:
+                env = {**self.env, **functions[name]["environment"]}
+                measured = cold_start(REPO / "functions" / name, env, runs)
+            except ChildFailed as error:
+                row.verdict, row.problems = "ERROR", [str(error)]
+                rows.append(row)
+                continue
+            row.wall_seconds = measured.seconds
+            missed = []
+            if measured.seconds > COLD_START_SECONDS:
+                missed.append(f"import {measured.seconds * 1000:.0f} ms, target <= {COLD_START_SECONDS * 1000:.0f} ms")
+            if measured.pyarrow:
+                missed.append("the handler imports pyarrow at cold start (only a Parquet file needs it)")
+            row.verdict, row.problems = ("MISS", missed) if missed else ("ok", [])
+            heaviest = ", ".join(f"{package} {seconds * 1000:.0f} ms" for package, seconds in measured.heaviest)
+            row.notes.append(
+                f"{measured.seconds * 1000:.0f} ms to import app (settings, clients, the service built); "
+                f"the whole process {measured.process_seconds:.2f} s; heaviest: {heaviest}"
+            )
+            rows.append(row)
+        return rows
+
+
+def _time_target(target: Target) -> str:
+    return f"<= {target.floor_ratio:g}x floor" if target.floor_ratio is not None else ""
+
+
+def _memory_target(target: Target) -> str:
+    return f"<= {target.peak_mib:g} MiB" if target.peak_mib is not None else ""
+
+
+def _judge(row: Row, target: Target) -> None:
+    missed = []
+    if target.floor_ratio is not None:
+        if row.ratio is None:
+            row.verdict, row.problems = "ERROR", ["no floor to compare with"]
+            return
+        if row.ratio > target.floor_ratio:
+            missed.append(
+                f"wall {row.wall_seconds:.2f} s is {row.ratio:.1f}x the floor's {row.floor_seconds:.3f} s, "
+                f"target <= {target.floor_ratio:g}x"
+            )
+    peak = row.peak_mib or 0.0
+    if target.peak_mib is not None and peak > target.peak_mib:
+        missed.append(f"peak {peak:.0f} MiB, target <= {target.peak_mib:g} MiB")
+    if row.memory_size_mib is not None and peak > row.memory_size_mib:
+        missed.append(f"peak {peak:.0f} MiB is above MemorySize {row.memory_size_mib}: Lambda would stop it")
+    row.verdict, row.problems = ("MISS", missed) if missed else ("ok", [])
+
+
+def _what_happened(case: PathCase, result: dict[str, Any]) -> str:
+    if case.function == "splitter":
+        months = result["months"]
+        batches = sum(month["batch_bytes"] for month in months.values())
+        accounts = sum(month["accounts"] for month in months.values())
+        return f"{len(months)} month(s) queued, {accounts:,} accounts, batches {batches / MiB:.1f} MiB in S3"
+    return (
+        f"{result['month']} pushed in {result['chunks']} billing drop(s), CloudZero holds {result['rows_held']:,} rows"
+    )
+
+
+def generate(cases: list[PathCase], scratch: Path) -> list[Expected | Exception]:
+    """Every input, written two at a time (in other processes: this one stays small), the longest first."""
+    log(f"writing {len(cases)} inputs: {', '.join(f'{case.name} {case.size}' for case in cases)}")
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+        longest_first = sorted(cases, key=lambda case: -case.input.weight)
+        futures = {id(case): pool.submit(case.input.build, scratch / case.input.file_name) for case in longest_first}
+        outcomes: list[Expected | Exception] = []
+        for case in cases:
+            try:
+                outcomes.append(futures[id(case)].result())
+            except Exception as error:
+                outcomes.append(error)
+    log("inputs written")
+    return outcomes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n\n")[0] if __doc__ else None)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="small sizes: a smoke run in seconds")
+    size.add_argument("--full", action="store_true", help="also a 10M-row CUR (several minutes more)")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the rows as JSON")
+    parser.add_argument("--memray", type=Path, metavar="DIR", help="also run each path under memray, captures in DIR")
+    args = parser.parse_args(argv)
+    sizes: Sizes = QUICK if args.quick else FULL if args.full else STANDARD
+    if args.memray:
+        args.memray.mkdir(parents=True, exist_ok=True)
+
+    with tempfile.TemporaryDirectory(prefix="credits-bench-") as directory:
+        scratch = Path(directory)
+        cases = path_cases(sizes)
+        expected = generate(cases, scratch)
+        with running_services() as services:
+            bench = Bench(services, scratch, args.memray)
+            rows = [row for case, wanted in zip(cases, expected, strict=True) for row in bench.path_case(case, wanted)]
+            rows += bench.cold_starts(sizes.cold_start_runs)
+    log("done")
+    print_table(rows, sizes.name, memray=bool(args.memray))
+    if args.json:
+        write_json(args.json, rows, sizes.name)
+    if any(row.verdict == "ERROR" for row in rows):
+        return 2
+    return 1 if any(row.verdict == "MISS" for row in rows) else 0

@@ -1,0 +1,71 @@
+"""A function's whole path as Lambda runs it, in this (child) process: cold start, then one invocation.
+
+The splitter: an S3 event -> the file read from S3 -> month batches in S3 and month messages in SQS.
+The pusher: an SQS month message -> the batch read from S3 -> billing drops to the CloudZero emulator.
+The clocks run around the invocation only (cold start is measured on its own, `python -X importtime`);
+what the invocation produced is read back afterwards, for the result's check.
+"""
+
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from bench.clock import timed
+from bench.scene import Stage
+from local_stack.runner import load_handler
+
+
+def splitter_path(scene: Stage) -> dict[str, Any]:
+    assert scene.splitter_event is not None, "staged without an upload"
+    os.environ.update(scene.splitter.environment)
+    handler = load_handler(Path(scene.splitter.handler_path), "splitter_app")
+    context = scene.splitter.context()
+    result, seconds = timed(lambda: handler(scene.splitter_event or {}, context))
+    return {"seconds": asdict(seconds), "result": result, "months": queued_months(scene)}
+
+
+def queued_months(scene: Stage) -> dict[str, dict[str, Any]]:
+    """month -> accounts, total and the batch's size, from the month messages waiting in SQS."""
+    s3, sqs = boto3.client("s3"), boto3.client("sqs")
+    messages = sqs.receive_message(QueueUrl=scene.month_queue_url, MaxNumberOfMessages=10).get("Messages", [])
+    months = {}
+    for message in messages:
+        body = json.loads(message["Body"])
+        size = s3.head_object(Bucket=body["batch_bucket"], Key=body["batch_key"])["ContentLength"]
+        months[body["month"]] = {"accounts": body["accounts"], "total": body["total"], "batch_bytes": size}
+    return months
+
+
+def pusher_path(scene: Stage) -> dict[str, Any]:
+    assert scene.pusher_event is not None, "staged without a month message"
+    os.environ.update(scene.pusher.environment)
+    handler = load_handler(Path(scene.pusher.handler_path), "pusher_app")
+    context = scene.pusher.context()
+    result, seconds = timed(lambda: handler(scene.pusher_event or {}, context))
+    message = json.loads(scene.pusher_event["Records"][0]["body"])
+    month = message["month"]
+    report_key = f"reports/{message['file']['sha256']}.json"
+    report = json.loads(boto3.client("s3").get_object(Bucket=scene.bucket, Key=report_key)["Body"].read())
+    return {
+        "seconds": asdict(seconds),
+        "result": result,
+        "month": month,
+        "status": report["months"][month]["status"],
+        "chunks": report["months"][month]["chunks"],
+        "pushed_total": report["months"][month]["total"],
+        "rows_held": held_rows(scene, month),
+    }
+
+
+def held_rows(scene: Stage, month: str) -> int:
+    """The rows CloudZero (the emulator) now holds for the month, from its listing of billing drops."""
+    connection = scene.pusher.environment["CLOUDZERO_CONNECTION_ID"]
+    url = f"{scene.cloudzero_url}/v2/connections/billing/anycost/{connection}/billing_drops"
+    import requests  # noqa: PLC0415 - the pusher's own dependency: the splitter's process does not load it
+
+    listing = requests.get(url, headers={"Authorization": scene.cloudzero_api_key}, timeout=30).json()
+    return sum(drop["row_count"] for drop in listing["billing_drops"] if drop["month"].startswith(month))
