@@ -17,10 +17,10 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 
@@ -166,6 +166,20 @@ class LocalRunner:
                 return self.stats
             time.sleep(0.2)
         raise TimeoutError(f"queues still busy after {max_seconds} s: {self.stats}")
+
+    def update_environment(self, function: Literal["splitter", "pusher"], changes: Mapping[str, str]) -> None:
+        """What a stack update does to a function's configuration (say `Currencies`): new containers
+        start with the new environment. The next invocation cold-starts the handler with it."""
+        config = self._splitter_config if function == "splitter" else self._pusher_config
+        config = replace(config, environment={**config.environment, **changes})
+        os.environ.update(config.environment)
+        wiring.reset()
+        if function == "splitter":
+            self._splitter_config = config
+            self._splitter = load_handler(config.handler_path, f"local_splitter_app_{uuid.uuid4().hex}")
+        else:
+            self._pusher_config = config
+            self._pusher = load_handler(config.handler_path, f"local_pusher_app_{uuid.uuid4().hex}")
 
     def _queues_empty(self) -> bool:
         for url in (self._upload_queue, self._month_queue):
