@@ -11,6 +11,16 @@ install:
 local: install
 	@$(VENV)/python scripts/run_local.py $(if $(FILE),--file "$(FILE)")
 
+## A local stack that stays up (moto + CloudZero emulator + runner) to try the operator commands on;
+## it prints the environment to use. Ctrl-C or `make local-down` (from another shell) stops it.
+.PHONY: local-up local-down
+local-up: install
+	@$(VENV)/python scripts/local_up.py
+
+local-down:
+	@if [ -f .local/local-up.pid ]; then kill "$$(cat .local/local-up.pid)" && echo "local stack stopping"; \
+	else echo "no local stack is running (no .local/local-up.pid)"; fi
+
 ## Every test: unit, integration (moto server + emulator over HTTP), end to end, template checks.
 test: install
 	@$(VENV)/pytest

@@ -116,7 +116,7 @@ def show_month(target: Target, month: str, *, cloudzero: bool, as_json: bool) ->
         lines.append(("why", state.error))
     lines += [("differs", f"{d.account_id}: sent {d.sent}, held {d.held}") for d in state.differences]
     if check is not None:
-        lines.append(("CloudZero", ("holds what was sent: " if check.matches else "DIFFERS: ") + check.summary()))
+        lines.append(("CloudZero", check.summary() if check.matches else f"DIFFERS: {check.summary()}"))
     print("\n".join(f"{name:<10}{value}" for name, value in lines))
     return EXIT_OK
 

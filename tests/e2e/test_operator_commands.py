@@ -2,6 +2,7 @@
 
 import json
 import time
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,8 +13,8 @@ from credits_pipeline.adapters.cloudzero import AnyCostClient
 from credits_pipeline.domain.cbf import drop_bodies
 from credits_pipeline.domain.messages import AccountCreditRow, MonthBatch
 from local_stack.provision import LOCAL_API_KEY
-from local_stack.stack import LocalPipeline
-from operator_commands import replay, reprocess, status, verify
+from local_stack.stack import LocalPipeline, local_pipeline
+from operator_commands import preflight, replay, reprocess, status, verify
 
 from .conftest import held_total, report
 from .test_pipeline import february, post_count, sha
@@ -98,7 +99,7 @@ def test_status_of_a_month_shows_its_file_drop_verification_and_cloudzero(
     assert shown["file"].startswith(f"s3://{pipeline.bucket}/incoming/credits-2026-02.csv"), out
     assert shown["drop id"] == pipeline.emulator.drops()[-1].drop_id
     assert shown["verified"].startswith("yes")
-    assert shown["CloudZero"].startswith("holds what was sent") and "-30.50" in shown["CloudZero"]
+    assert shown["CloudZero"] == "CloudZero holds the 2 rows sent, totalling -30.50"
 
     assert status.main([*stack_args(pipeline), "--month", "2026-02", "--cloudzero", "--json"]) == 0
     month = json.loads(capsys.readouterr().out)
@@ -163,3 +164,43 @@ def test_a_file_rejected_for_a_setting_is_reprocessed_after_the_fix_and_lands(
     assert post_count(pipeline) == 1  # the forced re-read is a duplicate: nothing sent again
     assert reprocess.main([*stack_args(pipeline), "--key", "incoming/nothing-here.csv"]) == 2
     assert "no object" in capsys.readouterr().err
+
+
+def subscribed_topic(confirmed: bool = True) -> str:
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    topic = sns.create_topic(Name=f"alerts-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    if confirmed:
+        queue = sqs.create_queue(QueueName=f"alerts-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    return str(topic)
+
+
+def test_preflight_passes_a_ready_stack_and_names_each_problem_with_its_fix(
+    aws_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    topic = subscribed_topic()
+    with local_pipeline(stack_name=f"e2e-{uuid.uuid4().hex[:8]}", parameters={"AlarmTopicArn": topic}) as ready:
+        assert preflight.main(stack_args(ready)) == 0
+        out = capsys.readouterr().out
+        assert f"bucket s3://{ready.bucket}/" in out and out.strip().endswith(f"s3://{ready.bucket}/incoming/")
+        verdicts = [line.split()[0] for line in out.splitlines()[1:-1]]
+        assert "PROBLEM" not in verdicts and verdicts.count("ok") == 5, out
+        assert "validate endpoint accepts a drop" in out and "alerts reach sqs:arn:" in out
+        # The emulator has no health read: the check falls back to listing the connection's drops.
+        assert "this endpoint has no health read" in out
+        assert ready.emulator is not None and ready.emulator.drops() == []  # nothing written
+
+        secret = ready.stack.output("ApiKeySecretArn")
+        boto3.client("secretsmanager").put_secret_value(SecretId=secret, SecretString="a-rotated-key")
+        assert preflight.main(stack_args(ready)) == 1
+        out = capsys.readouterr().out
+        [refused] = [line for line in out.splitlines() if line.startswith("PROBLEM")]
+        assert "403" in refused and f"put-secret-value --secret-id {secret}" in refused
+        assert out.strip().endswith("1 problem(s): fix them before the first real file")
+
+
+def test_preflight_says_when_alerts_reach_nobody(pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]) -> None:
+    assert preflight.main(stack_args(pipeline)) == 1
+    problems = [line for line in capsys.readouterr().out.splitlines() if line.startswith("PROBLEM")]
+    assert len(problems) == 1 and "no alert topic" in problems[0] and "AlertEmail=" in problems[0]
