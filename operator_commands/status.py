@@ -114,7 +114,10 @@ def show_month(target: Target, month: str, *, cloudzero: bool, as_json: bool) ->
     ]
     if state.error:
         lines.append(("why", state.error))
-    lines += [("differs", f"{d.account_id}: sent {d.sent}, held {d.held}") for d in state.differences]
+    lines += [
+        ("differs", f"{d.account_id}: sent {format_money(d.sent)}, held {format_money(d.held)}")
+        for d in state.differences
+    ]
     if check is not None:
         lines.append(("CloudZero", check.summary() if check.matches else f"DIFFERS: {check.summary()}"))
     print("\n".join(f"{name:<10}{value}" for name, value in lines))

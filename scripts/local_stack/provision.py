@@ -37,12 +37,13 @@ from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 from samtranslator.utils.py27hash_fix import to_py27_compatible_template, undo_mark_unicode_str_in_template
 
+from operator_commands.cli import DEFAULT_STACK_NAME
+
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
-DEFAULT_STACK_NAME = "credits-pipeline"
 # What provision_stack() passes for the one parameter without a default, unless told otherwise.
 LOCAL_CONNECTION_ID = "local-connection"
 # The API key stored in the local secret; the CloudZero emulator decides what it accepts.

@@ -16,6 +16,7 @@ import boto3
 from local_stack.cloudzero_emulator import CloudZeroEmulator
 from local_stack.provision import LOCAL_API_KEY, LOCAL_CONNECTION_ID, DeployedFunction, provision_stack
 from local_stack.runner import REPO, FunctionConfig, LocalRunner
+from operator_commands.cli import DEFAULT_STACK_NAME
 from stack_outputs import Stack, describe_stack
 
 
@@ -47,7 +48,7 @@ class LocalPipeline:
 @contextmanager
 def local_pipeline(
     *,
-    stack_name: str = "credits-pipeline",
+    stack_name: str = DEFAULT_STACK_NAME,
     cloudzero_url: str | None = None,
     api_key: str = LOCAL_API_KEY,
     test_key: str = "",
