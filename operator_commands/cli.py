@@ -9,11 +9,11 @@ from dataclasses import dataclass
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from credits_pipeline.domain.alerts import DEFAULT_STACK_NAME
 from operator_commands.errors import EXIT_USAGE, CommandError, explain
 from operator_commands.stack import Stack, describe_stack
 
-# The stack name `sam deploy` is told in the README; every command defaults to it.
-DEFAULT_STACK_NAME = "credits-pipeline"
+__all__ = ["DEFAULT_STACK_NAME", "Target", "command_parser", "open_stack", "run"]
 
 
 def command_parser(prog: str, description: str, examples: Sequence[str]) -> argparse.ArgumentParser:

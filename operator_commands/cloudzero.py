@@ -7,6 +7,7 @@ from botocore.exceptions import ClientError
 
 from credits_pipeline.adapters.cloudzero import AnyCostClient
 from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable, Remaining
+from credits_pipeline.wiring.settings import DEFAULT_CLOUDZERO_BASE_URL
 from operator_commands.cli import Target
 from operator_commands.errors import CommandError
 
@@ -53,7 +54,7 @@ def api_key(target: Target) -> str:
 def anycost_client(target: Target) -> AnyCostClient:
     parameters = target.stack.parameters
     return AnyCostClient(
-        parameters.get("CloudZeroBaseUrl") or "https://api.cloudzero.com",
+        parameters.get("CloudZeroBaseUrl") or DEFAULT_CLOUDZERO_BASE_URL,
         target.stack.connection_id,
         api_key(target),
         test_key=parameters.get("CloudZeroTestKey", ""),

@@ -20,6 +20,7 @@ from credits_pipeline.adapters.cloudzero import AnyCostClient
 from credits_pipeline.domain.cbf import drop_bodies
 from credits_pipeline.domain.messages import AccountCreditRow, FileRef, MonthBatch
 from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable
+from credits_pipeline.wiring.settings import DEFAULT_CLOUDZERO_BASE_URL
 from operator_commands.cli import Target, command_parser, open_stack, run
 from operator_commands.cloudzero import anycost_client, time_left
 from operator_commands.errors import EXIT_OK, EXIT_PROBLEM, CommandError
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 def preflight(args: argparse.Namespace) -> int:
     target = open_stack(args)
     stack = target.stack
-    base_url = stack.parameters.get("CloudZeroBaseUrl") or "https://api.cloudzero.com"
+    base_url = stack.parameters.get("CloudZeroBaseUrl") or DEFAULT_CLOUDZERO_BASE_URL
     print(
         f"stack {stack.name} ({target.session.region_name}): bucket s3://{stack.bucket}/, "
         f"CloudZero connection {stack.connection_id} at {base_url}"

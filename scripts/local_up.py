@@ -21,12 +21,12 @@ from types import FrameType
 import boto3
 
 from credits_pipeline.adapters.dynamodb import FileRecords
+from credits_pipeline.domain.alerts import DEFAULT_STACK_NAME
 from credits_pipeline.wiring.settings import DEFAULT_IDEMPOTENCY_DAYS
 from local_stack.moto_stack import moto_server
 from local_stack.runner import REPO, LocalRunner
 from local_stack.session import LOCAL_DIR, log_path, save_report, server_errors_to, verdict
 from local_stack.stack import local_pipeline
-from operator_commands.cli import DEFAULT_STACK_NAME
 
 PID_FILE = "local-up.pid"
 ENV_FILE = "local-up.env"

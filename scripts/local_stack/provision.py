@@ -37,7 +37,7 @@ from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 from samtranslator.utils.py27hash_fix import to_py27_compatible_template, undo_mark_unicode_str_in_template
 
-from operator_commands.cli import DEFAULT_STACK_NAME
+from credits_pipeline.domain.alerts import DEFAULT_STACK_NAME
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient

@@ -13,10 +13,10 @@ from typing import TextIO
 
 import boto3
 
+from credits_pipeline.domain.alerts import DEFAULT_STACK_NAME
 from local_stack.cloudzero_emulator import CloudZeroEmulator
 from local_stack.provision import LOCAL_API_KEY, LOCAL_CONNECTION_ID, DeployedFunction, provision_stack
 from local_stack.runner import REPO, FunctionConfig, LocalRunner
-from operator_commands.cli import DEFAULT_STACK_NAME
 from stack_outputs import Stack, describe_stack
 
 

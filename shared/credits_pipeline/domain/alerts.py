@@ -20,13 +20,15 @@ AlertKind = Literal[
     "no_file_yet",
 ]
 SUBJECT_CHARS = 100  # SNS's limit for an email subject
+# The stack name the operator commands and the local stack use unless told otherwise.
+DEFAULT_STACK_NAME = "credits-pipeline"
 
 
 @dataclass(frozen=True)
 class OperatorContext:
     """Names an operator needs in a command: the stack, and the secret holding the API key."""
 
-    stack_name: str = "credits-pipeline"
+    stack_name: str = DEFAULT_STACK_NAME
     api_key_secret: str = ""
 
 

@@ -10,11 +10,13 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from credits_pipeline.domain.accounts import InvalidAccountId, account_set
+from credits_pipeline.domain.alerts import DEFAULT_STACK_NAME
 from credits_pipeline.formats.base import ParseConfig
 
 # How long pushed months and accepted files stay de-duplicated, unless IDEMPOTENCY_DAYS says otherwise.
 DEFAULT_IDEMPOTENCY_DAYS = 400
 DEFAULT_SPLITTER_LEASE_SECONDS = 45.0
+DEFAULT_CLOUDZERO_BASE_URL = "https://api.cloudzero.com"
 _PARSE_DEFAULTS = ParseConfig()
 
 
@@ -28,7 +30,7 @@ class _Settings(BaseSettings):
     # Where alerts go (SNS); empty: they are only logged.
     alert_topic_arn: str = ""
     # Named in the commands an alert gives (`--stack-name ...`).
-    stack_name: str = "credits-pipeline"
+    stack_name: str = DEFAULT_STACK_NAME
 
     idempotency_table: str = Field(min_length=1)
     idempotency_days: int = Field(default=DEFAULT_IDEMPOTENCY_DAYS, ge=1)
@@ -95,7 +97,7 @@ class SplitterSettings(_Settings):
 
 class PusherSettings(_Settings):
     dead_letter_queue_url: str = Field(min_length=1)
-    cloudzero_base_url: str = Field(default="https://api.cloudzero.com", pattern=r"^https?://")
+    cloudzero_base_url: str = Field(default=DEFAULT_CLOUDZERO_BASE_URL, pattern=r"^https?://")
     cloudzero_connection_id: str = Field(min_length=1)
     # Name or ARN of the Secrets Manager secret holding the API key (never the key itself).
     cloudzero_api_key_secret: str = Field(min_length=1)
