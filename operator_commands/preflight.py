@@ -190,7 +190,8 @@ def alert_findings(target: Target) -> Iterator[Finding]:
     if not topic:
         yield Finding(
             "PROBLEM",
-            "no alert topic: alerts reach nobody; deploy with AlertEmail=you@example.com (or AlarmTopicArn=<topic>)",
+            "alerts reach nobody: the stack has no alert topic; deploy with AlertEmail=you@example.com "
+            "(or AlarmTopicArn=<topic>)",
         )
         return
     try:
@@ -215,6 +216,7 @@ def alert_findings(target: Target) -> Iterator[Finding]:
     if not subscriptions:
         yield Finding(
             "PROBLEM",
-            f"nobody is subscribed to the alert topic {topic}: aws sns subscribe --topic-arn {topic} "
-            "--protocol email --notification-endpoint you@example.com, then confirm",
+            f"alerts reach nobody: nothing is subscribed to the alert topic {topic}; deploy with "
+            f"AlertEmail=you@example.com, or aws sns subscribe --topic-arn {topic} --protocol email "
+            "--notification-endpoint you@example.com; then confirm",
         )

@@ -200,7 +200,14 @@ def test_preflight_passes_a_ready_stack_and_names_each_problem_with_its_fix(
         assert out.strip().endswith("1 problem(s): fix them before the first real file")
 
 
-def test_preflight_says_when_alerts_reach_nobody(pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]) -> None:
-    assert preflight.main(stack_args(pipeline)) == 1
+@pytest.mark.parametrize("topic", ["none", "unsubscribed"])
+def test_preflight_says_when_alerts_reach_nobody(
+    aws_endpoint: str, topic: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parameters = {"AlarmTopicArn": subscribed_topic(confirmed=False)} if topic == "unsubscribed" else {}
+    with local_pipeline(stack_name=f"e2e-{uuid.uuid4().hex[:8]}", parameters=parameters) as deployed:
+        assert preflight.main(stack_args(deployed)) == 1
     problems = [line for line in capsys.readouterr().out.splitlines() if line.startswith("PROBLEM")]
-    assert len(problems) == 1 and "no alert topic" in problems[0] and "AlertEmail=" in problems[0]
+    assert len(problems) == 1 and "alerts reach nobody" in problems[0] and "AlertEmail=" in problems[0]
+    if topic == "unsubscribed":
+        assert f"aws sns subscribe --topic-arn {parameters['AlarmTopicArn']}" in problems[0]

@@ -3,13 +3,17 @@
 import importlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 
 from operator_commands import preflight, preview, redrive, replay, reprocess, status, verify
-from operator_commands.cli import DEFAULT_STACK_NAME
+from operator_commands.cli import DEFAULT_STACK_NAME, Target
 from operator_commands.errors import explain
+from operator_commands.stack import Stack
 
 Main = Callable[[list[str] | None], int]
 COMMANDS: list[tuple[str, Main, list[str]]] = [
@@ -127,3 +131,22 @@ def test_the_shims_run_the_same_commands() -> None:
     for name, main, _ in COMMANDS:
         shim = importlib.import_module(name.removeprefix("credits-"))
         assert shim.main is main
+
+
+def test_preflight_names_a_subscription_waiting_for_its_confirmation() -> None:
+    topic = "arn:aws:sns:eu-west-1:123456789012:credits-pipeline-alerts"
+    sns = boto3.client("sns", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stubber = Stubber(sns)
+    pending = {"SubscriptionArn": "PendingConfirmation", "Protocol": "email", "Endpoint": "ops@example.com"}
+    stubber.add_response("list_subscriptions_by_topic", {"Subscriptions": [{**pending, "TopicArn": topic}]})
+
+    class OneClient:  # a boto3 Session that hands out the stubbed SNS client
+        def client(self, name: str) -> object:
+            assert name == "sns"
+            return sns
+
+    stack = Stack("credits-pipeline", {"AlertTopicArn": topic}, {})
+    with stubber:
+        [finding] = preflight.alert_findings(Target(stack, cast(boto3.Session, OneClient())))
+    assert finding.verdict == "PROBLEM"
+    assert "email:ops@example.com has not confirmed" in finding.text and "open the link" in finding.text
