@@ -16,6 +16,16 @@ install-tools:
 local: install
 	@$(VENV)/python scripts/run_local.py $(if $(FILE),--file "$(FILE)")
 
+## A local stack that stays up (moto + CloudZero emulator + runner) to try the operator commands on;
+## it prints the environment to use. Ctrl-C or `make local-down` (from another shell) stops it.
+.PHONY: local-up local-down
+local-up: install
+	@$(VENV)/python scripts/local_up.py
+
+local-down:
+	@if [ -f .local/local-up.pid ]; then kill "$$(cat .local/local-up.pid)" && echo "local stack stopping"; \
+	else echo "no local stack is running (no .local/local-up.pid)"; fi
+
 ## Every test, in one run (one moto server): unit, integration, template, end to end, chaos.
 test: install
 	@$(VENV)/pytest
@@ -39,7 +49,7 @@ chaos: install
 lint: install-tools
 	@$(VENV)/ruff check .
 	@$(VENV)/ruff format --check .
-	@$(VENV)/mypy shared functions scripts tests
+	@$(VENV)/mypy shared functions scripts tests operator_commands
 	@cd shared && ../$(VENV)/lint-imports --config ../pyproject.toml --no-cache
 	@$(TOOLS)/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
 

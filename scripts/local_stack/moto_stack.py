@@ -12,10 +12,10 @@ LOCAL_REGION = "us-east-1"
 
 
 @contextmanager
-def moto_server() -> Iterator[str]:
-    """Start moto on a free loopback port; point boto3 at it through the standard environment."""
+def moto_server(port: int = 0) -> Iterator[str]:
+    """Start moto on loopback (a free port unless given); point boto3 at it through the standard environment."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     address: Any = server._server.server_address  # type: ignore[union-attr]  # port 0 picks a free one
     host, port = address[0], address[1]

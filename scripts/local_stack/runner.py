@@ -11,20 +11,23 @@
 
 import importlib.util
 import json
+import logging
 import os
 import sys
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal, TextIO
 
 import boto3
 
 from credits_pipeline import wiring
+from credits_pipeline.services.observability import logger
 
 REPO = Path(__file__).resolve().parents[2]
 ASYNC_RETRIES = 2
@@ -85,6 +88,7 @@ class LocalRunner:
         month_queue_url: str,
         splitter_failure_queue_url: str,
         retry_delay_seconds: int = 0,
+        log: TextIO | None = None,
     ) -> None:
         self._sqs = boto3.client("sqs")
         self._splitter_config = splitter
@@ -103,6 +107,13 @@ class LocalRunner:
         self._splitter = load_handler(splitter.handler_path, "local_splitter_app")
         self._pusher = load_handler(pusher.handler_path, "local_pusher_app")
         self.stats = RunnerStats()
+        # Where the functions' output goes: their log lines, metrics and crash reports.
+        self._log = log
+        self._restore: Callable[[], object] | None = None
+        handler = logger.registered_handler
+        if log is not None and isinstance(handler, logging.StreamHandler):
+            previous = handler.setStream(log)
+            self._restore = lambda: handler.setStream(previous)
 
     @property
     def upload_queue_url(self) -> str:
@@ -127,7 +138,7 @@ class LocalRunner:
                 return
             except Exception:  # Lambda's async retry catches everything too
                 self.stats.splitter_failures += 1
-                _report_crash(self._splitter_config.name)
+                _report_crash(self._splitter_config.name, self._log)
         self._sqs.send_message(QueueUrl=self._splitter_failures, MessageBody=json.dumps(event))
 
     def pump_months(self) -> int:
@@ -147,7 +158,7 @@ class LocalRunner:
             result = self._with_environment(self._pusher_config, self._pusher, event) or {}
             failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
         except Exception:  # a failed invocation fails the whole batch
-            _report_crash(self._pusher_config.name)
+            _report_crash(self._pusher_config.name, self._log)
             failed = {message["MessageId"] for message in messages}
         for message in messages:
             if message["MessageId"] in failed:
@@ -172,6 +183,26 @@ class LocalRunner:
             time.sleep(0.2)
         raise TimeoutError(f"queues still busy after {max_seconds} s: {self.stats}")
 
+    def close(self) -> None:
+        """The functions' log lines go where they went before this runner (its log may be closed next)."""
+        if self._restore is not None:
+            self._restore()
+            self._restore = None
+
+    def update_environment(self, function: Literal["splitter", "pusher"], changes: Mapping[str, str]) -> None:
+        """What a stack update does to a function's configuration (say `Currencies`): new containers
+        start with the new environment. The next invocation cold-starts the handler with it."""
+        config = self._splitter_config if function == "splitter" else self._pusher_config
+        config = replace(config, environment={**config.environment, **changes})
+        os.environ.update(config.environment)
+        wiring.reset()
+        if function == "splitter":
+            self._splitter_config = config
+            self._splitter = load_handler(config.handler_path, f"local_splitter_app_{uuid.uuid4().hex}")
+        else:
+            self._pusher_config = config
+            self._pusher = load_handler(config.handler_path, f"local_pusher_app_{uuid.uuid4().hex}")
+
     def _queues_empty(self) -> bool:
         for url in (self._upload_queue, self._month_queue):
             attributes = self._sqs.get_queue_attributes(
@@ -189,7 +220,10 @@ class LocalRunner:
     ) -> Any:
         os.environ.update(config.environment)
         context = LocalContext(config.name, config.timeout_seconds, memory_limit_in_mb=config.memory_mb)
-        return handler(event, context)
+        if self._log is None:
+            return handler(event, context)
+        with redirect_stdout(self._log), redirect_stderr(self._log):  # metrics are printed, not logged
+            return handler(event, context)
 
 
 def sqs_event_record(message: Mapping[str, Any], queue_arn: str) -> dict[str, Any]:
@@ -215,6 +249,6 @@ def sqs_event_record(message: Mapping[str, Any], queue_arn: str) -> dict[str, An
     }
 
 
-def _report_crash(function_name: str) -> None:
+def _report_crash(function_name: str, log: TextIO | None) -> None:
     """What Lambda would write to the function's log when the handler raises."""
-    print(f"[{function_name}] invocation failed:\n{traceback.format_exc()}", file=sys.stderr)
+    print(f"[{function_name}] invocation failed:\n{traceback.format_exc()}", file=log or sys.stderr)

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import boto3
 
@@ -55,12 +56,18 @@ def local_pipeline(
     parameters: Mapping[str, str] | None = None,
     pusher_timeout_seconds: float | None = None,
     environment: Mapping[str, str] | None = None,
+    cloudzero_port: int = 0,
+    function_log: TextIO | None = None,
 ) -> Iterator[LocalPipeline]:
-    """Provision and wire everything; AWS_ENDPOINT_URL must already point at moto's server."""
+    """Provision and wire everything; AWS_ENDPOINT_URL must already point at moto's server.
+
+    `cloudzero_port`: the emulator's port (a free one by default); `function_log`: where the functions'
+    log lines and metrics go (stdout by default, as Lambda's go to CloudWatch).
+    """
     with ExitStack() as cleanup:
         emulator = None
         if cloudzero_url is None:
-            emulator = cleanup.enter_context(CloudZeroEmulator(api_key=api_key))
+            emulator = cleanup.enter_context(CloudZeroEmulator(api_key=api_key, port=cloudzero_port))
             cloudzero_url = emulator.base_url
         stack_parameters = {
             "CloudZeroConnectionId": connection_id,
@@ -75,8 +82,10 @@ def local_pipeline(
             upload_queue_url=outputs.local_upload_queue_url,
             month_queue_url=outputs.month_queue_url,
             splitter_failure_queue_url=outputs.splitter_failure_queue_url,
+            log=function_log,
         )
-        # The operator's view of the stack, as scripts/replay.py and redrive.py read it.
+        cleanup.callback(runner.close)
+        # The operator's view of the stack, as the operator commands read it.
         stack = describe_stack(stack_name)
         yield LocalPipeline(stack, runner, cloudzero_url, connection_id, emulator)
 

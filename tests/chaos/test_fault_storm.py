@@ -13,7 +13,7 @@ from decimal import Decimal
 import boto3
 
 from local_stack.stack import LocalPipeline
-from redrive import redrive
+from operator_commands.redrive import redrive
 from tests.e2e.conftest import held_total, queue_depth
 
 SEED = 20261127

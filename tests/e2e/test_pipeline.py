@@ -11,10 +11,10 @@ from credits_pipeline.adapters.sqs import MonthQueue
 from credits_pipeline.domain.messages import FileRef, MonthMessage
 from local_stack.provision import LOCAL_API_KEY
 from local_stack.stack import LocalPipeline
-from redrive import main as redrive_main
-from redrive import redrive
-from replay import ReplayError, replay_month
-from replay import main as replay_main
+from operator_commands.redrive import main as redrive_main
+from operator_commands.redrive import redrive
+from operator_commands.replay import ReplayError, replay_month
+from operator_commands.replay import main as replay_main
 
 from .conftest import held_total, only_report, queue_depth, report, tags
 

@@ -135,6 +135,33 @@ class AnyCostClient:
 
         return self._retrying(remaining)(attempt)
 
+    def connection_health(self, remaining: Remaining) -> dict[str, Any]:
+        """The connection's record (`GET /v2/connections/billing/{id}`): a cheap check of id and key.
+        Writes nothing; 403 and 404 raise CloudZeroRejected."""
+
+        def attempt() -> dict[str, Any]:
+            response = self._session.get(
+                f"{self._base}/v2/connections/billing/{self.connection_id}", timeout=self._attempt_timeout(remaining)
+            )
+            if response.status_code != 200:
+                raise self._error(response)
+            payload: dict[str, Any] = response.json()
+            return payload
+
+        return self._retrying(remaining)(attempt)
+
+    def drops(self, remaining: Remaining) -> list[dict[str, Any]]:
+        """The connection's billing drops (`GET .../billing_drops`): drop id, month and row count each."""
+
+        def attempt() -> list[dict[str, Any]]:
+            response = self._session.get(self._drops_url, timeout=self._attempt_timeout(remaining))
+            if response.status_code != 200:
+                raise self._error(response)
+            listed: list[dict[str, Any]] = response.json()["billing_drops"]
+            return listed
+
+        return self._retrying(remaining)(attempt)
+
     def _reload_api_key(self) -> bool:
         """Read the key again; True when it changed."""
         if self._refresh_api_key is None:

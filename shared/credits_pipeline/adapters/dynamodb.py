@@ -69,6 +69,23 @@ class FileRecords:
                 continue
         raise RecordConflict(f"file {sha256}: {MAX_CONFLICTS} concurrent updates in a row")
 
+    def recent(self, limit: int) -> list[RunReport]:
+        """The files most recently changed, newest first (for an operator's status command).
+
+        A Scan with a filter reads the whole table: fine at this scale (a few files a month, records
+        expire after IDEMPOTENCY_DAYS). A busier table would want a GSI on the update time instead.
+        """
+        reports: list[RunReport] = []
+        for page in self._ddb.get_paginator("scan").paginate(
+            TableName=self._table,
+            FilterExpression="begins_with(id, :file)",
+            ExpressionAttributeValues={":file": {"S": "file#"}},
+            ProjectionExpression="report",
+        ):
+            reports.extend(RunReport.model_validate_json(item["report"]["S"]) for item in page.get("Items", []))
+        reports.sort(key=lambda report: report.updated_at, reverse=True)
+        return reports[:limit]
+
     def version(self, sha256: str) -> int:
         item = self._ddb.get_item(
             TableName=self._table,

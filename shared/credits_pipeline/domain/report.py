@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from credits_pipeline.domain.credits import CreditFile
 from credits_pipeline.domain.messages import FileRef
 from credits_pipeline.domain.money import Money
+from credits_pipeline.domain.verification import MonthCheck
 
 FileStatus = Literal["pending", "pushed", "partially_failed", "failed", "rejected", "duplicate", "superseded"]
 MonthStatus = Literal["pending", "pushed", "failed", "superseded", "unverified"]
@@ -156,6 +157,20 @@ class RunReport(BaseModel):
             notes.append(f"months left to a later upload: {', '.join(superseded)}")
         self.error = "; ".join(notes) or None
         return self.status
+
+    def record_check(self, month: str, check: MonthCheck) -> None:
+        """What reading a pushed month back from CloudZero found (the pusher's or an operator's check):
+        a month held as sent is `pushed` and verified, any other `unverified` with its differences."""
+        state = self.months[month]
+        state.verified, state.verified_at = check.matches, utc_now()
+        state.differences = [
+            AccountDifferenceEntry(account_id=d.account_id, sent=d.sent, held=d.held) for d in check.differences
+        ]
+        if check.matches:
+            state.status, state.error = "pushed", None
+        else:
+            state.status, state.error = "unverified", check.summary()
+        self.settle()
 
     @property
     def settled(self) -> bool:

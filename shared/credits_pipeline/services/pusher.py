@@ -16,7 +16,7 @@ from credits_pipeline.domain.cbf import DropBody, drop_bodies
 from credits_pipeline.domain.identity import dead_letter_dedup_id, report_key, unreadable_dedup_id
 from credits_pipeline.domain.messages import MonthBatch, MonthMessage
 from credits_pipeline.domain.money import format_money
-from credits_pipeline.domain.report import AccountDifferenceEntry, RunReport, utc_now
+from credits_pipeline.domain.report import RunReport, utc_now
 from credits_pipeline.domain.verification import compare_month
 from credits_pipeline.services.observability import logger, metrics
 from credits_pipeline.services.ports import (
@@ -158,16 +158,7 @@ class Pusher:
         check = compare_month(((row.account_id, row.cost) for row in batch.credits), held)
 
         def verified(report: RunReport) -> None:
-            month = report.months[message.month]
-            month.verified, month.verified_at = check.matches, utc_now()
-            month.differences = [
-                AccountDifferenceEntry(account_id=d.account_id, sent=d.sent, held=d.held) for d in check.differences
-            ]
-            if check.matches:
-                month.error = None
-            else:
-                month.status, month.error = "unverified", check.summary()
-            report.settle()
+            report.record_check(message.month, check)
 
         settled = self._update(message, verified)
         if check.matches:
@@ -276,6 +267,8 @@ class Pusher:
             month.status, month.error = "pushed", None
             month.drop_id, month.chunks, month.pushed_at = outcome["drop_id"], outcome["chunks"], utc_now()
             month.attempts += 1
+            # A new push (a replay) is read back again: an earlier check was of the earlier drop.
+            month.verified, month.verified_at, month.differences = None, None, []
             report.settle()
 
         report = self._update(message, pushed)

@@ -1,12 +1,13 @@
 """Runtime settings from the environment the template sets, validated once at cold start."""
 
+from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
 from functools import cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from credits_pipeline.domain.accounts import InvalidAccountId, account_set
 from credits_pipeline.domain.alerts import DEFAULT_STACK_NAME
@@ -138,9 +139,38 @@ def pusher_settings() -> PusherSettings:
     return load_settings(PusherSettings)
 
 
+def _without_environment[T: _Settings](kind: type[T]) -> type[T]:
+    """The settings class reading only the values it is given, never this process's environment."""
+
+    class Given(kind):  # type: ignore[valid-type,misc]
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings,)
+
+    return Given
+
+
 def load_settings[T: _Settings](kind: type[T]) -> T:
+    return load_settings_from(kind, None)
+
+
+def load_settings_from[T: _Settings](kind: type[T], variables: Mapping[str, str] | None) -> T:
+    """Settings from `variables` (a function's environment, as the template set it), or from this
+    process's environment when None."""
     try:
-        return kind()
+        if variables is None:
+            return kind()
+        values: dict[str, Any] = {
+            name.lower(): value for name, value in variables.items() if name.lower() in kind.model_fields
+        }
+        return _without_environment(kind)(**values)
     except ValidationError as error:
         problems = "; ".join(
             f"{'/'.join(str(part) for part in item['loc']).upper()}: {item['msg']}" for item in error.errors()

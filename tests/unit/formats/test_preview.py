@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-import preview
+from operator_commands import preview
 from tests.unit.formats.helpers import fixture
 
 

@@ -1,0 +1,79 @@
+"""A month's truth, as the pipeline keeps it: the month pointer -> the file's report -> the month's batch;
+and what CloudZero holds for it, compared with that batch."""
+
+import re
+from dataclasses import dataclass
+
+from credits_pipeline.adapters.dynamodb import FileRecords
+from credits_pipeline.adapters.s3 import ObjectStore
+from credits_pipeline.domain.identity import report_key
+from credits_pipeline.domain.messages import MonthBatch
+from credits_pipeline.domain.months import MONTH_PATTERN
+from credits_pipeline.domain.report import MonthReport, RunReport
+from credits_pipeline.domain.verification import MonthCheck, compare_month
+from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable, MonthPointer
+from credits_pipeline.wiring.settings import DEFAULT_IDEMPOTENCY_DAYS
+from operator_commands.cli import Target
+from operator_commands.cloudzero import anycost_client, cloudzero_error, time_left
+from operator_commands.errors import EXIT_PROBLEM, CommandError
+
+
+@dataclass(frozen=True)
+class MonthTruth:
+    month: str
+    pointer: MonthPointer
+    report: RunReport
+    batch: MonthBatch
+
+    @property
+    def state(self) -> MonthReport:
+        return self.report.months[self.month]
+
+    @property
+    def file_uri(self) -> str:
+        return f"s3://{self.report.file.bucket}/{self.report.file.key}"
+
+    @property
+    def report_uri(self) -> str:
+        return f"s3://{self.report.file.bucket}/{report_key(self.report.file.sha256)}"
+
+
+def records(target: Target) -> FileRecords:
+    return FileRecords(
+        target.stack.output("IdempotencyTableName"),
+        expiry_days=DEFAULT_IDEMPOTENCY_DAYS,
+        client=target.session.client("dynamodb"),
+    )
+
+
+def objects(target: Target) -> ObjectStore:
+    return ObjectStore(target.session.client("s3"))
+
+
+def month_truth(target: Target, month: str) -> MonthTruth:
+    """The file the month was last accepted from, its report and its batch; a one-line error when any is missing."""
+    if not re.fullmatch(MONTH_PATTERN, month):
+        raise CommandError(f"not a month: {month!r} (write YYYY-MM, e.g. 2026-01)")
+    book = records(target)
+    pointer = book.month_pointer(month)
+    if pointer is None:
+        raise CommandError(
+            f"no accepted file holds {month} in {target.stack.bucket}: upload one under incoming/", EXIT_PROBLEM
+        )
+    report = book.load(pointer.sha256)
+    if report is None or month not in report.months:
+        raise CommandError(f"the record of s3://{pointer.bucket}/{pointer.key} is gone (expired?)", EXIT_PROBLEM)
+    state = report.months[month]
+    raw = objects(target).get_json(report.file.bucket, state.batch_key)
+    if raw is None:
+        raise CommandError(f"the batch s3://{report.file.bucket}/{state.batch_key} is gone", EXIT_PROBLEM)
+    return MonthTruth(month, pointer, report, MonthBatch.model_validate_json(raw))
+
+
+def check_in_cloudzero(target: Target, truth: MonthTruth) -> MonthCheck:
+    """Read the month back from CloudZero and compare it with the batch that was sent."""
+    try:
+        held = anycost_client(target).month_rows(truth.month, time_left())
+    except (CloudZeroRejected, CloudZeroUnavailable) as error:
+        raise cloudzero_error(error, target) from error
+    return compare_month(((row.account_id, row.cost) for row in truth.batch.credits), held)

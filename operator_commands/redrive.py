@@ -1,0 +1,127 @@
+"""Move every month from the dead-letter queue back to the month queue, once the cause is fixed.
+
+After a CloudZero outage, a refused or rotated API key (store the new one first), or a month CloudZero
+refused once its cause is fixed. Months already pushed are skipped by the pusher's idempotency record;
+the others are pushed once. `native` is SQS's StartMessageMoveTask (the console's "DLQ redrive");
+`copy` receives, re-sends and deletes, keeping each message's group and attributes (moto, and accounts
+without the native API). Exit status: 0 moved (or nothing to move), 2 when it cannot run.
+"""
+
+import argparse
+import sys
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from operator_commands.cli import command_parser, open_stack, run
+from operator_commands.errors import EXIT_OK
+
+PROG = "credits-redrive"
+EXAMPLES = (
+    "credits-redrive",
+    "credits-redrive --method copy --stack-name credits-pipeline --region eu-west-1",
+    "python scripts/redrive.py --stack-name credits-pipeline --profile ops",
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+
+@dataclass(frozen=True)
+class RedriveResult:
+    method: str
+    moved: int
+    task_handle: str | None = None
+
+
+def redrive(
+    dlq_url: str,
+    dlq_arn: str,
+    queue_url: str,
+    queue_arn: str,
+    method: str = "auto",
+    *,
+    session: boto3.Session | None = None,
+) -> RedriveResult:
+    session = session or boto3.Session()
+    sqs = session.client("sqs")
+    if method in ("auto", "native"):
+        # One try: if the native API fails, the copy below does the same job.
+        native = session.client("sqs", config=Config(retries={"max_attempts": 1})) if method == "auto" else sqs
+        try:
+            task = native.start_message_move_task(SourceArn=dlq_arn, DestinationArn=queue_arn)
+            return RedriveResult("native", _visible(sqs, dlq_url), task["TaskHandle"])
+        except ClientError as error:
+            if method == "native":
+                raise
+            print(
+                f"native redrive unavailable ({error.response['Error'].get('Code')}): copying instead", file=sys.stderr
+            )
+    return RedriveResult("copy", _copy(sqs, dlq_url, queue_url))
+
+
+def _copy(sqs: "SQSClient", dlq_url: str, queue_url: str) -> int:
+    moved = 0
+    while True:
+        messages = sqs.receive_message(
+            QueueUrl=dlq_url,
+            MaxNumberOfMessages=10,
+            AttributeNames=["MessageGroupId"],
+            MessageAttributeNames=["All"],
+            VisibilityTimeout=60,
+        ).get("Messages", [])
+        if not messages:
+            return moved
+        for message in messages:
+            extra: dict[str, Any] = {}
+            group = message.get("Attributes", {}).get("MessageGroupId")
+            if group:
+                # A fresh de-duplication id: the original one may still be inside SQS's 5-minute window.
+                extra = {"MessageGroupId": group, "MessageDeduplicationId": f"redrive-{uuid.uuid4().hex}"}
+            if message.get("MessageAttributes"):
+                extra["MessageAttributes"] = message["MessageAttributes"]
+            sqs.send_message(QueueUrl=queue_url, MessageBody=message["Body"], **extra)
+            # Deleted only once the copy is queued: an interruption may duplicate a month, never lose one.
+            sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
+            moved += 1
+
+
+def _visible(sqs: "SQSClient", url: str) -> int:
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = command_parser(PROG, __doc__.split("\n\n")[0] if __doc__ else "", EXAMPLES)
+    parser.add_argument("--method", choices=["auto", "native", "copy"], default="auto")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(parser(), redrive_command, argv)
+
+
+def redrive_command(args: argparse.Namespace) -> int:
+    target = open_stack(args)
+    stack = target.stack
+    dlq = stack.output("DeadLetterQueueUrl")
+    result = redrive(
+        dlq,
+        stack.output("DeadLetterQueueArn"),
+        stack.output("MonthQueueUrl"),
+        stack.output("MonthQueueArn"),
+        args.method,
+        session=target.session,
+    )
+    handle = f" (task {result.task_handle})" if result.task_handle else ""
+    print(
+        f"redrive by {result.method}{handle}: {result.moved} month message(s) moved back to the month queue "
+        f"from {dlq.rsplit('/', 1)[-1]}"
+    )
+    if result.moved:
+        print(f"follow them: credits-status --stack-name {stack.name} (reports in s3://{stack.bucket}/reports/)")
+    return EXIT_OK

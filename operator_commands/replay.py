@@ -1,0 +1,159 @@
+"""Send one month to CloudZero again, through the month queue so the one-request-at-a-time rule holds.
+
+A replay is a new push (it is not de-duplicated against the first one); `replace_drop` makes the month
+exactly what the file says, and the pusher reads it back again. `--file` makes that file the month's
+truth from now on (a wrong file was pushed: name the right one). `--dry-run` asks CloudZero's validate
+endpoint and sends nothing. Exit status: 0 queued (or valid), 1 invalid, 2 when it cannot run.
+"""
+
+import argparse
+import uuid
+from dataclasses import dataclass, replace
+
+import boto3
+
+from credits_pipeline.adapters.dynamodb import FileRecords
+from credits_pipeline.adapters.s3 import ObjectStore, parse_s3_uri
+from credits_pipeline.adapters.sqs import MonthQueue
+from credits_pipeline.domain.cbf import drop_bodies
+from credits_pipeline.domain.identity import file_identity, report_key
+from credits_pipeline.domain.messages import MonthBatch, MonthMessage
+from credits_pipeline.domain.money import format_money
+from credits_pipeline.domain.report import RunReport
+from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable
+from credits_pipeline.services.report_book import ReportBook
+from operator_commands.cli import Target, command_parser, open_stack, run
+from operator_commands.cloudzero import anycost_client, cloudzero_error, time_left
+from operator_commands.errors import EXIT_OK, EXIT_PROBLEM, CommandError
+from operator_commands.months import objects, records
+from operator_commands.stack import Stack
+
+PROG = "credits-replay"
+EXAMPLES = (
+    "credits-replay --month 2026-01                 # from the month's latest accepted file",
+    "credits-replay --month 2026-01 --file incoming/credits-2026-01-fixed.csv",
+    "credits-replay --month 2026-01 --dry-run       # CloudZero's validate endpoint; writes nothing",
+    "python scripts/replay.py --month 2026-01 --stack-name credits-pipeline --region eu-west-1",
+)
+
+
+class ReplayError(CommandError):
+    """The month cannot be replayed as asked; the message tells the operator what to do."""
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    month: str
+    file: str
+    sha256: str
+    bucket: str
+    accounts: int
+    total: str
+    replay_id: str | None = None
+    valid: bool | None = None
+    errors: tuple[str, ...] = ()
+
+
+def replay_month(
+    stack: Stack, month: str, file: str | None = None, dry_run: bool = False, *, session: boto3.Session | None = None
+) -> ReplayResult:
+    target = Target(stack, session or boto3.Session())
+    store, book = objects(target), records(target)
+    report = _source_report(store, book, stack.bucket, month, file)
+    month_report = report.months[month]
+    raw = store.get_json(report.file.bucket, month_report.batch_key)
+    if raw is None:
+        raise ReplayError(f"the batch {month_report.batch_key} of {report.file.key} is gone")
+    batch = MonthBatch.model_validate_json(raw)
+    where = f"s3://{report.file.bucket}/{report.file.key}"
+    result = ReplayResult(
+        month, where, report.file.sha256, report.file.bucket, batch.accounts, format_money(batch.total)
+    )
+    if dry_run:
+        return _validate(target, batch, result)
+
+    replay_id = uuid.uuid4().hex
+    if file:
+        book.accept_month(month, report.file.sha256, report.file.bucket, report.file.key, "", force=True)
+
+    def queued(current: RunReport) -> None:
+        current.months[month].status = "pending"
+        current.months[month].error = f"replay {replay_id} queued"
+        current.settle()
+
+    ReportBook(book, store).update(report.file.sha256, queued)
+    message = MonthMessage(
+        file=report.file,
+        month=month,
+        batch_bucket=report.file.bucket,
+        batch_key=month_report.batch_key,
+        accounts=batch.accounts,
+        total=batch.total,
+        replay_id=replay_id,
+    )
+    MonthQueue(stack.output("MonthQueueUrl"), group_id=stack.connection_id, client=target.session.client("sqs")).send(
+        message, deduplication_id=f"{report.file.sha256}-{month}-replay-{replay_id}", reason="replay"
+    )
+    return replace(result, replay_id=replay_id)
+
+
+def _source_report(store: ObjectStore, book: FileRecords, bucket: str, month: str, file: str | None) -> RunReport:
+    if file:
+        file_bucket, key = parse_s3_uri(file) if file.startswith("s3://") else (bucket, file)
+        download = store.download(file_bucket, key)
+        download.close()
+        report = book.load(file_identity(download.sha256, key))
+        if report is None or report.status == "rejected":
+            state = report.status if report else "never uploaded"
+            raise ReplayError(
+                f"s3://{file_bucket}/{key} was not accepted by the pipeline ({state}): upload it under incoming/"
+            )
+    else:
+        pointer = book.month_pointer(month)
+        if pointer is None:
+            raise ReplayError(f"no accepted file holds {month}: upload one, or name one with --file")
+        report = book.load(pointer.sha256)
+        if report is None:
+            raise ReplayError(f"the record of {pointer.key} is gone")
+    if month not in report.months:
+        raise ReplayError(
+            f"{report.file.key} holds no credits for {month} (it holds {', '.join(report.months) or 'none'})"
+        )
+    return report
+
+
+def _validate(target: Target, batch: MonthBatch, result: ReplayResult) -> ReplayResult:
+    client = anycost_client(target)
+    remaining = time_left()
+    errors: list[str] = []
+    try:
+        for body in drop_bodies(batch):
+            errors.extend(client.validate_drop(body, remaining=remaining).errors)
+    except (CloudZeroRejected, CloudZeroUnavailable) as error:
+        raise cloudzero_error(error, target) from error
+    return replace(result, valid=not errors, errors=tuple(errors))
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = command_parser(PROG, __doc__.split("\n\n")[0] if __doc__ else "", EXAMPLES)
+    parser.add_argument("--month", required=True, help="YYYY-MM")
+    parser.add_argument("--file", help="S3 key in the stack's bucket, or s3://bucket/key (default: latest accepted)")
+    parser.add_argument("--dry-run", action="store_true", help="validate with CloudZero; send and write nothing")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(parser(), replay, argv)
+
+
+def replay(args: argparse.Namespace) -> int:
+    target = open_stack(args)
+    result = replay_month(target.stack, args.month, args.file, args.dry_run, session=target.session)
+    summary = f"{result.month} from {result.file}: {result.accounts} accounts, total {result.total}"
+    if args.dry_run:
+        verdict = "valid" if result.valid else "INVALID: " + "; ".join(result.errors)
+        print(f"dry run, nothing sent: {summary}: CloudZero says {verdict}")
+        return EXIT_OK if result.valid else EXIT_PROBLEM
+    print(f"replay {result.replay_id} queued: {summary}")
+    print(f"follow it in s3://{result.bucket}/{report_key(result.sha256)}")
+    return EXIT_OK

@@ -1,0 +1,104 @@
+"""Read an upload again with the stack's current settings, without changing a byte of it.
+
+For a file rejected because of a setting (Currencies, KnownAccounts, MaxInvalidShare, a column
+mapping ...): fix the setting first, then run this. The object is copied onto itself with a metadata
+stamp (S3 CopyObject, MetadataDirective=REPLACE): S3 emits a new ObjectCreated event for the same
+bytes and the splitter reads the rejected file again. A file that is not `rejected` is refused (there
+is nothing to reprocess: `credits-replay` sends a month again), unless --force (a file the splitter
+never finished, e.g. after a crash). Exit status: 0 requested, 1 refused, 2 when it cannot run.
+"""
+
+import argparse
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from credits_pipeline.adapters.s3 import parse_s3_uri
+from credits_pipeline.domain.identity import file_identity, report_key
+from credits_pipeline.domain.report import utc_now
+from credits_pipeline.services.splitter import SHA_TAG
+from operator_commands.cli import Target, command_parser, open_stack, run
+from operator_commands.errors import EXIT_OK, EXIT_PROBLEM, CommandError
+from operator_commands.months import objects, records
+from operator_commands.text import outcome
+
+PROG = "credits-reprocess"
+EXAMPLES = (
+    "credits-reprocess --key incoming/credits-2026-01.csv",
+    "credits-reprocess --key s3://my-credits-bucket/incoming/credits-2026-01.csv --force",
+    "python scripts/reprocess.py --key incoming/credits-2026-01.csv --stack-name credits-pipeline",
+)
+# The metadata stamp that makes the copy a change S3 accepts (a copy onto itself must change something).
+STAMP = "credits-pipeline-reprocessed-at"
+# What a REPLACE copy would drop unless given again.
+_KEPT_HEADERS = ("CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage", "ContentType")
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = command_parser(PROG, __doc__.split("\n\n")[0] if __doc__ else "", EXAMPLES)
+    parser.add_argument("--key", required=True, help="the upload's key in the stack's bucket, or s3://bucket/key")
+    parser.add_argument("--force", action="store_true", help="copy even when the file is not rejected")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(parser(), reprocess, argv)
+
+
+def reprocess(args: argparse.Namespace) -> int:
+    target = open_stack(args)
+    bucket, key = _where(target, args.key)
+    where = f"s3://{bucket}/{key}"
+    s3 = target.session.client("s3")
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            raise CommandError(f"no object {where}: check --key (aws s3 ls s3://{bucket}/incoming/)") from error
+        raise
+    sha256 = _identity(target, bucket, key)
+    report = records(target).load(sha256)
+    report_at = f"s3://{bucket}/{report_key(sha256)}"
+    if not args.force:
+        if report is None:
+            raise CommandError(
+                f"{where} has no record: the splitter never finished reading it; to read it anyway: --force",
+                EXIT_PROBLEM,
+            )
+        if report.status != "rejected":
+            raise CommandError(
+                f"{where} is {outcome(report)}, not rejected: nothing to reprocess ({report_at}); "
+                "to send a month again: credits-replay --month YYYY-MM",
+                EXIT_PROBLEM,
+            )
+    extra: dict[str, Any] = {name: head[name] for name in _KEPT_HEADERS if head.get(name)}  # type: ignore[literal-required]
+    if head.get("ServerSideEncryption") == "aws:kms" and head.get("SSEKMSKeyId"):
+        extra.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=head["SSEKMSKeyId"])
+    # The managed copy: one CopyObject, or a multipart copy for objects over 5 GB.
+    s3.copy(
+        {"Bucket": bucket, "Key": key},
+        bucket,
+        key,
+        ExtraArgs={"MetadataDirective": "REPLACE", "Metadata": {**head.get("Metadata", {}), STAMP: utc_now()}, **extra},
+    )
+    print(f"{where} copied onto itself: the splitter reads it again with the current settings")
+    print(f"follow it: credits-status --stack-name {target.stack.name}, or its report {report_at}")
+    return EXIT_OK
+
+
+def _where(target: Target, given: str) -> tuple[str, str]:
+    bucket, key = parse_s3_uri(given) if given.startswith("s3://") else (target.stack.bucket, given)
+    if bucket != target.stack.bucket:
+        raise CommandError(f"the stack {target.stack.name} reads s3://{target.stack.bucket}/, not s3://{bucket}/")
+    return bucket, key
+
+
+def _identity(target: Target, bucket: str, key: str) -> str:
+    """The file's identity: the splitter's tag when it got that far, else worked out from the bytes."""
+    s3 = target.session.client("s3")
+    tags = {tag["Key"]: tag["Value"] for tag in s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]}
+    if tags.get(SHA_TAG):
+        return tags[SHA_TAG]
+    download = objects(target).download(bucket, key)
+    download.close()
+    return file_identity(download.sha256, key)

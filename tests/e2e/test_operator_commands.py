@@ -1,0 +1,213 @@
+"""The operator commands against a running stack (moto + emulator), as a person would run them."""
+
+import json
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import boto3
+import pytest
+
+from credits_pipeline.adapters.cloudzero import AnyCostClient
+from credits_pipeline.domain.cbf import drop_bodies
+from credits_pipeline.domain.messages import AccountCreditRow, MonthBatch
+from local_stack.provision import LOCAL_API_KEY
+from local_stack.stack import LocalPipeline, local_pipeline
+from operator_commands import preflight, replay, reprocess, status, verify
+
+from .conftest import held_total, report
+from .test_pipeline import february, post_count, sha
+
+EUROS = b"Account ID,Month,Amount,Currency\n000000000001,2026-01,10.00,EUR\n000000000002,2026-01,5.00,EUR\n"
+
+
+def stack_args(pipeline: LocalPipeline) -> list[str]:
+    return ["--stack-name", pipeline.stack.name]
+
+
+def overwrite_month_in_cloudzero(pipeline: LocalPipeline, month: str) -> None:
+    """Someone (another pipeline, a person in CloudZero) replaces the month with other credits."""
+    batch_key = f"batches/{sha(february(), f'credits-{month}.csv')}/{month}.json"
+    body = boto3.client("s3").get_object(Bucket=pipeline.bucket, Key=batch_key)["Body"].read()
+    batch = MonthBatch.model_validate_json(body)
+    first = batch.credits[0]
+    altered = batch.model_copy(
+        update={"credits": [AccountCreditRow(**{**first.model_dump(), "cost": first.cost - 1}), *batch.credits[1:]]}
+    )
+    client = AnyCostClient(pipeline.cloudzero_url, pipeline.connection_id, LOCAL_API_KEY)
+    deadline = time.monotonic() + 30
+    for drop in drop_bodies(altered):
+        client.post_drop(drop, "someone-else", lambda: deadline - time.monotonic())
+
+
+def test_status_shows_a_pushed_a_rejected_and_a_failed_file(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert pipeline.emulator is not None
+    pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.put("incoming/credits-2026-04.csv", b"")
+    pipeline.runner.run_until_idle()
+    pipeline.emulator.inject_fault(status=400, count=1, message="row 0: something CloudZero dislikes")
+    pipeline.put("incoming/credits-2026-03.csv", february("000000000003,$5.00\n"))
+    pipeline.runner.run_until_idle()
+    pipeline.put("incoming/credits-2026-02 again.csv", february())  # a duplicate keeps `pushed` visible
+    pipeline.runner.run_until_idle()
+
+    assert status.main(stack_args(pipeline)) == 0
+    table = capsys.readouterr().out
+    assert f"s3://{pipeline.bucket}/" in table
+    lines = {line.split("  incoming/")[-1].split()[0]: line for line in table.splitlines() if "incoming/" in line}
+    assert lines["credits-2026-02.csv"].split()[1] == "pushed"
+    assert "2026-02 verified" in lines["credits-2026-02.csv"] and "duplicate" in lines["credits-2026-02.csv"]
+    assert lines["credits-2026-04.csv"].split()[1] == "rejected" and "empty" in lines["credits-2026-04.csv"]
+    assert lines["credits-2026-03.csv"].split()[1] == "failed" and "2026-03 failed" in lines["credits-2026-03.csv"]
+
+    assert status.main([*stack_args(pipeline), "--json"]) == 0
+    files = {entry["file"]["key"]: entry for entry in json.loads(capsys.readouterr().out)["files"]}
+    assert {key: entry["outcome"] for key, entry in files.items()} == {
+        "incoming/credits-2026-02.csv": "pushed",
+        "incoming/credits-2026-04.csv": "rejected",
+        "incoming/credits-2026-03.csv": "failed",
+    }
+    assert files["incoming/credits-2026-02.csv"]["status"] == "duplicate"  # the report's latest event, as before
+    assert files["incoming/credits-2026-03.csv"]["report"].startswith(f"s3://{pipeline.bucket}/reports/")
+
+    local = tmp_path / "credits-2026-03.csv"
+    local.write_bytes(february("000000000003,$5.00\n"))
+    assert status.main([*stack_args(pipeline), str(local)]) == 0
+    shown = capsys.readouterr().out
+    assert "outcome   failed" in shown and "something CloudZero dislikes" in shown
+    assert f"s3://{pipeline.bucket}/reports/{sha(local.read_bytes(), 'credits-2026-03.csv')}.json" in shown
+
+    never = tmp_path / "credits-2026-05.csv"
+    never.write_bytes(february())
+    assert status.main([*stack_args(pipeline), str(never)]) == 1
+    assert "was not uploaded as incoming/credits-2026-05.csv" in capsys.readouterr().err
+
+
+def test_status_of_a_month_shows_its_file_drop_verification_and_cloudzero(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert pipeline.emulator is not None
+    pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.runner.run_until_idle()
+
+    assert status.main([*stack_args(pipeline), "--month", "2026-02", "--cloudzero"]) == 0
+    out = capsys.readouterr().out
+    shown = {line[:10].strip(): line[10:] for line in out.splitlines()}
+    assert shown["file"].startswith(f"s3://{pipeline.bucket}/incoming/credits-2026-02.csv"), out
+    assert shown["drop id"] == pipeline.emulator.drops()[-1].drop_id
+    assert shown["verified"].startswith("yes")
+    assert shown["CloudZero"] == "CloudZero holds the 2 rows sent, totalling -30.50"
+
+    assert status.main([*stack_args(pipeline), "--month", "2026-02", "--cloudzero", "--json"]) == 0
+    month = json.loads(capsys.readouterr().out)
+    assert (month["status"], month["verified"], month["total"]) == ("pushed", True, "-30.50")
+    assert month["cloudzero"]["matches"] is True and month["cloudzero"]["total_held"] == "-30.50"
+
+    assert status.main([*stack_args(pipeline), "--month", "2031-01"]) == 1
+    assert "no accepted file holds 2031-01" in capsys.readouterr().err
+
+
+def test_verify_finds_a_month_changed_in_cloudzero_and_a_replay_repairs_it(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.runner.run_until_idle()
+    assert verify.main([*stack_args(pipeline), "--month", "2026-02"]) == 0
+    assert "verified: CloudZero holds the 2 rows sent, totalling -30.50" in capsys.readouterr().out
+
+    overwrite_month_in_cloudzero(pipeline, "2026-02")
+    assert verify.main([*stack_args(pipeline), "--month", "2026-02"]) == 1
+    out = capsys.readouterr().out
+    assert "NOT AS SENT" in out and "000000000001" in out and "credits-replay --month 2026-02" in out
+    month = report(pipeline, sha(february(), "credits-2026-02.csv"))["months"]["2026-02"]
+    assert (month["status"], month["verified"]) == ("unverified", False)
+    assert month["differences"] == [{"account_id": "000000000001", "sent": "-10.00", "held": "-11.00"}]
+
+    assert replay.main([*stack_args(pipeline), "--month", "2026-02"]) == 0
+    pipeline.runner.run_until_idle()
+    assert held_total(pipeline, "2026-02") == Decimal("-30.50")
+    month = report(pipeline, sha(february(), "credits-2026-02.csv"))["months"]["2026-02"]
+    assert (month["status"], month["verified"], month["differences"]) == ("pushed", True, [])  # read back again
+    capsys.readouterr()
+    assert verify.main([*stack_args(pipeline), "--month", "2026-02", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["matches"] is True
+
+
+def test_a_file_rejected_for_a_setting_is_reprocessed_after_the_fix_and_lands(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = pipeline.put("incoming/credits-eur.csv", EUROS)
+    pipeline.runner.run_until_idle()
+    rejected = report(pipeline, sha(EUROS, key))
+    assert rejected["status"] == "rejected" and "EUR" in rejected["error"]
+
+    pipeline.runner.update_environment("splitter", {"CURRENCIES": "USD,EUR"})  # the operator fixed Currencies
+    assert reprocess.main([*stack_args(pipeline), "--key", key]) == 0
+    assert f"s3://{pipeline.bucket}/{key} copied onto itself" in capsys.readouterr().out
+    pipeline.runner.run_until_idle()
+
+    landed = report(pipeline, sha(EUROS, key))
+    assert landed["status"] == "pushed"
+    assert [upload["outcome"] for upload in landed["uploads"]] == ["rejected", "accepted"]
+    assert held_total(pipeline, "2026-01") == Decimal("-15.00")
+    body = boto3.client("s3").get_object(Bucket=pipeline.bucket, Key=key)
+    assert body["Body"].read() == EUROS and reprocess.STAMP in body["Metadata"]
+
+    assert reprocess.main([*stack_args(pipeline), "--key", key]) == 1
+    err = capsys.readouterr().err
+    assert "is pushed, not rejected: nothing to reprocess" in err and len(err.strip().splitlines()) == 1
+    assert reprocess.main([*stack_args(pipeline), "--key", f"s3://{pipeline.bucket}/{key}", "--force"]) == 0
+    pipeline.runner.run_until_idle()
+    assert post_count(pipeline) == 1  # the forced re-read is a duplicate: nothing sent again
+    assert reprocess.main([*stack_args(pipeline), "--key", "incoming/nothing-here.csv"]) == 2
+    assert "no object" in capsys.readouterr().err
+
+
+def subscribed_topic(confirmed: bool = True) -> str:
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    topic = sns.create_topic(Name=f"alerts-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    if confirmed:
+        queue = sqs.create_queue(QueueName=f"alerts-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    return str(topic)
+
+
+def test_preflight_passes_a_ready_stack_and_names_each_problem_with_its_fix(
+    aws_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    topic = subscribed_topic()
+    with local_pipeline(stack_name=f"e2e-{uuid.uuid4().hex[:8]}", parameters={"AlarmTopicArn": topic}) as ready:
+        assert preflight.main(stack_args(ready)) == 0
+        out = capsys.readouterr().out
+        assert f"bucket s3://{ready.bucket}/" in out and out.strip().endswith(f"s3://{ready.bucket}/incoming/")
+        verdicts = [line.split()[0] for line in out.splitlines()[1:-1]]
+        assert "PROBLEM" not in verdicts and verdicts.count("ok") == 5, out
+        assert "validate endpoint accepts a drop" in out and "alerts reach sqs:arn:" in out
+        # The emulator has no health read: the check falls back to listing the connection's drops.
+        assert "this endpoint has no health read" in out
+        assert ready.emulator is not None and ready.emulator.drops() == []  # nothing written
+
+        secret = ready.stack.output("ApiKeySecretArn")
+        boto3.client("secretsmanager").put_secret_value(SecretId=secret, SecretString="a-rotated-key")
+        assert preflight.main(stack_args(ready)) == 1
+        out = capsys.readouterr().out
+        [refused] = [line for line in out.splitlines() if line.startswith("PROBLEM")]
+        assert "403" in refused and f"put-secret-value --secret-id {secret}" in refused
+        assert out.strip().endswith("1 problem(s): fix them before the first real file")
+
+
+@pytest.mark.parametrize("topic", ["none", "unsubscribed"])
+def test_preflight_says_when_alerts_reach_nobody(
+    aws_endpoint: str, topic: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parameters = {"AlarmTopicArn": subscribed_topic(confirmed=False)} if topic == "unsubscribed" else {}
+    with local_pipeline(stack_name=f"e2e-{uuid.uuid4().hex[:8]}", parameters=parameters) as deployed:
+        assert preflight.main(stack_args(deployed)) == 1
+    problems = [line for line in capsys.readouterr().out.splitlines() if line.startswith("PROBLEM")]
+    assert len(problems) == 1 and "alerts reach nobody" in problems[0] and "AlertEmail=" in problems[0]
+    if topic == "unsubscribed":
+        assert f"aws sns subscribe --topic-arn {parameters['AlarmTopicArn']}" in problems[0]
