@@ -9,6 +9,7 @@ check to fail, so no check passes vacuously.
 
 import ast
 import inspect
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -322,6 +323,27 @@ def check_functions_run_on_their_layer(template: Template) -> None:
         assert properties["Architectures"][0] in layer["Properties"]["CompatibleArchitectures"], function
 
 
+def check_dashboard(template: Template) -> None:
+    """One dashboard shows the run history: every metric the functions publish that an operator reads,
+    the dead-letter queue's depth, and the last verified month from the pusher's logs."""
+    ((_, dashboard),) = resources(template, "AWS::CloudWatch::Dashboard").items()
+    body = rendered(dashboard["Properties"]["DashboardBody"])
+    for metric in (
+        "FilesReceived",
+        "FilesRejected",
+        "FilesDuplicate",
+        "MonthsPushed",
+        "MonthsVerified",
+        "MonthsUnverified",
+        "CreditTotal",
+        "AccountsSkipped",
+        "PushFailures",
+        "ApproximateNumberOfMessagesVisible",
+    ):
+        assert f'\\"{metric}\\"' in body or f'"{metric}"' in body, f"the dashboard does not show {metric}"
+    assert "month verified in CloudZero" in body  # the log line the pusher writes on each verified month
+
+
 def check_outputs(template: Template) -> None:
     assert set(template["Outputs"]) >= OUTPUTS
 
@@ -344,6 +366,7 @@ CHECKS: list[Callable[[Template], None]] = [
     check_idempotency_table,
     check_environment_matches_settings,
     check_functions_run_on_their_layer,
+    check_dashboard,
     check_outputs,
 ]
 
@@ -541,6 +564,16 @@ def _architecture(template: Template) -> None:
     props(template, "PusherFunction")["Architectures"] = ["x86_64"]
 
 
+def _dashboard_without(metric: str) -> Callable[[Template], None]:
+    def mutate(template: Template) -> None:
+        ((_, dashboard),) = resources(template, "AWS::CloudWatch::Dashboard").items()
+        dashboard["Properties"]["DashboardBody"] = json.loads(
+            json.dumps(dashboard["Properties"]["DashboardBody"]).replace(metric, "Other")
+        )
+
+    return mutate
+
+
 BREAKAGES: list[tuple[Callable[[Template], None], str, Callable[[Template], None]]] = [
     (check_no_wildcard_actions, "s3-star", _statement_action("ReadBatches", "s3:*")),
     (check_no_wildcard_actions, "get-star", _statement_action("ReadAndWriteReports", ["s3:Get*"])),
@@ -604,6 +637,7 @@ BREAKAGES: list[tuple[Callable[[Template], None], str, Callable[[Template], None
     (check_functions_run_on_their_layer, "architecture", _architecture),
     (check_functions_run_on_their_layer, "runtime", _set("SplitterFunction", "Runtime", "python3.13")),
     (check_outputs, "missing-output", _drop_output),
+    (check_dashboard, "no-verified-months", _dashboard_without("MonthsVerified")),
 ]
 
 
