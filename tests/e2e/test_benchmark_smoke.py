@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[2]
 CASES = (
     "splitter headerless",
@@ -24,7 +22,6 @@ CASES = (
 FLOORS = ("floor: csv.reader loop", "floor: pyarrow filter+group-by")
 
 
-@pytest.mark.slow
 def test_quick_benchmark_measures_every_case_with_a_right_answer(tmp_path):
     results = tmp_path / "bench.json"
     done = subprocess.run(
