@@ -16,6 +16,8 @@ from credits_pipeline.formats.base import FileRejected
 _STRUCTURE = re.compile(r'[\\"{}\[\]]')
 _CHUNK = 1 << 16
 MAX_RECORD_CHARS = 1 << 20
+# Credit files nest a few levels; each open bracket costs memory until it closes, so `[[[[...` is refused.
+MAX_DEPTH = 64
 
 
 class _Container:
@@ -62,6 +64,8 @@ def record_texts(text: io.TextIOBase) -> Iterator[str]:
                 if candidate and capture is not None:
                     stack[capture_depth].wrapper = True  # a record inside a record: the outer one wraps
                     capture = None
+                if len(stack) >= MAX_DEPTH:
+                    raise FileRejected(f"unreadable JSON: nested deeper than {MAX_DEPTH} levels")
                 stack.append(_Container(char, candidate))
                 if candidate and capture is None:
                     capture, captured, capture_depth, start = [], 0, len(stack) - 1, match.start()
