@@ -2,7 +2,7 @@
 VENV := .venv/bin
 FILE ?=
 
-.PHONY: install local test lint typecheck check preview bench build clean
+.PHONY: install local test fuzz lint typecheck check preview bench build clean
 
 install:
 	@./scripts/bootstrap.sh
@@ -14,6 +14,10 @@ local: install
 ## Every test: unit, integration (moto server + emulator over HTTP), end to end, template checks.
 test: install
 	@$(VENV)/pytest
+
+## Hundreds of hostile uploads through the real splitter handler (also part of `make test`).
+fuzz: install
+	@$(VENV)/pytest tests/fuzz
 
 lint: install
 	@$(VENV)/ruff check .
