@@ -3,7 +3,7 @@ VENV := .venv/bin
 TOOLS := .venv-tools/bin
 FILE ?=
 
-.PHONY: install install-tools local test unit integration e2e chaos lint check preview bench build clean
+.PHONY: install install-tools local test unit integration e2e chaos fuzz lint check preview bench build clean
 
 install:
 	@./scripts/bootstrap.sh
@@ -45,6 +45,10 @@ e2e: install
 ## The whole pipeline under fault storms and killed processes; prints its figures.
 chaos: install
 	@$(VENV)/pytest tests/chaos tests/integration/test_crash_recovery.py
+
+## Hundreds of hostile uploads through the real splitter handler (also part of `make test`).
+fuzz: install
+	@$(VENV)/pytest tests/fuzz
 
 lint: install-tools
 	@$(VENV)/ruff check .

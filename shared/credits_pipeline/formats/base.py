@@ -7,9 +7,12 @@ from typing import Literal, Protocol
 
 from credits_pipeline.domain.accounts import account_set
 from credits_pipeline.domain.credits import RowOutcome
+from credits_pipeline.domain.text import safe_text
 
 DEFAULT_DESCRIPTION = "AWS credit"
 DEFAULT_SERVICE = "AWSCredits"
+# A reason quotes the file (header names, cells); a report keeps it in one DynamoDB item (400 KB at most).
+MAX_REASON_CHARS = 2_000
 
 
 class FileRejected(Exception):
@@ -30,6 +33,8 @@ class FileRejected(Exception):
         problems_total: int | None = None,
         format_id: str | None = None,
     ) -> None:
+        if len(reason) > MAX_REASON_CHARS:
+            reason = safe_text(reason, limit=MAX_REASON_CHARS)
         super().__init__(reason)
         self.reason = reason
         self.line = line
@@ -45,10 +50,13 @@ class FileRejected(Exception):
 
 @dataclass(frozen=True)
 class ArchiveLimits:
-    """What an upload may expand to. The defaults fit the splitter's 300 s and 1,024 MB: it reads a
-    stream at tens of MB a second, so a few GB of text is the most one invocation can get through."""
+    """What an upload may expand to. A compressed upload is inflated to its end before any row is parsed
+    (inflating runs at hundreds of MB a second), so a bomb is refused in seconds whatever the caps. The
+    size cap is what one run can parse: today's row readers are far slower than inflating (issue 10), so
+    a file near 2 GiB of text would not finish in the splitter's 300 s; lower MAX_DECOMPRESSED_BYTES to
+    fail such files fast rather than at the timeout."""
 
-    # Decompressed bytes of any one stream read from the upload (a gzip, a zip member).
+    # Decompressed bytes of all streams read from the upload together (a gzip, the members of a zip).
     max_decompressed_bytes: int = 2 * 1024**3
     # Decompressed / uploaded bytes; checked once a stream passed `ratio_checked_after` bytes, so small
     # repetitive files pass. Real credit files compress 5-50x; DEFLATE bombs come near its 1,032x limit.

@@ -26,6 +26,7 @@ PARQUET_MAGIC = b"PAR1"
 _MANIFEST = re.compile(r"(?i)(^|[-_/])manifest[^/]*\.json$")
 _NATURAL = re.compile(r"(\d+)")
 CHUNK = 1024 * 1024
+INFLATE_CHUNK = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -107,12 +108,13 @@ def _gzip(
 ) -> list[Part]:
     def open_gzip() -> IO[bytes]:
         inflated = gzip.GzipFile(fileobj=opener(), mode="rb")
-        return cast(IO[bytes], io.BufferedReader(_Capped(inflated, _label(name), budget), CHUNK))
+        return cast(IO[bytes], io.BufferedReader(_Capped(inflated, _label(name), budget, opener), CHUNK))
 
     stream = open_gzip()
     inner_head = stream.read(SNIFF_BYTES)
     if not inner_head:
         raise FileRejected(f"{name or 'the gzip file'} is empty once decompressed")
+    _inflate_through(stream)
     inner_name = name[:-3] if name.endswith(".gz") else name
     return _classify(inner_name, inner_head, open_gzip, (*layers, "gzip"), depth + 1, budget=budget)
 
@@ -139,18 +141,37 @@ def _zip(opener: Callable[[], IO[bytes]], layers: tuple[str, ...], depth: int, b
 
         def open_member(member: zipfile.ZipInfo = info) -> IO[bytes]:
             member_stream = _ZipMember(archive, member)
-            return cast(IO[bytes], io.BufferedReader(_Capped(member_stream, _label(member.filename), budget), CHUNK))
+            capped = _Capped(member_stream, _label(member.filename), budget, member)
+            return cast(IO[bytes], io.BufferedReader(capped, CHUNK))
 
         with open_member() as member_stream:
             head = member_stream.read(SNIFF_BYTES)
+            _inflate_through(member_stream)
         parts.extend(_classify(info.filename, head, open_member, (*layers, "zip"), depth + 1, budget=budget))
     return parts
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Budget:
+    """What the upload's streams decompressed, together: a zip of many members is one upload."""
+
     limits: ArchiveLimits
     uploaded: int  # bytes of the upload itself
+    # The most read from each stream: a stream read again from its start (detection, then rows) counts once.
+    streams: dict[object, int] = field(default_factory=dict)
+
+    def read(self, stream: object, size: int) -> int:
+        """Note that `stream` reached `size` bytes; the bytes of every stream so far."""
+        self.streams[stream] = max(size, self.streams.get(stream, 0))
+        return sum(self.streams.values())
+
+
+def _inflate_through(stream: IO[bytes]) -> None:
+    """Decompress a stream to its end before any row is parsed: inflating runs at hundreds of MB a
+    second, parsing far slower, so a bomb meets the limits here in seconds, not near the timeout."""
+    while stream.read(INFLATE_CHUNK):
+        pass
+    stream.close()
 
 
 class _Readable(Protocol):
@@ -161,9 +182,9 @@ class _Readable(Protocol):
 class _Capped(io.RawIOBase):
     """A decompressed stream that stops at the limits: a bomb is refused in seconds, not at the timeout."""
 
-    def __init__(self, inner: "_Readable", name: str, budget: _Budget) -> None:
+    def __init__(self, inner: "_Readable", name: str, budget: _Budget, stream: object) -> None:
         super().__init__()
-        self._inner, self._name, self._budget = inner, name, budget
+        self._inner, self._name, self._budget, self._stream = inner, name, budget, stream
         self._read = 0
 
     def readable(self) -> bool:
@@ -172,16 +193,19 @@ class _Capped(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         data = self._inner.read(len(buffer)) or b""
         self._read += len(data)
+        total = self._budget.read(self._stream, self._read)
         limits = self._budget.limits
-        if self._read > limits.max_decompressed_bytes:
+        # The upload's other streams count too: a zip of many members, each just under the limits, is a bomb.
+        what = f"{self._name} decompresses" if total == self._read else "the archive's files together decompress"
+        if total > limits.max_decompressed_bytes:
             raise FileRejected(
-                f"{self._name} decompresses to more than {limits.max_decompressed_bytes:,} bytes "
+                f"{what} to more than {limits.max_decompressed_bytes:,} bytes "
                 "(MAX_DECOMPRESSED_BYTES): too large for one run, or a decompression bomb"
             )
-        ratio = self._read // self._budget.uploaded
-        if self._read > limits.ratio_checked_after and ratio > limits.max_compression_ratio:
+        ratio = total // self._budget.uploaded
+        if total > limits.ratio_checked_after and ratio > limits.max_compression_ratio:
             raise FileRejected(
-                f"{self._name} decompresses to over {ratio}x its uploaded size "
+                f"{what} to over {ratio}x its uploaded size "
                 f"(limit {limits.max_compression_ratio}x, MAX_COMPRESSION_RATIO): a decompression bomb"
             )
         buffer[: len(data)] = data

@@ -21,6 +21,8 @@ from credits_pipeline.domain.credits import (
     SkippedRow,
 )
 from credits_pipeline.domain.money import format_money
+from credits_pipeline.domain.months import MAX_RANGE_MONTHS
+from credits_pipeline.domain.text import safe_text
 from credits_pipeline.formats.base import (
     DuplicatePolicy,
     FileRejected,
@@ -33,6 +35,9 @@ from credits_pipeline.formats.base import (
 
 PROBLEMS_LISTED = 20
 _MAX_KINDS = 100
+# Text a report keeps from one row (an id, a reason quoting a cell, a row type): the report is one
+# DynamoDB item (400 KB at most) listing hundreds of rows, and a cell can be 128 KB.
+MAX_ROW_TEXT = 200
 _VALUE_IN_REASON = re.compile(r"'[^']*'|\"[^\"]*\"|\d+")
 
 
@@ -51,6 +56,7 @@ class _Counts:
         self.counter: Counter[str] = Counter()
 
     def add(self, key: str, count: int = 1) -> None:
+        key = _short(key)
         if key not in self.counter and len(self.counter) >= _MAX_KINDS:
             key = "(other)"
         self.counter[key] += count
@@ -78,6 +84,7 @@ def normalise(
     currencies = _Counts()
     invalid_kinds = _Counts()
     problems: list[str] = []
+    listed_kinds: list[str] = []  # each listed problem's kind, as invalid_kinds counts it
     known = config.known_accounts
     unit = info.line_unit if info else "line"
     line_cap = max(config.max_lines_per_credit, 1)
@@ -86,20 +93,25 @@ def normalise(
         nonlocal skipped_total, invalid
         skipped_total += 1
         skipped_by_reason[row.category] += 1
+        if len(row.reason) > MAX_ROW_TEXT or len(row.account_id or "") > MAX_ROW_TEXT:
+            kept = SkippedRow(row.line, row.account_id and _short(row.account_id), _short(row.reason), row.category)
+        else:
+            kept = row
         if row.category == "invalid":
             invalid += 1
-            invalid_kinds.add(reason_kind(row.reason))
+            kind = reason_kind(row.reason)
+            invalid_kinds.add(kind)
             if len(problems) < PROBLEMS_LISTED:
-                problems.append(f"{unit} {row.line}: {row.reason}")
+                problems.append(f"{unit} {row.line}: {kept.reason}")
+                listed_kinds.append(_short(kind))
         if len(skipped) < config.skipped_detail_limit:
-            skipped.append(row)
+            skipped.append(kept)
 
     def rejected(reason: str, line: int | None = None) -> FileRejected:
         listed = list(problems)
         if invalid > len(problems):
             rest = Counter(invalid_kinds.counter)
-            for problem in problems:  # the listed ones are not "the rest"
-                kind = reason_kind(problem.split(": ", 1)[-1])
+            for kind in listed_kinds:  # the listed ones are not "the rest"
                 if rest[kind] > 0:
                     rest[kind] -= 1
             summary = "; ".join(f"{count} x {kind}" for kind, count in rest.most_common(10) if count)
@@ -186,6 +198,13 @@ def normalise(
         months.setdefault(month, MonthCredits(month, [])).credits.append(credit)
     if not months and not config.part_of_export:
         raise rejected("no valid credit row: every row was skipped")
+    if len(months) > MAX_RANGE_MONTHS:
+        # Each month is a batch, a message and a replace_drop of that month in CloudZero: so many is a broken file.
+        first, last = min(months), max(months)
+        raise rejected(
+            f"the file holds credits for {len(months)} months ({first}..{last}), more than {MAX_RANGE_MONTHS}: "
+            "a back-fill spans a few years at most; upload it in parts"
+        )
     for month_credits in months.values():
         month_credits.credits.sort(key=lambda c: (c.account_id, c.service, c.description))
 
@@ -256,6 +275,10 @@ def _totals_agree(checks: list[TotalCheck]) -> str:
         f"the credits read add up to all {len(checks)} totals the file states, to the cent "
         f"({first.what}: {stated}, ...)"
     )
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_ROW_TEXT else safe_text(text, limit=MAX_ROW_TEXT)
 
 
 def _ignored_summary(ignored: Counter[str]) -> str:

@@ -6,7 +6,7 @@ once, and values that repeat (months, account ids) are read once and remembered 
 
 import re
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from credits_pipeline.domain.accounts import InvalidAccountId, is_short_id, normalise_account_id
 from credits_pipeline.domain.money import InvalidAmount
@@ -74,7 +74,7 @@ class AmountReader:
         """(amount, currency named by a symbol or code in the text, or "")."""
         raw = text.strip()
         if _PLAIN_NUMBER.fullmatch(raw) and not (self.decimal_comma and "." in raw):
-            return self._checked(Decimal(raw), text), ""
+            return self._checked(self._decimal(raw, text), text), ""
         return self._read_decorated(raw, text)
 
     def _read_decorated(self, raw: str, text: str) -> tuple[Decimal, str]:
@@ -107,7 +107,7 @@ class AmountReader:
             return Decimal(0), currency  # accounting style writes zero as `$ -`
         if not _BODY.fullmatch(body):
             raise InvalidAmount(f"not an amount: {text.strip()!r}")
-        value = self._checked(Decimal(self._plain(body, text)), text)
+        value = self._checked(self._decimal(self._plain(body, text), text), text)
         return (value.copy_negate() if negative else value), currency
 
     def _plain(self, body: str, text: str) -> str:
@@ -141,6 +141,13 @@ class AmountReader:
         if decimal_mark not in mantissa:
             return integer + exponent
         return f"{integer or '0'}.{fraction or '0'}{exponent}"
+
+    @staticmethod
+    def _decimal(number: str, text: str) -> Decimal:
+        try:
+            return Decimal(number)
+        except InvalidOperation:  # an exponent beyond what Decimal holds: `1e999999999999999999999`
+            raise InvalidAmount(f"amount {text.strip()!r} is out of range") from None
 
     @staticmethod
     def _checked(value: Decimal, text: str) -> Decimal:
@@ -248,7 +255,7 @@ def parse_month(text: str) -> str:
         if rest and (offset := _ISO_OFFSET.fullmatch(raw)) and offset[1].replace(":", "") != "+0000":
             try:
                 moment = datetime.fromisoformat(raw.replace(" ", "T", 1)).astimezone(UTC)
-            except ValueError:
+            except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved off the calendar
                 raise InvalidMonth(f"not a date: {raw!r}") from None
             return _month(moment.year, moment.month, raw)
         return _month(year, month, raw)

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from credits_pipeline.formats.base import ArchiveLimits
+from credits_pipeline.formats.base import MAX_REASON_CHARS, ArchiveLimits
+from credits_pipeline.formats.normalise import MAX_ROW_TEXT
 from tests.unit.formats.helpers import read_bytes, rejected_bytes
 
 ROW = b"000000000001,$1.00\n"
@@ -15,6 +16,7 @@ SMALL = ArchiveLimits(max_decompressed_bytes=4 * 1024**2, ratio_checked_after=10
 # One repeated row compresses about 200x: a ratio limit of 100 stands for the real 250 on a real bomb.
 RATIO = ArchiveLimits(max_compression_ratio=100, ratio_checked_after=256 * 1024)
 BOMB = ROW * (2 * 1024**2 // len(ROW))  # a valid head, then 2 MiB of one row
+SHEET_HEADER = b"Linked account,Invoice Month,Credit Name,Service,Amount (USD)\n"
 
 
 def gzipped(data: bytes) -> bytes:
@@ -40,6 +42,15 @@ def test_a_file_that_expands_past_the_size_limit_is_refused() -> None:
     rows = b"".join(f"{n:012d},${n % 997}.{n % 100:02d}\n".encode() for n in range(300_000))
     rejection = rejected_bytes(gzipped(rows), limits=SMALL)
     assert "decompresses to more than 4,194,304 bytes" in str(rejection)
+
+
+@pytest.mark.parametrize("member", ["part-{}.csv", "part-{}.csv.gz"])
+def test_the_members_of_a_zip_count_together_against_the_size_limit(member: str) -> None:
+    # Each member is under the limit; together they are three times over it.
+    part = ROW * (100 * 1024 // len(ROW))
+    members = {member.format(n): gzipped(part) if member.endswith(".gz") else part for n in range(3)}
+    rejection = rejected_bytes(zipped(members), limits=ArchiveLimits(max_decompressed_bytes=256 * 1024))
+    assert "the archive's files together decompress to more than 262,144 bytes" in str(rejection)
 
 
 def test_a_zip_member_bomb_is_refused_too() -> None:
@@ -88,13 +99,50 @@ def test_an_absurdly_long_cell_is_refused() -> None:
     assert "field larger than field limit" in str(rejection)
 
 
-@pytest.mark.parametrize("amount", ["NaN", "Infinity", "-inf", "1e309", "sNaN", "1" * 40])
+@pytest.mark.parametrize(
+    "amount",
+    ["NaN", "Infinity", "-inf", "1e309", "sNaN", "1" * 40, "1e999999999999999999999", "1e-999999999999999999999"],
+)
 def test_amounts_that_are_not_money_are_skipped_with_their_line(amount: str) -> None:
     good = b"".join(f"{n:012d},$1.00\n".encode() for n in range(1, 21))
     credit_file = read_bytes(good + f"000000000099,{amount}\n".encode())
     [skipped] = credit_file.skipped
     assert (skipped.line, skipped.account_id, skipped.category) == (21, "000000000099", "invalid")
     assert credit_file.months["2026-01"].total == Decimal("-20.00")
+
+
+def test_a_billing_period_moved_off_the_calendar_is_an_invalid_row() -> None:
+    good = b"".join(f"{n:012d},2024-09,Activate,EC2,1\n".encode() for n in range(1, 21))
+    data = SHEET_HEADER + good + b"000000000099,9999-12-31T23:00:00-05:00,Activate,EC2,1\n"
+    [skipped] = read_bytes(data, "incoming/credits.csv").skipped
+    assert (skipped.line, skipped.category) == (22, "invalid")
+    assert "not a date: '9999-12-31T23:00:00-05:00'" in skipped.reason
+
+
+def test_the_texts_a_report_keeps_from_huge_cells_are_short() -> None:
+    good = b"".join(f"{n:012d},$1.00\n".encode() for n in range(1, 101))
+    junk = b"".join(f"{n}{'7' * 20_000},${'x' * 20_000}\n".encode() for n in range(5))
+    credit_file = read_bytes(good + junk)
+    assert len(credit_file.skipped) == 5
+    for skipped in credit_file.skipped:
+        assert len(skipped.reason) <= MAX_ROW_TEXT and len(skipped.account_id or "") <= MAX_ROW_TEXT
+
+
+def test_a_rejection_quotes_huge_headers_short() -> None:
+    rejection = rejected_bytes(b",".join([b"h" * 20_000] * 3) + b"\n1,2,3\n", "incoming/credits.csv")
+    assert "unknown file shape" in str(rejection)
+    assert len(str(rejection)) <= MAX_REASON_CHARS
+
+
+def test_a_file_of_credits_in_more_months_than_a_back_fill_spans_is_rejected() -> None:
+    rows = b"".join(f"000000000001,{2000 + n // 12}-{n % 12 + 1:02d},Activate,EC2,1\n".encode() for n in range(61))
+    rejection = rejected_bytes(SHEET_HEADER + rows, "incoming/credits.csv")
+    assert "credits for 61 months (2000-01..2005-01), more than 60" in str(rejection)
+
+
+def test_json_nested_deeper_than_a_credit_file_is_refused_at_once() -> None:
+    rejection = rejected_bytes(b"[" * 1_000_000, "incoming/credits.json")
+    assert "nested deeper than 64" in str(rejection)
 
 
 def test_a_file_with_many_such_amounts_is_rejected_whole_naming_the_lines() -> None:
