@@ -3,6 +3,7 @@
 import csv
 import gzip
 import io
+import json
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -12,16 +13,20 @@ from typing import Any, Literal
 
 ZIP_TIME = (2025, 1, 1, 0, 0, 0)
 
-# How a Parquet column stores its string cells; "string" (the default) writes "" as null.
-ParquetType = Literal["string", "double", "decimal", "timestamp", "dictionary"]
+# How a Parquet column stores its string cells; "string" (the default) writes "" as null; "map" reads
+# each cell as a JSON object of strings (AWS writes Tags and x_Discounts as map columns), "" as null.
+ParquetType = Literal["string", "double", "decimal", "timestamp", "dictionary", "map"]
+
+# What csv.writer takes for `quoting` (its QUOTE_* constants).
+Quoting = Literal[0, 1, 2, 3, 4, 5]
 
 Rows = Iterable[Sequence[str]]
 
 
-def csv_text(rows: Rows, delimiter: str = ",", newline: str = "\n") -> str:
-    """Rows as a CSV writer quotes them (a cell with the delimiter or a quote is quoted)."""
+def csv_text(rows: Rows, delimiter: str = ",", newline: str = "\n", quoting: Quoting = csv.QUOTE_MINIMAL) -> str:
+    """Rows as a CSV writer quotes them (by default a cell with the delimiter or a quote is quoted)."""
     buffer = io.StringIO()
-    csv.writer(buffer, delimiter=delimiter, lineterminator=newline).writerows(rows)
+    csv.writer(buffer, delimiter=delimiter, lineterminator=newline, quoting=quoting).writerows(rows)
     return buffer.getvalue()
 
 
@@ -81,6 +86,9 @@ def _arrow_table(header: Sequence[str], rows: Sequence[Sequence[str]], types: Ma
             arrays[name] = pa.array(moments, pa.timestamp("ms", tz="UTC"))
         elif kind == "dictionary":
             arrays[name] = pa.array(values, pa.string()).dictionary_encode()
+        elif kind == "map":
+            entries = [list(json.loads(v).items()) if v else None for v in values]
+            arrays[name] = pa.array(entries, pa.map_(pa.string(), pa.string()))
         else:
             arrays[name] = pa.array([v or None for v in values], pa.string())
     return pa.table(arrays)

@@ -1,10 +1,13 @@
-"""FOCUS (FinOps Open Cost and Usage Specification) tables, version 0.5 to 1.3.
+"""FOCUS (FinOps Open Cost and Usage Specification) tables, version 0.5 to 1.4, and AWS's FOCUS 1.2 with
+AWS columns.
 
-Versions are told apart by the columns each added; 0.5-era converters call the category column
-`ChargeType` and write credits as `Adjustment`.
+Versions are told apart by the columns each added (1.4 also dropped two); 0.5-era converters call the
+category column `ChargeType` and write credits as `Adjustment`.
 """
 
 from dataclasses import dataclass
+
+from testdata.encode import ParquetType
 
 FOCUS_BASE = (
     "BilledCost",
@@ -33,7 +36,18 @@ FOCUS_ADDED = {
     "1.1": ("CapacityReservationId", "ServiceSubcategory", "SkuMeter", "SkuPriceDetails"),
     "1.2": ("CapacityReservationId", "ServiceSubcategory", "BillingAccountType", "SubAccountType", "InvoiceId"),
     "1.3": ("BillingAccountType", "InvoiceId", "ServiceProviderName", "HostProviderName", "ContractApplied"),
+    "1.4": (
+        "BillingAccountType",
+        "InvoiceId",
+        "ServiceProviderName",
+        "HostProviderName",
+        "ContractApplied",
+        "InvoiceDetailId",
+        "CommitmentProgramEligibilityDetails",
+    ),
 }
+# FOCUS 1.4 replaced ProviderName and PublisherName by the service/host provider columns of 1.3.
+FOCUS_REMOVED = {"1.4": ("ProviderName", "PublisherName")}
 
 
 @dataclass(frozen=True)
@@ -53,7 +67,8 @@ def focus_columns(version: str, category_column: str = "ChargeCategory") -> list
     columns = [category_column if column == "ChargeCategory" else column for column in FOCUS_BASE]
     if version == "0.5":
         columns.remove("ChargeClass")
-    return columns + list(FOCUS_ADDED.get(version, ()))
+    columns += FOCUS_ADDED.get(version, ())
+    return [column for column in columns if column not in FOCUS_REMOVED.get(version, ())]
 
 
 def focus_table(charges: list[FocusCharge], version: str, category_column: str = "ChargeCategory") -> list[list[str]]:
@@ -96,6 +111,133 @@ def focus_table(charges: list[FocusCharge], version: str, category_column: str =
             "ServiceProviderName": charge.provider,
             "HostProviderName": charge.provider,
             "ContractApplied": "NULL",
+            "InvoiceDetailId": "EUINUS25-1-0001",  # invented
+            "CommitmentProgramEligibilityDetails": "NULL",
         }
         table.append([values[column] for column in columns])
+    return table
+
+
+# --- AWS Data Exports' "FOCUS 1.2 with AWS columns" ----------------------------------------------
+
+# Its columns (57 FOCUS 1.2 columns, then x_Discounts, x_Operation, x_ServiceCode), as AWS's table
+# dictionary lists them.
+FOCUS_1_2_AWS_COLUMNS = (
+    "AvailabilityZone",
+    "BilledCost",
+    "BillingAccountId",
+    "BillingAccountName",
+    "BillingAccountType",
+    "BillingCurrency",
+    "BillingPeriodEnd",
+    "BillingPeriodStart",
+    "CapacityReservationId",
+    "CapacityReservationStatus",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargeFrequency",
+    "ChargePeriodEnd",
+    "ChargePeriodStart",
+    "CommitmentDiscountCategory",
+    "CommitmentDiscountId",
+    "CommitmentDiscountName",
+    "CommitmentDiscountQuantity",
+    "CommitmentDiscountStatus",
+    "CommitmentDiscountType",
+    "CommitmentDiscountUnit",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "ContractedCost",
+    "ContractedUnitPrice",
+    "EffectiveCost",
+    "InvoiceId",
+    "InvoiceIssuerName",
+    "ListCost",
+    "ListUnitPrice",
+    "PricingCategory",
+    "PricingCurrency",
+    "PricingCurrencyContractedUnitPrice",
+    "PricingCurrencyEffectiveCost",
+    "PricingCurrencyListUnitPrice",
+    "PricingQuantity",
+    "PricingUnit",
+    "ProviderName",
+    "PublisherName",
+    "RegionId",
+    "RegionName",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
+    "ServiceCategory",
+    "ServiceName",
+    "ServiceSubcategory",
+    "SkuId",
+    "SkuMeter",
+    "SkuPriceDetails",
+    "SkuPriceId",
+    "SubAccountId",
+    "SubAccountName",
+    "SubAccountType",
+    "Tags",
+    "x_Discounts",
+    "x_Operation",
+    "x_ServiceCode",
+)
+# How AWS types its columns in Parquet: costs as doubles, Tags and x_Discounts as maps.
+FOCUS_1_2_AWS_PARQUET_TYPES: dict[str, ParquetType] = {
+    "BilledCost": "double",
+    "EffectiveCost": "double",
+    "Tags": "map",
+    "x_Discounts": "map",
+}
+
+
+@dataclass(frozen=True)
+class AwsFocusCharge:
+    category: str  # ChargeCategory
+    billed: str
+    provider: str  # ProviderName: AWS may leave it null ("")
+    publisher: str  # PublisherName: often null ("")
+    service: str  # Amazon EC2 or Amazon S3 (x_ServiceCode follows it)
+    account: str  # SubAccountId
+    discounts: str  # x_Discounts as a JSON object, "" for null
+    description: str
+
+
+def focus_1_2_aws_table(charges: list[AwsFocusCharge]) -> list[list[str]]:
+    """A header row and one row per charge, as AWS writes it: "" for null, one day of May 2025."""
+    table = [list(FOCUS_1_2_AWS_COLUMNS)]
+    for charge in charges:
+        usage = charge.category == "Usage"
+        values = dict.fromkeys(FOCUS_1_2_AWS_COLUMNS, "")
+        values |= {
+            "BilledCost": charge.billed,
+            "BillingAccountId": "999988887777",
+            "BillingAccountName": "Payer",
+            "BillingAccountType": "Billing Account",
+            "BillingCurrency": "USD",
+            "BillingPeriodEnd": "2025-06-01 00:00:00",
+            "BillingPeriodStart": "2025-05-01 00:00:00",
+            "ChargeCategory": charge.category,
+            "ChargeDescription": charge.description,
+            "ChargeFrequency": "Usage-Based",
+            "ChargePeriodEnd": "2025-05-04 00:00:00",
+            "ChargePeriodStart": "2025-05-03 00:00:00",
+            "EffectiveCost": "0" if charge.category == "Credit" else charge.billed,
+            "InvoiceId": "EUINUS25-77",
+            "InvoiceIssuerName": "Amazon Web Services, Inc.",
+            "ListCost": charge.billed,
+            "ProviderName": charge.provider,
+            "PublisherName": charge.publisher,
+            "ServiceName": charge.service,
+            "SubAccountId": charge.account,
+            "SubAccountName": "member",
+            "SubAccountType": "Account",
+            "Tags": '{"team":"data","env":"prod"}' if usage else "",
+            "x_Discounts": charge.discounts,
+            "x_Operation": "RunInstances" if usage else "",
+            "x_ServiceCode": "AmazonEC2" if charge.service == "Amazon EC2" else "AmazonS3",
+        }
+        table.append([values[column] for column in FOCUS_1_2_AWS_COLUMNS])
     return table
