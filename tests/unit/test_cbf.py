@@ -1,4 +1,6 @@
-"""Month batches -> CBF rows and billing-drop bodies: one `replace_drop` a month, split only when too big."""
+"""A month's credits -> CBF rows and billing-drop bodies: one `replace_drop` a month, split only when too big.
+
+The bodies the splitter prepares from the credits are byte for byte those of the version-1 batch."""
 
 import json
 import re
@@ -8,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credits_pipeline.domain.cbf import MAX_BODY_BYTES, cbf_rows, drop_bodies
+from credits_pipeline.domain.cbf import MAX_BODY_BYTES, cbf_rows, drop_bodies, prepare_bodies
+from credits_pipeline.domain.credits import AccountCredit, MonthCredits, exact_sum
 from credits_pipeline.domain.messages import AccountCreditRow, FileRef, MonthBatch
 
 PLAIN_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
@@ -169,3 +172,79 @@ def test_split_bodies_are_under_the_limit_in_order_and_add_up(credits, slack):
     sent_total = sum(Decimal(row["cost/cost"]) for drop in decoded for row in drop["data"])
     assert sent_total == sum(cost for _, cost, _ in credits)
     assert all(PLAIN_DECIMAL.match(row["cost/cost"]) for drop in decoded for row in drop["data"])
+
+
+# ---------------------------------------------------------------- prepared bodies (what the splitter stores)
+
+
+def credit(account: str, cost: Decimal, description: str = "AWS credit", service: str = "AWSCredits") -> AccountCredit:
+    return AccountCredit(account, "2026-01", cost, description, service, (1,), 1)
+
+
+def as_batch(credits: list[AccountCredit]) -> MonthBatch:
+    return MonthBatch.from_month_credits(FILE, MonthCredits("2026-01", credits))
+
+
+# Costs as formats read them, in every exponent form a Decimal can take.
+any_costs = st.one_of(
+    costs,
+    st.decimals(allow_nan=False, allow_infinity=False, places=None).filter(lambda d: abs(d) < 10**30),
+    st.sampled_from([Decimal("-0.00"), Decimal("0"), Decimal("-1E+6"), Decimal("-1.2E-7"), Decimal("-5.000")]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(accounts, any_costs, descriptions, st.sampled_from(["AWSCredits", 'Svc "quoted" \\ \t'])),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(0, 3000),
+)
+def test_prepared_bodies_are_byte_for_byte_the_bodies_of_the_batch(credits, slack):
+    month = [credit(account, cost, text, service) for account, cost, text, service in credits]
+    batch = as_batch(month)
+    smallest = max(len(drop_bodies(as_batch([one]), max_bytes=10**9)[0].body) for one in month)
+    max_bytes = smallest + slack
+
+    prepared = list(prepare_bodies("2026-01", month, max_bytes=max_bytes))
+
+    assert [item.body for item in prepared] == drop_bodies(batch, max_bytes=max_bytes)
+    assert [item.total for item in prepared] == [
+        exact_sum(Decimal(row["cost/cost"]) for row in json.loads(item.body.body)["data"]) for item in prepared
+    ]
+
+
+def test_a_month_over_five_megabytes_is_prepared_in_chunks_under_the_limit_that_add_up() -> None:
+    description = "Promotional credit for the migration acceleration programme, tranche " + "x" * 60
+    month = [credit(f"{n:012d}", Decimal(f"-{n}.{n % 100:02d}"), description) for n in range(30_000)]
+
+    prepared = list(prepare_bodies("2026-01", month))
+
+    assert len(prepared) >= 2
+    assert all(len(item.body.body) <= MAX_BODY_BYTES for item in prepared)
+    assert [item.body.operation for item in prepared] == ["replace_drop"] + ["sum"] * (len(prepared) - 1)
+    assert [item.body.body for item in prepared] == [body.body for body in drop_bodies(as_batch(month))]
+    assert sum(item.body.rows for item in prepared) == len(month)
+    assert sum((item.total for item in prepared), Decimal(0)) == MonthCredits("2026-01", month).total
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        credit("73933415963", Decimal("-1")),  # 11 digits
+        credit("07393341596a", Decimal("-1")),
+        credit("١٢٣٤٥٦٧٨٩٠١٢", Decimal("-1")),  # digits, not ASCII ones
+        credit("073933415963", Decimal("NaN")),
+        credit("073933415963", Decimal("-Infinity")),
+    ],
+)
+def test_a_credit_no_batch_would_hold_is_refused_rather_than_prepared(bad: AccountCredit) -> None:
+    with pytest.raises(ValueError, match="not a sendable credit"):
+        list(prepare_bodies("2026-01", [credit("062951470133", Decimal("-1")), bad]))
+
+
+def test_an_empty_month_is_refused_rather_than_prepared_as_a_wipe() -> None:
+    with pytest.raises(ValueError, match="no credits"):
+        list(prepare_bodies("2026-01", []))

@@ -1,17 +1,25 @@
-"""Month batches -> CloudZero Common Bill Format rows and billing-drop bodies under the size limit.
+"""A month's credits -> CloudZero Common Bill Format rows and billing-drop bodies under the size limit.
 
 A month goes as ONE `replace_drop` (it replaces the whole month). Only a body over the limit is
 split: the first chunk `replace_drop`, the rest `sum`, to be sent strictly in order.
+
+`prepare_bodies` writes the bodies straight from the credits (no model per account), chunk by chunk:
+what the splitter stores and the pusher sends. `drop_bodies` builds the same bytes from a version-1
+`MonthBatch` with `json.dumps`: the pusher's way for batches queued before prepared bodies.
 """
 
 import hashlib
 import json
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Literal
 
+from credits_pipeline.domain.credits import EXACT, AccountCredit
 from credits_pipeline.domain.messages import MonthBatch
 from credits_pipeline.domain.money import format_money
-from credits_pipeline.domain.months import month_start
+from credits_pipeline.domain.months import MONTH_PATTERN, month_start
 
 # CloudZero's limit is "5 MB" without saying which; stay under the smaller reading.
 MAX_BODY_BYTES = 5_000_000
@@ -81,3 +89,74 @@ def drop_bodies(batch: MonthBatch, max_bytes: int = MAX_BODY_BYTES) -> list[Drop
         operation: Operation = "replace_drop" if index == 0 else "sum"
         bodies.append(DropBody(batch.month, index, operation, len(chunk), _encode(batch.month, operation, chunk)))
     return bodies
+
+
+@dataclass(frozen=True)
+class PreparedBody:
+    """One chunk of a month, as stored for the pusher: the body and the sum of its costs."""
+
+    body: DropBody
+    total: Decimal
+
+
+def prepare_bodies(
+    month: str, credits: Iterable[AccountCredit], max_bytes: int = MAX_BODY_BYTES
+) -> Iterator[PreparedBody]:
+    """The month's bodies, byte for byte what `drop_bodies` makes of the same credits, one chunk at a time.
+
+    Each row is written from a template per (description, service): the strings are JSON-escaped as
+    `json.dumps` escapes them; account ids (12 ASCII digits) and costs (plain decimals) need no escaping.
+    """
+    if not re.fullmatch(MONTH_PATTERN, month):
+        raise ValueError(f"not a month: {month!r}")
+    start = month_start(month)
+    overhead = len(_encode(month, "replace_drop", []))
+    templates: dict[tuple[str, str], tuple[str, str]] = {}
+    rows: list[bytes] = []
+    size = overhead
+    total = Decimal(0)
+    index = 0
+    for credit in credits:
+        account = credit.account_id
+        # 12 ASCII digits, as MonthBatch's AccountCreditRow requires: nothing in it needs escaping in JSON.
+        if not (len(account) == 12 and account.isascii() and account.isdigit() and credit.cost.is_finite()):
+            raise ValueError(f"not a sendable credit: account {account!r}, cost {credit.cost!r}")
+        template = templates.get((credit.description, credit.service))
+        if template is None:
+            template = templates[(credit.description, credit.service)] = _row_template(
+                start, credit.description, credit.service
+            )
+        row = f'{template[0]}{account}{template[1]}{format_money(credit.cost)}"}}'.encode()
+        row_size = len(row)
+        if overhead + row_size > max_bytes:
+            raise ValueError(f"one CBF row is larger than {max_bytes} bytes")
+        if rows and size + 1 + row_size > max_bytes:  # 1: the comma before a row that is not first
+            yield _prepared(month, index, rows, total)
+            index, rows, size, total = index + 1, [], overhead, Decimal(0)
+        size += row_size + (1 if rows else 0)
+        rows.append(row)
+        total = EXACT.add(total, credit.cost)
+    if not rows:
+        # An empty replace_drop would wipe the month in CloudZero.
+        raise ValueError(f"the {month} batch has no credits: nothing must be sent")
+    yield _prepared(month, index, rows, total)
+
+
+def _row_template(start: str, description: str, service: str) -> tuple[str, str]:
+    """The row's text before the account id, and between the account id and the cost (keys in cbf_rows' order)."""
+
+    def text(value: str) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    return (
+        f'{{"lineitem/type":"Credit","lineitem/description":{text(description)},'
+        f'"time/usage_start":{text(start)},"resource/account":"',
+        f'","resource/service":{text(service)},"cost/cost":"',
+    )
+
+
+def _prepared(month: str, index: int, rows: list[bytes], total: Decimal) -> PreparedBody:
+    operation: Operation = "replace_drop" if index == 0 else "sum"
+    empty = _encode(month, operation, [])  # b'{"month":...,"data":[]}': the rows go between its brackets
+    body = b"".join((empty[:-2], b",".join(rows), empty[-2:]))
+    return PreparedBody(DropBody(month, index, operation, len(rows), body), total)
