@@ -1,7 +1,7 @@
 """What the pipeline would decide for a local credit file, without sending anything.
 
 It calls the pipeline's own functions (`read_credit_file`, `MonthBatch.from_month_credits`,
-`cbf.drop_bodies`), so it decides exactly as the splitter and pusher would: the detected format and
+`cbf.prepare_bodies`), so it decides exactly as the splitter and pusher would: the detected format and
 version, the months with their accounts and totals, every skipped row with its reason, and with
 `--cbf` the Common Bill Format rows and the `replace_drop` bodies. The month of a headerless file
 comes from the object key: `--name` gives the key it would be uploaded as (default
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from credits_pipeline.adapters.s3 import ObjectStore
-from credits_pipeline.domain.cbf import cbf_rows, drop_bodies
+from credits_pipeline.domain.cbf import cbf_rows, prepare_bodies
 from credits_pipeline.domain.credits import CreditFile
 from credits_pipeline.domain.identity import file_identity
 from credits_pipeline.domain.messages import FileRef, MonthBatch
@@ -160,7 +160,7 @@ def _accepted(path: Path, name: str, file: FileRef, credit_file: CreditFile, cbf
             entry["cbf_rows"] = cbf_rows(batch)
             entry["drops"] = [
                 {"chunk": body.chunk, "operation": body.operation, "rows": body.rows, "bytes": len(body.body)}
-                for body in drop_bodies(batch)
+                for body in (prepared.body for prepared in prepare_bodies(month, credits.credits))
             ]
         months[month] = entry
     return {

@@ -15,12 +15,12 @@ import boto3
 from credits_pipeline.adapters.dynamodb import FileRecords
 from credits_pipeline.adapters.s3 import ObjectStore, parse_s3_uri
 from credits_pipeline.adapters.sqs import MonthQueue
-from credits_pipeline.domain.cbf import drop_bodies
 from credits_pipeline.domain.identity import file_identity, report_key
-from credits_pipeline.domain.messages import MonthBatch, MonthMessage
+from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.domain.money import format_money
 from credits_pipeline.domain.report import RunReport
 from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable
+from credits_pipeline.services.month_batches import BatchInvalid, StoredMonth, load_month, read_batch
 from credits_pipeline.services.report_book import ReportBook
 from operator_commands.cli import Target, command_parser, open_stack, run
 from operator_commands.cloudzero import anycost_client, cloudzero_error, time_left
@@ -61,18 +61,33 @@ def replay_month(
     store, book = objects(target), records(target)
     report = _source_report(store, book, stack.bucket, month, file)
     month_report = report.months[month]
-    raw = store.get_json(report.file.bucket, month_report.batch_key)
-    if raw is None:
-        raise ReplayError(f"the batch {month_report.batch_key} of {report.file.key} is gone")
-    batch = MonthBatch.model_validate_json(raw)
+    try:
+        batch = read_batch(store, report.file.bucket, month_report.batch_key)
+    except BatchInvalid as error:
+        raise ReplayError(f"the batch of {report.file.key} cannot be sent again: {error}") from None
     where = f"s3://{report.file.bucket}/{report.file.key}"
     result = ReplayResult(
         month, where, report.file.sha256, report.file.bucket, batch.accounts, format_money(batch.total)
     )
-    if dry_run:
-        return _validate(target, batch, result)
-
     replay_id = uuid.uuid4().hex
+    message = MonthMessage(
+        schema_version=batch.schema_version,  # a month stored before prepared bodies is replayed as stored
+        file=report.file,
+        month=month,
+        batch_bucket=report.file.bucket,
+        batch_key=month_report.batch_key,
+        accounts=batch.accounts,
+        total=batch.total,
+        replay_id=replay_id,
+    )
+    if dry_run:
+        try:
+            stored = load_month(store, message)
+            stored.check()
+        except BatchInvalid as error:
+            raise ReplayError(f"the batch of {report.file.key} cannot be sent again: {error}") from None
+        return _validate(target, stored, result)
+
     if file:
         book.accept_month(month, report.file.sha256, report.file.bucket, report.file.key, "", force=True)
 
@@ -82,15 +97,6 @@ def replay_month(
         current.settle()
 
     ReportBook(book, store).update(report.file.sha256, queued)
-    message = MonthMessage(
-        file=report.file,
-        month=month,
-        batch_bucket=report.file.bucket,
-        batch_key=month_report.batch_key,
-        accounts=batch.accounts,
-        total=batch.total,
-        replay_id=replay_id,
-    )
     MonthQueue(stack.output("MonthQueueUrl"), group_id=stack.connection_id, client=target.session.client("sqs")).send(
         message, deduplication_id=f"{report.file.sha256}-{month}-replay-{replay_id}", reason="replay"
     )
@@ -122,12 +128,12 @@ def _source_report(store: ObjectStore, book: FileRecords, bucket: str, month: st
     return report
 
 
-def _validate(target: Target, batch: MonthBatch, result: ReplayResult) -> ReplayResult:
+def _validate(target: Target, month: StoredMonth, result: ReplayResult) -> ReplayResult:
     client = anycost_client(target)
     remaining = time_left()
     errors: list[str] = []
     try:
-        for body in drop_bodies(batch):
+        for body in month.bodies():
             errors.extend(client.validate_drop(body, remaining=remaining).errors)
     except (CloudZeroRejected, CloudZeroUnavailable) as error:
         raise cloudzero_error(error, target) from error

@@ -4,6 +4,7 @@ import hashlib
 
 from credits_pipeline.domain.identity import (
     batch_key,
+    chunk_key,
     dead_letter_dedup_id,
     delivery_id,
     drop_request_key,
@@ -35,6 +36,8 @@ def test_a_back_fill_range_binds_both_months() -> None:
 
 def test_storage_keys() -> None:
     assert batch_key("f" * 64, "2026-01") == f"batches/{'f' * 64}/2026-01.json"
+    assert chunk_key("f" * 64, "2026-01", 0) == f"batches/{'f' * 64}/2026-01/chunk-0000.json"
+    assert chunk_key("f" * 64, "2026-01", 12) == f"batches/{'f' * 64}/2026-01/chunk-0012.json"
     assert report_key("f" * 64) == f"reports/{'f' * 64}.json"
 
 

@@ -143,10 +143,10 @@ def test_file_ref_refuses_a_malformed_sha256(sha):
 
 def test_a_schema_version_the_pusher_does_not_know_is_refused():
     data = json.loads(MonthBatch(file=FILE, month="2026-01", credits=[row()]).model_dump_json())
-    data["schema_version"] = 2
+    data["schema_version"] = 2  # a version-2 batch is a manifest, not a MonthBatch
     with pytest.raises(ValidationError):
         MonthBatch.model_validate_json(json.dumps(data))
-    message_data = json.loads(message().model_dump_json()) | {"schema_version": 2}
+    message_data = json.loads(message().model_dump_json()) | {"schema_version": 3}
     with pytest.raises(ValidationError):
         MonthMessage.model_validate_json(json.dumps(message_data))
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from credits_pipeline.domain.messages import MonthBatch
+from credits_pipeline.domain.messages import MonthManifest
 from credits_pipeline.formats.base import ArchiveLimits, ParseConfig
 from credits_pipeline.services.splitter import Upload
 from tests.fakes import BUCKET, World
@@ -37,9 +37,17 @@ def test_an_accepted_file_leaves_one_batch_and_one_message_per_month_and_a_pendi
         "2026-01": ("pending", 2, Decimal("-30.50")),
         "2026-02": ("pending", 1, Decimal("-5.00")),
     }
-    assert world.objects.keys("batches/") == [f"batches/{sha}/2026-01.json", f"batches/{sha}/2026-02.json"]
-    january = MonthBatch.model_validate_json(world.objects.objects[(BUCKET, f"batches/{sha}/2026-01.json")])
-    assert {(row.account_id, row.cost) for row in january.credits} == {
+    # Each month: its manifest, and its one body beside it.
+    assert world.objects.keys("batches/") == [
+        f"batches/{sha}/2026-01.json",
+        f"batches/{sha}/2026-01/chunk-0000.json",
+        f"batches/{sha}/2026-02.json",
+        f"batches/{sha}/2026-02/chunk-0000.json",
+    ]
+    january = MonthManifest.model_validate_json(world.objects.objects[(BUCKET, f"batches/{sha}/2026-01.json")])
+    [chunk] = january.chunks
+    body = json.loads(world.objects.objects[(BUCKET, chunk.key)])
+    assert {(row["resource/account"], Decimal(row["cost/cost"])) for row in body["data"]} == {
         ("000000000001", Decimal("-10.00")),
         ("000000000002", Decimal("-20.50")),
     }

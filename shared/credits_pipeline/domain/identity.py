@@ -25,8 +25,13 @@ def file_identity(content_sha256: str, key: str) -> str:
 
 
 def batch_key(sha256: str, month: str) -> str:
-    """Where the splitter stores a month's batch in the bucket."""
+    """Where the splitter stores a month's batch (its manifest, since schema version 2) in the bucket."""
     return f"batches/{sha256}/{month}.json"
+
+
+def chunk_key(sha256: str, month: str, chunk: int) -> str:
+    """Where the splitter stores one prepared body of a month, beside the month's manifest."""
+    return f"batches/{sha256}/{month}/chunk-{chunk:04d}.json"
 
 
 def report_key(sha256: str) -> str:

@@ -1,14 +1,16 @@
 """The messages between splitter and pusher: a month's batch (kept in S3) and the pointer to it (SQS).
 
-Both are versioned: a pusher reads only schema versions it knows, and says so when it cannot.
+All are versioned: a pusher reads only schema versions it knows, and says so when it cannot.
+- version 2 (written): a `MonthManifest` listing the month's prepared bodies, each its own object;
+- version 1 (read only, for messages queued before version 2): a `MonthBatch` with every account's credit.
 """
 
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from credits_pipeline.domain.credits import MonthCredits
+from credits_pipeline.domain.credits import MonthCredits, exact_sum
 from credits_pipeline.domain.identity import SHA256_PATTERN, push_key
 from credits_pipeline.domain.money import Money
 from credits_pipeline.domain.months import MONTH_PATTERN
@@ -72,16 +74,56 @@ class MonthBatch(BaseModel):
         )
 
 
+class ChunkRef(BaseModel):
+    """One stored body of a month: exactly the bytes to POST, and what they must hash to."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str = Field(min_length=1)
+    size: int = Field(ge=1)  # bytes
+    sha256: str = Field(pattern=SHA256_PATTERN)
+    rows: int = Field(ge=1)
+    operation: Literal["replace_drop", "sum"]
+    total: Money
+
+
+class MonthManifest(BaseModel):
+    """A month's prepared bodies (schema version 2), in the order they are sent; small whatever the month."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: Literal[2] = 2
+    file: FileRef
+    month: str = Field(pattern=MONTH_PATTERN)
+    accounts: int = Field(ge=1)
+    total: Money
+    chunks: list[ChunkRef] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _chunks_make_the_month(self) -> Self:
+        operations = [chunk.operation for chunk in self.chunks]
+        if operations != ["replace_drop"] + ["sum"] * (len(operations) - 1):
+            raise ValueError(f"the chunks must be one replace_drop, then sums: {operations}")
+        if exact_sum(chunk.total for chunk in self.chunks) != self.total:
+            raise ValueError("the chunks' totals do not add up to the month's total")
+        return self
+
+
+# What `MonthMessage.schema_version` says `batch_key` holds: 1 a MonthBatch, 2 a MonthManifest.
+MESSAGE_VERSIONS = (1, 2)
+
+
 class MonthMessage(BaseModel):
     """The SQS message for one month: a pointer to its batch in S3 (SQS bodies are limited to 256 KB).
 
-    `total` and `accounts` let the pusher check the batch it reads is the batch that was written.
-    `replay_id` is set by scripts/replay.py: a replay is a new push, not a redelivery.
+    `schema_version` says what the batch is (see MESSAGE_VERSIONS). `total` and `accounts` let the
+    pusher check the batch it reads is the batch that was written. `replay_id` is set by
+    scripts/replay.py: a replay is a new push, not a redelivery.
     """
 
     model_config = ConfigDict(frozen=True)
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = 2
     file: FileRef
     month: str = Field(pattern=MONTH_PATTERN)
     batch_bucket: str

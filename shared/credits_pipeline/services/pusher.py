@@ -5,19 +5,20 @@ record and sends nothing. A month that can never succeed goes straight to the DL
 one that may succeed later goes back to the queue, and after maxReceiveCount to the DLQ.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
 from credits_pipeline.domain import alerts
 from credits_pipeline.domain.alerts import Alert, OperatorContext
-from credits_pipeline.domain.cbf import DropBody, drop_bodies
+from credits_pipeline.domain.cbf import DropBody
 from credits_pipeline.domain.identity import dead_letter_dedup_id, report_key, unreadable_dedup_id
-from credits_pipeline.domain.messages import MonthBatch, MonthMessage
+from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.domain.money import format_money
 from credits_pipeline.domain.report import RunReport, utc_now
 from credits_pipeline.domain.verification import compare_month
+from credits_pipeline.services.month_batches import BatchInvalid, load_month, unknown_message_version
 from credits_pipeline.services.observability import logger, metrics
 from credits_pipeline.services.ports import (
     REPLAYED,
@@ -42,10 +43,6 @@ AlertBuilder = Callable[[alerts.MonthProblem, OperatorContext], Alert]
 
 # A month whose chunk outcome stays unknown goes back to the queue after this many fresh starts.
 MAX_MONTH_RESTARTS = 3
-
-
-class BatchInvalid(Exception):
-    """The month's batch is missing or is not the batch the message describes: final."""
 
 
 class PushFailedFinally(Exception):
@@ -85,7 +82,12 @@ class Pusher:
         try:
             message = MonthMessage.model_validate_json(body)
         except ValidationError as error:
-            reason = f"unreadable month message (schema this pusher does not know): {error}"
+            unknown = unknown_message_version(body)
+            reason = (
+                f"unreadable month message: {unknown}"
+                if unknown
+                else f"unreadable month message (schema this pusher does not know): {error}"
+            )
             logger.error(reason, extra={"body": body[:1000]})
             self.dead_letters.send_raw(body, unreadable_dedup_id(delivery_id), reason)
             return PushResult("", "dead_lettered", detail=reason)
@@ -143,7 +145,7 @@ class Pusher:
         state = report.months.get(message.month) if report else None
         if state is None or state.status != "pushed" or state.verified is not None:
             return
-        batch = self._batch(message)
+        month_sent = load_month(self.objects, message)
         try:
             held = self.cloudzero.month_rows(message.month, remaining)
         except Exception as error:
@@ -155,7 +157,7 @@ class Pusher:
             self._update(message, not_read)
             logger.warning("month pushed, read-back failed: it returns to the queue", extra={"error": str(error)})
             raise
-        check = compare_month(((row.account_id, row.cost) for row in batch.credits), held)
+        check = compare_month(month_sent.sent(), held)
 
         def verified(report: RunReport) -> None:
             report.record_check(message.month, check)
@@ -185,28 +187,31 @@ class Pusher:
         return f"s3://{message.file.bucket}/{report_key(message.file.sha256)}"
 
     def _send(self, message: MonthMessage, delivery_id: str, remaining: Remaining) -> Outcome:
-        batch = self._batch(message)
-        bodies = drop_bodies(batch)
-        receipts = self._send_in_order(bodies, delivery_id, remaining)
+        month = load_month(self.objects, message)
+        month.check()  # every body as stored before the first is sent: never half a month
+        receipts = self._send_in_order(month.bodies, delivery_id, remaining)
         return {
             "drop_id": receipts[-1].drop_id,
             "drop_ids": [receipt.drop_id for receipt in receipts],
             "rows": sum(receipt.row_count for receipt in receipts),
-            "chunks": len(bodies),
+            "chunks": month.chunks,
             "delivery_id": delivery_id,
         }
 
-    def _send_in_order(self, bodies: list[DropBody], delivery_id: str, remaining: Remaining) -> list[DropReceipt]:
+    def _send_in_order(
+        self, bodies: Callable[[], Iterator[DropBody]], delivery_id: str, remaining: Remaining
+    ) -> list[DropReceipt]:
         """Strictly in order: the first chunk replaces the month, the rest add to it.
 
         A `sum` chunk whose outcome is unknown may have landed: the month starts over from its
         `replace_drop` (which wipes whatever the earlier try added), under fresh request keys.
+        `bodies()` yields them from the first, one at a time.
         """
         unknown: OutcomeUnknown | None = None
         for restart in range(MAX_MONTH_RESTARTS + 1):
             attempt_id = delivery_id if restart == 0 else f"{delivery_id}#restart{restart}"
             try:
-                return [self.cloudzero.post_drop(body, attempt_id, remaining) for body in bodies]
+                return [self.cloudzero.post_drop(body, attempt_id, remaining) for body in bodies()]
             except OutcomeUnknown as error:
                 unknown = error
                 metrics.add_metric(name="MonthRestarts", unit="Count", value=1)
@@ -217,28 +222,6 @@ class Pusher:
         raise CloudZeroUnavailable(
             f"the month was started over {MAX_MONTH_RESTARTS} times and a chunk's outcome stayed unknown: {unknown}"
         )
-
-    def _batch(self, message: MonthMessage) -> MonthBatch:
-        raw = self.objects.get_json(message.batch_bucket, message.batch_key)
-        if raw is None:
-            raise BatchInvalid(f"batch s3://{message.batch_bucket}/{message.batch_key} is missing")
-        try:
-            batch = MonthBatch.model_validate_json(raw)
-        except ValidationError as error:
-            raise BatchInvalid(
-                f"batch s3://{message.batch_bucket}/{message.batch_key} is unreadable: {error}"
-            ) from None
-        if (batch.file.sha256, batch.month, batch.total, batch.accounts) != (
-            message.file.sha256,
-            message.month,
-            message.total,
-            message.accounts,
-        ):
-            raise BatchInvalid(
-                f"batch {message.batch_key} holds {batch.accounts} accounts totalling {format_money(batch.total)}, "
-                f"the message says {message.accounts} totalling {format_money(message.total)}"
-            )
-        return batch
 
     def _superseded_by(self, message: MonthMessage) -> str | None:
         if message.replay_id:

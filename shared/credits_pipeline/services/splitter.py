@@ -1,4 +1,4 @@
-"""The splitter: one uploaded file -> a month batch in S3 and one message per month, exactly once."""
+"""The splitter: one uploaded file -> each month's CloudZero bodies in S3 and one message per month, exactly once."""
 
 import hashlib
 from dataclasses import dataclass, field, replace
@@ -17,10 +17,11 @@ from credits_pipeline.domain.identity import (
     report_key,
     upload_order,
 )
-from credits_pipeline.domain.messages import FileRef, MonthBatch, MonthMessage
+from credits_pipeline.domain.messages import FileRef, MonthMessage
 from credits_pipeline.domain.money import format_money
 from credits_pipeline.domain.report import PartEntry, RunReport, UploadEntry, UploadOutcome
 from credits_pipeline.formats import FileRejected, ParseConfig, read_credit_file
+from credits_pipeline.services.month_batches import store_month
 from credits_pipeline.services.observability import logger, metrics
 from credits_pipeline.services.ports import (
     REPLAYED,
@@ -116,12 +117,13 @@ class Splitter:
     def _queue_months(
         self, upload: Upload, file: FileRef, credit_file: CreditFile, parts: list[PartEntry] | None = None
     ) -> Outcome:
-        """Store each month's batch, record the report, point each month at this file, queue the months."""
+        """Store each month's bodies, record the report, point each month at this file, queue the months."""
         file = file.model_copy(update={"format": credit_file.format_id})
         batch_keys = {month: batch_key(file.sha256, month) for month in credit_file.months}
-        batches = {month: MonthBatch.from_month_credits(file, credits) for month, credits in credit_file.months.items()}
-        for month, batch in batches.items():
-            self.objects.put_json(upload.bucket, batch_keys[month], batch.model_dump_json().encode())
+        manifests = {
+            month: store_month(self.objects, upload.bucket, file, credits)
+            for month, credits in credit_file.months.items()
+        }
 
         def accept(report: RunReport) -> None:
             report.accept(credit_file, batch_keys)
@@ -129,7 +131,7 @@ class Splitter:
             _add_upload(report, upload.entry("accepted"))
 
         report = self.reports.update(file.sha256, accept, new=lambda: RunReport(file=file))
-        for month, batch in batches.items():
+        for month, manifest in manifests.items():
             order = upload_order(upload.event_time, upload.sequencer)
             self.records.accept_month(month, file.sha256, upload.bucket, upload.key, order)
             message = MonthMessage(
@@ -137,12 +139,12 @@ class Splitter:
                 month=month,
                 batch_bucket=upload.bucket,
                 batch_key=batch_keys[month],
-                accounts=batch.accounts,
-                total=batch.total,
+                accounts=manifest.accounts,
+                total=manifest.total,
             )
             self.queue.send(message, deduplication_id=month_message_dedup_id(file.sha256, month))
         self._tag(upload, file.sha256, "accepted")
-        metrics.add_metric(name="MonthsQueued", unit="Count", value=len(batches))
+        metrics.add_metric(name="MonthsQueued", unit="Count", value=len(manifests))
         metrics.add_metric(name="AccountsSkipped", unit="Count", value=credit_file.skipped_total)
         logger.info(
             "file accepted: months queued for CloudZero",
@@ -157,7 +159,7 @@ class Splitter:
                 "ignored_rows": credit_file.ignored_rows,
             },
         )
-        return {"upload_id": upload.upload_id, "status": "pending", "months": sorted(batches)}
+        return {"upload_id": upload.upload_id, "status": "pending", "months": sorted(manifests)}
 
     def _read_again(self, upload: Upload, sha256: str) -> RunReport:
         """A rejected file is never a duplicate: a new upload of it (or `scripts/reprocess.py`, after a
