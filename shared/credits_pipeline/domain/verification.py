@@ -1,14 +1,14 @@
 """Does CloudZero hold what was sent? A month read back, compared row count, per account and in total."""
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from credits_pipeline.domain.credits import exact_sum
+from credits_pipeline.domain.credits import EXACT, exact_sum
 from credits_pipeline.domain.money import format_money
 
 DIFFERENCES_LISTED = 20
+ZERO = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -46,13 +46,16 @@ class MonthCheck:
 
 
 def compare_month(sent: Iterable[tuple[str, Decimal]], held_rows: Iterable[Mapping[str, str]]) -> MonthCheck:
-    """`sent`: (account, cost) per credit sent; `held_rows`: the CBF rows CloudZero returns for the month."""
-    sent_by_account: dict[str, list[Decimal]] = defaultdict(list)
+    """`sent`: (account, cost) per credit sent; `held_rows`: the CBF rows CloudZero returns for the month.
+
+    Both are consumed once, as they come: only a running total per account is kept.
+    """
+    sent_totals: dict[str, Decimal] = {}
     rows_sent = 0
     for account, cost in sent:
-        sent_by_account[account].append(cost)
+        sent_totals[account] = EXACT.add(sent_totals.get(account, ZERO), cost)
         rows_sent += 1
-    held_by_account: dict[str, list[Decimal]] = defaultdict(list)
+    held_totals: dict[str, Decimal] = {}
     rows_held = 0
     for row in held_rows:
         rows_held += 1
@@ -60,9 +63,8 @@ def compare_month(sent: Iterable[tuple[str, Decimal]], held_rows: Iterable[Mappi
             cost = Decimal(str(row.get("cost/cost", "")))
         except InvalidOperation:
             cost = Decimal("NaN")
-        held_by_account[str(row.get("resource/account", ""))].append(cost)
-    sent_totals = {account: exact_sum(costs) for account, costs in sent_by_account.items()}
-    held_totals = {account: exact_sum(costs) for account, costs in held_by_account.items()}
+        account = str(row.get("resource/account", ""))
+        held_totals[account] = EXACT.add(held_totals.get(account, ZERO), cost)
     differing = sorted(
         account
         for account in sent_totals.keys() | held_totals.keys()
