@@ -18,7 +18,7 @@ from typing import Annotated, Protocol
 from pydantic import Field, TypeAdapter, ValidationError
 
 from credits_pipeline.domain.cbf import DropBody, drop_bodies, prepare_bodies
-from credits_pipeline.domain.credits import MonthCredits
+from credits_pipeline.domain.credits import MonthCredits, exact_sum
 from credits_pipeline.domain.identity import batch_key, chunk_key
 from credits_pipeline.domain.messages import (
     MESSAGE_VERSIONS,
@@ -53,9 +53,8 @@ def store_month(objects: ObjectStorePort, bucket: str, file: FileRef, credits: M
                 total=prepared.total,
             )
         )
-    manifest = MonthManifest(
-        file=file, month=credits.month, accounts=credits.accounts, total=credits.total, chunks=chunks
-    )
+    total = exact_sum(chunk.total for chunk in chunks)  # the credits' total, without another pass over them
+    manifest = MonthManifest(file=file, month=credits.month, accounts=credits.accounts, total=total, chunks=chunks)
     objects.put_json(bucket, batch_key(file.sha256, credits.month), manifest.model_dump_json().encode())
     return manifest
 
