@@ -13,6 +13,7 @@ invocation still runs repeats work, never effects.
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -54,7 +55,9 @@ class PowertoolsOnce:
             expires_after_seconds=expiry_seconds,
             response_hook=_mark_replayed,  # type: ignore[arg-type]  # Powertools types it loosely
         )
-        self._persistence = DynamoDBPersistenceLayer(table_name=table_name)
+        # A client of boto3's default session: Powertools' own Session would load botocore's endpoint and
+        # DynamoDB models a second time (about 55 ms of every cold start).
+        self._persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=boto3.client("dynamodb"))
         self._prefix = key_prefix
         self._lease = in_progress_lease_seconds
 
