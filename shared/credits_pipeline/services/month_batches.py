@@ -153,6 +153,7 @@ class BatchMonth:
         return len(self._bodies)
 
     def check(self) -> None:
+        # Built now, before the first send, as the pusher always did for a version-1 batch.
         self._bodies = drop_bodies(self.batch)
 
     def bodies(self) -> Iterator[DropBody]:
