@@ -19,8 +19,8 @@ from credits_pipeline.domain.identity import file_identity, report_key
 from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.domain.money import format_money
 from credits_pipeline.domain.report import RunReport
-from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable
 from credits_pipeline.services.month_batches import BatchInvalid, StoredMonth, load_month, read_batch
+from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable
 from credits_pipeline.services.report_book import ReportBook
 from operator_commands.cli import Target, command_parser, open_stack, run
 from operator_commands.cloudzero import anycost_client, cloudzero_error, time_left
