@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from credits_pipeline.adapters.dynamodb import FileRecords
 from credits_pipeline.adapters.s3 import ObjectStore
 from credits_pipeline.domain.identity import report_key
-from credits_pipeline.domain.messages import MonthBatch
+from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.domain.months import MONTH_PATTERN
 from credits_pipeline.domain.report import MonthReport, RunReport
 from credits_pipeline.domain.verification import MonthCheck, compare_month
+from credits_pipeline.services.month_batches import BatchInvalid, StoredMonth, load_month, read_batch
 from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable, MonthPointer
 from credits_pipeline.wiring.settings import DEFAULT_IDEMPOTENCY_DAYS
 from operator_commands.cli import Target
@@ -23,7 +24,8 @@ class MonthTruth:
     month: str
     pointer: MonthPointer
     report: RunReport
-    batch: MonthBatch
+    # What was sent for the month: the stored bodies (schema 2) or the month's batch (schema 1).
+    stored: StoredMonth
 
     @property
     def state(self) -> MonthReport:
@@ -64,10 +66,24 @@ def month_truth(target: Target, month: str) -> MonthTruth:
     if report is None or month not in report.months:
         raise CommandError(f"the record of s3://{pointer.bucket}/{pointer.key} is gone (expired?)", EXIT_PROBLEM)
     state = report.months[month]
-    raw = objects(target).get_json(report.file.bucket, state.batch_key)
-    if raw is None:
-        raise CommandError(f"the batch s3://{report.file.bucket}/{state.batch_key} is gone", EXIT_PROBLEM)
-    return MonthTruth(month, pointer, report, MonthBatch.model_validate_json(raw))
+    store = objects(target)
+    try:
+        batch = read_batch(store, report.file.bucket, state.batch_key)
+        message = MonthMessage(
+            schema_version=batch.schema_version,
+            file=report.file,
+            month=month,
+            batch_bucket=report.file.bucket,
+            batch_key=state.batch_key,
+            accounts=batch.accounts,
+            total=batch.total,
+        )
+        stored = load_month(store, message)
+    except BatchInvalid as error:
+        raise CommandError(
+            f"the batch of {report.file.key} for {month} cannot be read: {error}", EXIT_PROBLEM
+        ) from None
+    return MonthTruth(month, pointer, report, stored)
 
 
 def check_in_cloudzero(target: Target, truth: MonthTruth) -> MonthCheck:
@@ -76,4 +92,4 @@ def check_in_cloudzero(target: Target, truth: MonthTruth) -> MonthCheck:
         held = anycost_client(target).month_rows(truth.month, time_left())
     except (CloudZeroRejected, CloudZeroUnavailable) as error:
         raise cloudzero_error(error, target) from error
-    return compare_month(((row.account_id, row.cost) for row in truth.batch.credits), held)
+    return compare_month(truth.stored.sent(), held)

@@ -11,7 +11,7 @@ import pytest
 
 from credits_pipeline.adapters.cloudzero import AnyCostClient
 from credits_pipeline.domain.cbf import drop_bodies
-from credits_pipeline.domain.messages import AccountCreditRow, MonthBatch
+from credits_pipeline.domain.messages import AccountCreditRow, FileRef, MonthBatch
 from local_stack.provision import LOCAL_API_KEY
 from local_stack.stack import LocalPipeline, local_pipeline
 from operator_commands import preflight, replay, reprocess, status, verify
@@ -27,13 +27,26 @@ def stack_args(pipeline: LocalPipeline) -> list[str]:
 
 
 def overwrite_month_in_cloudzero(pipeline: LocalPipeline, month: str) -> None:
-    """Someone (another pipeline, a person in CloudZero) replaces the month with other credits."""
-    batch_key = f"batches/{sha(february(), f'credits-{month}.csv')}/{month}.json"
-    body = boto3.client("s3").get_object(Bucket=pipeline.bucket, Key=batch_key)["Body"].read()
-    batch = MonthBatch.model_validate_json(body)
-    first = batch.credits[0]
-    altered = batch.model_copy(
-        update={"credits": [AccountCreditRow(**{**first.model_dump(), "cost": first.cost - 1}), *batch.credits[1:]]}
+    """Someone (another pipeline, a person in CloudZero) replaces the month with other credits: the
+    February file's two credits, the first one a dollar larger."""
+    file = FileRef(bucket=pipeline.bucket, key=f"incoming/credits-{month}.csv", sha256=sha(february(), month))
+    altered = MonthBatch(
+        file=file,
+        month=month,
+        credits=[
+            AccountCreditRow(
+                account_id="000000000001",
+                cost=Decimal("-11.00"),
+                description=DEFAULT_DESCRIPTION,
+                service=DEFAULT_SERVICE,
+            ),
+            AccountCreditRow(
+                account_id="000000000002",
+                cost=Decimal("-20.50"),
+                description=DEFAULT_DESCRIPTION,
+                service=DEFAULT_SERVICE,
+            ),
+        ],
     )
     client = AnyCostClient(pipeline.cloudzero_url, pipeline.connection_id, LOCAL_API_KEY)
     deadline = time.monotonic() + 30
