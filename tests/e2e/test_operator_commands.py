@@ -12,6 +12,7 @@ import pytest
 from credits_pipeline.adapters.cloudzero import AnyCostClient
 from credits_pipeline.domain.cbf import drop_bodies
 from credits_pipeline.domain.messages import AccountCreditRow, FileRef, MonthBatch
+from credits_pipeline.formats import DEFAULT_DESCRIPTION, DEFAULT_SERVICE
 from local_stack.provision import LOCAL_API_KEY
 from local_stack.stack import LocalPipeline, local_pipeline
 from operator_commands import preflight, replay, reprocess, status, verify
