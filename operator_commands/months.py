@@ -69,16 +69,7 @@ def month_truth(target: Target, month: str) -> MonthTruth:
     store = objects(target)
     try:
         batch = read_batch(store, report.file.bucket, state.batch_key)
-        message = MonthMessage(
-            schema_version=batch.schema_version,
-            file=report.file,
-            month=month,
-            batch_bucket=report.file.bucket,
-            batch_key=state.batch_key,
-            accounts=batch.accounts,
-            total=batch.total,
-        )
-        stored = load_month(store, message)
+        stored = load_month(store, MonthMessage.pointing_at(batch, report.file.bucket, state.batch_key))
     except BatchInvalid as error:
         raise CommandError(
             f"the batch of {report.file.key} for {month} cannot be read: {error}", EXIT_PROBLEM

@@ -195,11 +195,8 @@ def _accepted(path: Path, name: str, file: FileRef, credit_file: CreditFile, cbf
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as data:
-        while chunk := data.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(data, "sha256").hexdigest()
 
 
 def render(result: dict[str, Any]) -> str:

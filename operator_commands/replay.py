@@ -15,7 +15,7 @@ import boto3
 from credits_pipeline.adapters.dynamodb import FileRecords
 from credits_pipeline.adapters.s3 import ObjectStore, parse_s3_uri
 from credits_pipeline.adapters.sqs import MonthQueue
-from credits_pipeline.domain.identity import file_identity, report_key
+from credits_pipeline.domain.identity import file_identity, month_message_dedup_id, report_key
 from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.domain.money import format_money
 from credits_pipeline.domain.report import RunReport
@@ -70,16 +70,8 @@ def replay_month(
         month, where, report.file.sha256, report.file.bucket, batch.accounts, format_money(batch.total)
     )
     replay_id = uuid.uuid4().hex
-    message = MonthMessage(
-        schema_version=batch.schema_version,  # a month stored before prepared bodies is replayed as stored
-        file=report.file,
-        month=month,
-        batch_bucket=report.file.bucket,
-        batch_key=month_report.batch_key,
-        accounts=batch.accounts,
-        total=batch.total,
-        replay_id=replay_id,
-    )
+    # A month stored before prepared bodies (schema 1) is replayed as stored.
+    message = MonthMessage.pointing_at(batch, report.file.bucket, month_report.batch_key, replay_id)
     if dry_run:
         try:
             stored = load_month(store, message)
@@ -98,7 +90,7 @@ def replay_month(
 
     ReportBook(book, store).update(report.file.sha256, queued)
     MonthQueue(stack.output("MonthQueueUrl"), group_id=stack.connection_id, client=target.session.client("sqs")).send(
-        message, deduplication_id=f"{report.file.sha256}-{month}-replay-{replay_id}", reason="replay"
+        message, deduplication_id=month_message_dedup_id(report.file.sha256, month, replay_id), reason="replay"
     )
     return replace(result, replay_id=replay_id)
 

@@ -183,11 +183,8 @@ def show_file(target: Target, path: Path, key: str | None, *, as_json: bool) -> 
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as data:
-        while chunk := data.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(data, "sha256").hexdigest()
 
 
 # ---------------------------------------------------------------- JSON

@@ -16,6 +16,7 @@ import boto3
 
 from bench.clock import timed
 from bench.scene import Stage
+from credits_pipeline.domain.identity import report_key
 from local_stack.runner import load_handler
 
 
@@ -48,8 +49,8 @@ def pusher_path(scene: Stage) -> dict[str, Any]:
     result, seconds = timed(lambda: handler(scene.pusher_event or {}, context))
     message = json.loads(scene.pusher_event["Records"][0]["body"])
     month = message["month"]
-    report_key = f"reports/{message['file']['sha256']}.json"
-    report = json.loads(boto3.client("s3").get_object(Bucket=scene.bucket, Key=report_key)["Body"].read())
+    where = report_key(message["file"]["sha256"])
+    report = json.loads(boto3.client("s3").get_object(Bucket=scene.bucket, Key=where)["Body"].read())
     return {
         "seconds": asdict(seconds),
         "result": result,

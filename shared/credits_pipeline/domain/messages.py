@@ -136,3 +136,19 @@ class MonthMessage(BaseModel):
     def idempotency_key(self) -> str:
         """What makes a push unique: the file's bytes, the month, and a replay's own id."""
         return push_key(self.file.sha256, self.month, self.replay_id)
+
+    @classmethod
+    def pointing_at(
+        cls, batch: "MonthBatch | MonthManifest", bucket: str, batch_key: str, replay_id: str | None = None
+    ) -> "MonthMessage":
+        """The message for a month as stored: its version, file, month, accounts and total are the batch's."""
+        return cls(
+            schema_version=batch.schema_version,
+            file=batch.file,
+            month=batch.month,
+            batch_bucket=bucket,
+            batch_key=batch_key,
+            accounts=batch.accounts,
+            total=batch.total,
+            replay_id=replay_id,
+        )

@@ -134,14 +134,7 @@ class Splitter:
         for month, manifest in manifests.items():
             order = upload_order(upload.event_time, upload.sequencer)
             self.records.accept_month(month, file.sha256, upload.bucket, upload.key, order)
-            message = MonthMessage(
-                file=file,
-                month=month,
-                batch_bucket=upload.bucket,
-                batch_key=batch_keys[month],
-                accounts=manifest.accounts,
-                total=manifest.total,
-            )
+            message = MonthMessage.pointing_at(manifest, upload.bucket, batch_keys[month])
             self.queue.send(message, deduplication_id=month_message_dedup_id(file.sha256, month))
         self._tag(upload, file.sha256, "accepted")
         metrics.add_metric(name="MonthsQueued", unit="Count", value=len(manifests))
