@@ -128,20 +128,19 @@ class Pusher:
             metrics.add_metric(name="MonthsAlreadyPushed", unit="Count", value=1)
             report = self.records.load(sha)
             if report and report.months[message.month].drop_id != outcome["drop_id"]:
-                self._succeed(message, outcome)  # the push landed but its report update did not
-            self._verify(message, remaining)
+                report = self._succeed(message, outcome)  # the push landed but its report update did not
+            self._verify(message, remaining, report)
             return PushResult(message.month, "already_pushed", outcome["drop_id"])
-        self._succeed(message, outcome)
-        self._verify(message, remaining)
+        self._verify(message, remaining, self._succeed(message, outcome))
         return PushResult(message.month, "pushed", outcome["drop_id"])
 
-    def _verify(self, message: MonthMessage, remaining: Remaining) -> None:
+    def _verify(self, message: MonthMessage, remaining: Remaining, report: RunReport | None) -> None:
         """Read the month back from CloudZero and compare it with what was sent (once per push).
 
-        A read-back that cannot be made returns the message to the queue, like a failed push: the
-        redelivery sends nothing again (the push is recorded) and reads back again.
+        `report` is the file's report as the push left it. A read-back that cannot be made returns the
+        message to the queue, like a failed push: the redelivery sends nothing again (the push is
+        recorded) and reads back again.
         """
-        report = self.records.load(message.file.sha256)
         state = report.months.get(message.month) if report else None
         if state is None or state.status != "pushed" or state.verified is not None:
             return
@@ -244,7 +243,7 @@ class Pusher:
         logger.warning(detail)
         return PushResult(message.month, "superseded", detail=detail)
 
-    def _succeed(self, message: MonthMessage, outcome: Outcome) -> None:
+    def _succeed(self, message: MonthMessage, outcome: Outcome) -> RunReport:
         def pushed(report: RunReport) -> None:
             month = report.months[message.month]
             month.status, month.error = "pushed", None
@@ -268,6 +267,7 @@ class Pusher:
         )
         if report.settled:
             file_summary(report, f"file {report.status}: every month has an outcome")
+        return report
 
     def _fail(self, message: MonthMessage, error: str, *, final: bool) -> None:
         def failed(report: RunReport) -> None:

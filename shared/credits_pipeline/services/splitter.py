@@ -95,11 +95,17 @@ class Splitter:
             logger.set_correlation_id(sha256)
             logger.append_keys(sha256=sha256, file=f"s3://{upload.bucket}/{upload.key}")
             outcome = self.once(sha256, lambda: self._accept(upload, download, sha256))
+            new_upload = outcome.get(REPLAYED) and outcome["upload_id"] != upload.upload_id
+            if new_upload and outcome.get("status") == "rejected":
+                # A rejected file is never a duplicate: a new upload of it (or `scripts/reprocess.py`, after
+                # a setting was fixed) is read again, from the same download, with the current settings.
+                logger.info("a rejected file was uploaded again: reading it with the current settings")
+                self.once.forget(sha256)
+                download.data.seek(0)
+                outcome = self.once(sha256, lambda: self._accept(upload, download, sha256))
         finally:
             download.close()
         if outcome.get(REPLAYED) and outcome["upload_id"] != upload.upload_id:
-            if outcome.get("status") == "rejected":
-                return self._read_again(upload, sha256)
             return self._duplicate(upload, sha256, outcome)
         report = self.records.load(sha256)
         assert report is not None  # _accept always writes it
@@ -153,20 +159,6 @@ class Splitter:
             },
         )
         return {"upload_id": upload.upload_id, "status": "pending", "months": sorted(manifests)}
-
-    def _read_again(self, upload: Upload, sha256: str) -> RunReport:
-        """A rejected file is never a duplicate: a new upload of it (or `scripts/reprocess.py`, after a
-        setting was fixed) is read again with the current settings."""
-        logger.info("a rejected file was uploaded again: reading it with the current settings")
-        self.once.forget(sha256)
-        download = self.objects.download(upload.bucket, upload.key, upload.version_id)
-        try:
-            self.once(sha256, lambda: self._accept(upload, download, sha256))
-        finally:
-            download.close()
-        report = self.records.load(sha256)
-        assert report is not None  # _accept always writes it
-        return report
 
     def _export_upload(self, upload: Upload, export: ExportKey) -> RunReport | None:
         """A part or the manifest of a multi-file export: the month goes once, when every part is in."""
