@@ -18,7 +18,14 @@ class SnsNotifier:
 
     def __init__(self, topic_arn: str, client: "SNSClient | None" = None) -> None:
         self._topic = topic_arn
-        self._sns = client or (boto3.client("sns") if topic_arn else None)
+        self._client = client
+
+    @property
+    def _sns(self) -> "SNSClient | None":
+        # Made on the first alert, not at cold start: most invocations alert nobody.
+        if self._client is None and self._topic:
+            self._client = boto3.client("sns")
+        return self._client
 
     def notify(self, alert: Alert) -> None:
         log = logger.error if alert.needs_a_person else logger.info
