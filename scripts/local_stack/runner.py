@@ -60,6 +60,20 @@ class FunctionConfig:
     memory_mb: int = 128
 
 
+# Variables a hosted function's environment set in this process (any runner, any stack).
+_HOSTED_VARIABLES: set[str] = set()
+
+
+def use_environment(environment: Mapping[str, str]) -> None:
+    """Make the process's environment the function's, as Lambda would: a variable that an earlier
+    hosted function (or an earlier stack's) set and this one does not is removed, not inherited. A
+    template that leaves an optional setting out relies on that to get the setting's default."""
+    for name in _HOSTED_VARIABLES - environment.keys():
+        os.environ.pop(name, None)
+    os.environ.update(environment)
+    _HOSTED_VARIABLES.update(environment)
+
+
 def load_handler(path: Path, module_name: str) -> Callable[[dict[str, Any], Any], Any]:
     """Import functions/<name>/app.py under a unique module name (both files are called app.py)."""
     spec = importlib.util.spec_from_file_location(module_name, path)
@@ -101,10 +115,10 @@ class LocalRunner:
         self._splitter_failures = splitter_failure_queue_url
         self._retry_delay = retry_delay_seconds
         # One process hosts both functions: each sees its own environment while it runs.
-        os.environ.update(splitter.environment)
-        os.environ.update(pusher.environment)
         wiring.reset()
+        use_environment(splitter.environment)
         self._splitter = load_handler(splitter.handler_path, "local_splitter_app")
+        use_environment(pusher.environment)
         self._pusher = load_handler(pusher.handler_path, "local_pusher_app")
         self.stats = RunnerStats()
         # Where the functions' output goes: their log lines, metrics and crash reports.
@@ -194,7 +208,7 @@ class LocalRunner:
         start with the new environment. The next invocation cold-starts the handler with it."""
         config = self._splitter_config if function == "splitter" else self._pusher_config
         config = replace(config, environment={**config.environment, **changes})
-        os.environ.update(config.environment)
+        use_environment(config.environment)
         wiring.reset()
         if function == "splitter":
             self._splitter_config = config
@@ -218,7 +232,7 @@ class LocalRunner:
     def _with_environment(
         self, config: FunctionConfig, handler: Callable[[dict[str, Any], Any], Any], event: dict[str, Any]
     ) -> Any:
-        os.environ.update(config.environment)
+        use_environment(config.environment)
         context = LocalContext(config.name, config.timeout_seconds, memory_limit_in_mb=config.memory_mb)
         if self._log is None:
             return handler(event, context)

@@ -225,3 +225,21 @@ def test_preflight_says_when_alerts_reach_nobody(
     assert len(problems) == 1 and "alerts reach nobody" in problems[0] and "AlertEmail=" in problems[0]
     if topic == "unsubscribed":
         assert f"aws sns subscribe --topic-arn {parameters['AlarmTopicArn']}" in problems[0]
+
+
+def test_a_rejected_file_under_a_key_with_spaces_and_accents_is_reprocessed_and_lands(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The key as a person names a file (S3 events carry it URL-encoded: `+` and %XX).
+    key = pipeline.put("incoming/Credits EUR März + Q1.csv", EUROS)
+    pipeline.runner.run_until_idle()
+    assert report(pipeline, sha(EUROS, key))["status"] == "rejected"
+
+    pipeline.runner.update_environment("splitter", {"CURRENCIES": "USD,EUR"})
+    assert reprocess.main([*stack_args(pipeline), "--key", key]) == 0
+    capsys.readouterr()
+    pipeline.runner.run_until_idle()
+
+    landed = report(pipeline, sha(EUROS, key))
+    assert (landed["status"], landed["file"]["key"]) == ("pushed", key)
+    assert held_total(pipeline, "2026-01") == Decimal("-15.00")
