@@ -8,6 +8,7 @@ account's credit, turned into bodies by the pusher.
 """
 
 import hashlib
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -194,8 +195,11 @@ class PreparedMonth:
             yield DropBody(self.manifest.month, index, chunk.operation, chunk.rows, body)
 
     def sent(self) -> Iterator[tuple[str, Decimal]]:
-        for chunk in self.manifest.chunks:  # one chunk's rows parsed at a time
-            for row in json.loads(self._read(chunk))["data"]:
+        # Only a read-back needs the parser: not loaded at cold start (the splitter imports this module too).
+        import ijson  # type: ignore[import-untyped]  # noqa: PLC0415
+
+        for chunk in self.manifest.chunks:  # one body held at a time, its rows parsed one by one
+            for row in ijson.items(io.BytesIO(self._read(chunk)), "data.item"):
                 yield str(row["resource/account"]), Decimal(row["cost/cost"])
 
     def _read(self, chunk: ChunkRef) -> bytes:

@@ -146,7 +146,8 @@ class Pusher:
             return
         month_sent = load_month(self.objects, message)
         try:
-            held = self.cloudzero.month_rows(message.month, remaining)
+            # Each side is read as it streams (and read again only where they differ): never a month in memory.
+            check = compare_month(month_sent.sent, lambda: self.cloudzero.month_rows(message.month, remaining))
         except Exception as error:
             why = f"pushed; not yet read back from CloudZero: {error}"
 
@@ -156,7 +157,6 @@ class Pusher:
             self._update(message, not_read)
             logger.warning("month pushed, read-back failed: it returns to the queue", extra={"error": str(error)})
             raise
-        check = compare_month(month_sent.sent(), held)
 
         def verified(report: RunReport) -> None:
             report.record_check(message.month, check)
