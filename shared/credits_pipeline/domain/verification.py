@@ -26,8 +26,8 @@ ZERO = Decimal(0)
 NOT_A_NUMBER = Decimal("NaN")  # a cost CloudZero holds that is not a number: equal to nothing sent
 BUCKETS = 4096  # a power of two: an account's group is the low bits of its id's CRC-32
 # At most this many rows (sent and held) are read again account by account; each becomes at most one
-# account's running total (about 200 bytes): about 20 MB.
-RECHECK_ROWS = 100_000
+# account's running total (about 250 bytes): about 13 MiB.
+RECHECK_ROWS = 50_000
 
 # (account, cost) per row, read afresh from its first row at each call.
 Costs = Callable[[], Iterable[tuple[str, Decimal]]]
@@ -67,16 +67,17 @@ class MonthCheck:
     def summary(self) -> str:
         if self.matches:
             return f"CloudZero holds the {self.rows_held} rows sent, totalling {format_money(self.total_held)}"
+        at_least = "at least " if self.groups_not_compared else ""
         shown = "; ".join(
             f"{d.account_id}: sent {format_money(d.sent)}, held {format_money(d.held)}" for d in self.differences[:5]
         )
         return (
             f"CloudZero holds {self.rows_held} rows totalling {format_money(self.total_held)}; "
             f"{self.rows_sent} rows totalling {format_money(self.total_sent)} were sent"
-            + (f"; {self.differences_total} accounts differ ({shown})" if self.differences_total else "")
+            + (f"; {at_least}{self.differences_total} accounts differ ({shown})" if self.differences_total else "")
             + (
-                f"; more accounts differ in {self.groups_not_compared} of the month's {BUCKETS} account groups, "
-                "not compared one by one"
+                f"; {self.groups_not_compared} of the month's {BUCKETS} account groups differ and were not "
+                "compared account by account"
                 if self.groups_not_compared
                 else ""
             )
@@ -133,11 +134,11 @@ def held_costs(rows: Iterable[Mapping[str, object]]) -> Iterator[tuple[str, Deci
         yield str(row.get("resource/account", "")), _held_cost(row.get("cost/cost", ""))
 
 
-def compare_month(sent: Costs, held: HeldRows) -> MonthCheck:
+def compare_month(sent: Costs, held: HeldRows, *, recheck_rows: int = RECHECK_ROWS) -> MonthCheck:
     """`sent`: (account, cost) per CBF row sent; `held`: the CBF rows CloudZero returns for the month.
 
     Each is read once, and once more only when some account groups differ (then only those groups'
-    rows are kept). Nothing the size of the month is held.
+    rows are kept, up to `recheck_rows`). Nothing the size of the month is held.
     """
     sent_digest = MonthDigest.of(sent())
     held_digest = MonthDigest.of(held_costs(held()))
@@ -150,7 +151,7 @@ def compare_month(sent: Costs, held: HeldRows) -> MonthCheck:
     differing = sent_digest.differing(held_digest)
     if not differing:
         return check
-    compared = _within_budget(differing, sent_digest, held_digest)
+    compared = _within_budget(differing, sent_digest, held_digest, recheck_rows)
     sent_totals = _account_totals(sent(), compared)
     held_totals = _account_totals(held_costs(held()), compared)
     accounts = sorted(
@@ -173,12 +174,12 @@ def compare_month(sent: Costs, held: HeldRows) -> MonthCheck:
     )
 
 
-def _within_budget(differing: list[int], sent: MonthDigest, held: MonthDigest) -> frozenset[int]:
-    """The differing groups, in order, whose rows fit in RECHECK_ROWS (a group's rows bound its accounts)."""
+def _within_budget(differing: list[int], sent: MonthDigest, held: MonthDigest, budget: int) -> frozenset[int]:
+    """The differing groups, in order, whose rows fit in `budget` (a group's rows bound its accounts)."""
     chosen, rows = [], 0
     for bucket in differing:
         size = sent.rows[bucket] + held.rows[bucket]
-        if rows + size <= RECHECK_ROWS:
+        if rows + size <= budget:
             chosen.append(bucket)
             rows += size
     return frozenset(chosen)

@@ -175,7 +175,8 @@ class PreparedMonth:
     objects: ObjectStorePort
     bucket: str
     manifest: MonthManifest
-    # The first body, kept from `check` for the first send (a month is usually that one body).
+    # A month of one body (most months) keeps it from `check` for the send: read once. A longer month
+    # reads its first body again, so that `check` never holds one body while it reads the next.
     _first: bytes | None = None
 
     @property
@@ -183,16 +184,20 @@ class PreparedMonth:
         return len(self.manifest.chunks)
 
     def check(self) -> None:
-        for index, chunk in enumerate(self.manifest.chunks):
-            body = self._read(chunk)
-            if index == 0:
-                self._first = body
+        if self.chunks == 1:
+            self._first = self._read(self.manifest.chunks[0])
+            return
+        for chunk in self.manifest.chunks:
+            self._read(chunk)  # checked, and let go before the next is read
 
     def bodies(self) -> Iterator[DropBody]:
         for index, chunk in enumerate(self.manifest.chunks):
-            body = self._first if index == 0 and self._first is not None else self._read(chunk)
-            self._first = None  # one body held at a time: a fresh start reads the first again
+            # One body held at a time (nothing here keeps the last while the next is read); a fresh start
+            # reads the first again.
+            first, self._first = self._first, None
+            body = first if index == 0 and first is not None else self._read(chunk)
             yield DropBody(self.manifest.month, index, chunk.operation, chunk.rows, body)
+            del body
 
     def sent(self) -> Iterator[tuple[str, Decimal]]:
         # Only a read-back needs the parser: not loaded at cold start (the splitter imports this module too).

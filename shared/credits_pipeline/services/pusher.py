@@ -210,7 +210,11 @@ class Pusher:
         for restart in range(MAX_MONTH_RESTARTS + 1):
             attempt_id = delivery_id if restart == 0 else f"{delivery_id}#restart{restart}"
             try:
-                return [self.cloudzero.post_drop(body, attempt_id, remaining) for body in bodies()]
+                receipts = []
+                for body in bodies():
+                    receipts.append(self.cloudzero.post_drop(body, attempt_id, remaining))
+                    del body  # sent: let it go before the next body is read
+                return receipts
             except OutcomeUnknown as error:
                 unknown = error
                 metrics.add_metric(name="MonthRestarts", unit="Count", value=1)
