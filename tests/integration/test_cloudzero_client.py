@@ -240,7 +240,7 @@ def test_a_read_back_broken_off_midway_is_unavailable_not_a_short_month() -> Non
 
 
 def test_read_backs_parse_with_ijsons_c_backend() -> None:
-    import ijson  # noqa: PLC0415 - what the client imports when it reads a month back
+    import ijson  # type: ignore[import-untyped]  # noqa: PLC0415 - what the client imports to read a month back
 
     # The pure-Python backends would take many times longer over a month of a million rows.
     assert ijson.backend == "yajl2_c"
