@@ -79,8 +79,8 @@ def month_truth(target: Target, month: str) -> MonthTruth:
 
 def check_in_cloudzero(target: Target, truth: MonthTruth) -> MonthCheck:
     """Read the month back from CloudZero and compare it with the batch that was sent."""
+    client = anycost_client(target)
     try:
-        held = anycost_client(target).month_rows(truth.month, time_left())
+        return compare_month(truth.stored.sent, lambda: client.month_rows(truth.month, time_left()))
     except (CloudZeroRejected, CloudZeroUnavailable) as error:
         raise cloudzero_error(error, target) from error
-    return compare_month(truth.stored.sent(), held)

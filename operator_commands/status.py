@@ -217,6 +217,7 @@ def _month_json(truth: MonthTruth, check: MonthCheck | None) -> dict[str, Any]:
                 for d in check.differences
             ],
             "differences_total": check.differences_total,
+            "groups_not_compared": check.groups_not_compared,
         }
     return document
 

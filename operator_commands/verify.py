@@ -64,6 +64,7 @@ def verify(args: argparse.Namespace) -> int:
                         for d in check.differences
                     ],
                     "differences_total": check.differences_total,
+                    "groups_not_compared": check.groups_not_compared,
                     "recorded": recorded,
                 },
                 indent=2,
@@ -79,7 +80,8 @@ def verify(args: argparse.Namespace) -> int:
             rows = [[d.account_id, format_money(d.sent), format_money(d.held)] for d in check.differences]
             print(aligned(["account", "sent", "held"], rows, right=("sent", "held")))
             if check.differences_total > len(check.differences):
-                print(f"... {check.differences_total - len(check.differences)} more accounts differ")
+                at_least = "at least " if check.groups_not_compared else ""
+                print(f"... {at_least}{check.differences_total - len(check.differences)} more accounts differ")
         print(
             f"to send the month again from its file: credits-replay --month {args.month} "
             f"--stack-name {target.stack.name}"

@@ -28,13 +28,13 @@ class Sizes:
     cur_rows: tuple[int, ...]
     cur_accounts: int
     parquet_rows: int
-    pusher_accounts: int
+    pusher_accounts: tuple[int, ...]
     cold_start_runs: int
 
 
 # Small enough for seconds, big enough for the same paths: the download spills past the 8 MB spool.
-QUICK = Sizes("quick", 1_000, 20_000, (20_000,), 200, 20_000, 5_000, 1)
-STANDARD = Sizes("standard", 10_000, 1_000_000, (1_000_000,), 2_000, 1_000_000, 100_000, 3)
+QUICK = Sizes("quick", 1_000, 20_000, (20_000,), 200, 20_000, (5_000,), 1)
+STANDARD = Sizes("standard", 10_000, 1_000_000, (1_000_000,), 2_000, 1_000_000, (100_000, 1_000_000), 3)
 FULL = replace(STANDARD, name="full", cur_rows=(1_000_000, 10_000_000))
 
 
@@ -66,7 +66,8 @@ def path_cases(sizes: Sizes) -> list[PathCase]:
     def monthly(accounts: int, seed: int) -> Input:
         name = "credits-2026-01.csv"
         build = partial(_monthly, accounts=accounts, seed=seed)
-        return Input(f"{accounts}-{name}", f"incoming/{name}", build, weight=accounts)
+        # The seed in the name too: a splitter case and a pusher case may have as many accounts.
+        return Input(f"{accounts}-{seed}-{name}", f"incoming/{name}", build, weight=accounts)
 
     cur = [
         PathCase(
@@ -116,13 +117,16 @@ def path_cases(sizes: Sizes) -> list[PathCase]:
         ),
         *cur,
         parquet,
-        PathCase(
-            "pusher one month",
-            f"{human(sizes.pusher_accounts)} accounts",
-            "pusher",
-            monthly(sizes.pusher_accounts, SEED + 5),
-            None,
-            Target(peak_mib=128),
+        *(
+            PathCase(
+                "pusher one month",
+                f"{human(accounts)} accounts",
+                "pusher",
+                monthly(accounts, SEED + 5),
+                None,
+                Target(peak_mib=128),  # the same whatever the month's size
+            )
+            for accounts in sizes.pusher_accounts
         ),
     ]
 

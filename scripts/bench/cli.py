@@ -201,6 +201,10 @@ def _what_happened(case: PathCase, result: dict[str, Any]) -> str:
     )
 
 
+def _chosen(name: str, only: str | None) -> bool:
+    return only is None or only.lower() in name.lower()
+
+
 def generate(cases: list[PathCase], scratch: Path) -> list[Expected | Exception]:
     """Every input, written two at a time (in other processes: this one stays small), the longest first."""
     log(f"writing {len(cases)} inputs: {', '.join(f'{case.name} {case.size}' for case in cases)}")
@@ -225,6 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--full", action="store_true", help="also a 10M-row CUR (several minutes more)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the rows as JSON")
     parser.add_argument("--memray", type=Path, metavar="DIR", help="also run each path under memray, captures in DIR")
+    parser.add_argument(
+        "--only",
+        metavar="SUBSTRING",
+        help="run only the cases whose name and size contain SUBSTRING (e.g. 'pusher', '1M accounts'); "
+        "cold starts are measured when 'cold start' matches",
+    )
     args = parser.parse_args(argv)
     sizes: Sizes = QUICK if args.quick else FULL if args.full else STANDARD
     if args.memray:
@@ -232,12 +242,13 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="credits-bench-") as directory:
         scratch = Path(directory)
-        cases = path_cases(sizes)
+        cases = [case for case in path_cases(sizes) if _chosen(f"{case.name} {case.size}", args.only)]
         expected = generate(cases, scratch)
         with running_services() as services:
             bench = Bench(services, scratch, args.memray)
             rows = [row for case, wanted in zip(cases, expected, strict=True) for row in bench.path_case(case, wanted)]
-            rows += bench.cold_starts(sizes.cold_start_runs)
+            if _chosen("cold start", args.only):
+                rows += bench.cold_starts(sizes.cold_start_runs)
     log("done")
     print_table(rows, sizes.name, memray=bool(args.memray))
     if args.json:

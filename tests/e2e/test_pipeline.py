@@ -189,6 +189,20 @@ def test_a_month_cloudzero_refuses_goes_straight_to_the_dlq_with_the_reason(pipe
     assert queue_depth(pipeline.stack.output("DeadLetterQueueUrl")) == 1
 
 
+def test_a_month_read_back_differently_is_unverified_naming_the_account(pipeline: LocalPipeline) -> None:
+    assert pipeline.emulator is not None
+    pipeline.emulator.inject_fault(drift="cost")  # CloudZero accepts the drop, then holds its first row a cent off
+    key = pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.runner.run_until_idle()
+
+    filed = report(pipeline, sha(february(), key))
+    month = filed["months"]["2026-02"]
+    assert (month["status"], month["verified"]) == ("unverified", False)
+    assert month["differences"] == [{"account_id": "000000000001", "sent": "-10.00", "held": "-9.99"}]
+    assert "1 accounts differ (000000000001: sent -10.00, held -9.99)" in month["error"]
+    assert filed["status"] == "failed"
+
+
 def test_an_older_file_redriven_after_a_newer_one_does_not_overwrite_it(pipeline: LocalPipeline) -> None:
     assert pipeline.emulator is not None
     pipeline.emulator.inject_fault(status=500, count=10_000)

@@ -1,7 +1,9 @@
-"""The AnyCost client against the emulator over HTTP: retries, idempotency keys, deadlines."""
+"""The AnyCost client against the emulator over HTTP: retries, idempotency keys, deadlines, read-backs."""
 
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -116,7 +118,7 @@ def test_validate_writes_nothing(emulator: CloudZeroEmulator) -> None:
     result = client(emulator).validate_drop(body, plenty)
     assert result.is_valid and result.errors == []
     assert emulator.drops() == []
-    assert client(emulator).month_rows("2026-01", plenty) == []
+    assert list(client(emulator).month_rows("2026-01", plenty)) == []
 
 
 def test_an_oversized_month_goes_in_ordered_chunks_and_adds_up(emulator: CloudZeroEmulator) -> None:
@@ -167,3 +169,78 @@ def test_a_replace_drop_is_retried_after_a_5xx(emulator: CloudZeroEmulator) -> N
     receipt = client(emulator, waits=[]).post_drop(body, "delivery-1", plenty)
     assert receipt.row_count == 2
     assert len(emulator.drops(CONNECTION)) == 1
+
+
+# --- reading a month back: rows parsed as the answer streams in -------------------------------------------
+
+
+def test_a_month_is_read_back_row_by_row_as_cloudzero_holds_it(emulator: CloudZeroEmulator) -> None:
+    rows = [
+        AccountCreditRow(account_id=f"{n:012d}", cost=Decimal(f"-{n}.25"), description="d", service="s")
+        for n in range(1, 200)
+    ]
+    big = MonthBatch(file=FileRef(bucket="b", key="k", sha256="b" * 64), month="2026-02", credits=rows)
+    api = client(emulator)
+    for body in drop_bodies(big, max_bytes=8_000):
+        api.post_drop(body, "delivery-1", plenty)
+
+    read_back = api.month_rows("2026-02", plenty)
+
+    assert not isinstance(read_back, list)  # rows come as they are read, not as one list
+    assert list(read_back) == emulator.month_rows(CONNECTION, "2026-02")
+
+
+def test_a_read_back_is_asked_for_when_called_and_retried_after_an_error_answer(emulator: CloudZeroEmulator) -> None:
+    [body] = drop_bodies(batch())
+    api = client(emulator, waits=[])
+    api.post_drop(body, "delivery-1", plenty)
+    emulator.inject_fault(status=503, path="any", count=1)
+
+    read_back = api.month_rows("2026-01", plenty)
+
+    assert len([r for r in emulator.requests if r.method == "GET"]) == 2  # both before a row was read
+    assert [row["resource/account"] for row in read_back] == ["000000000001", "000000000002"]
+
+
+def test_a_read_back_refused_raises_when_called(emulator: CloudZeroEmulator) -> None:
+    wrong = AnyCostClient(emulator.base_url, CONNECTION, "not-the-key")
+    with pytest.raises(CloudZeroRejected) as raised:
+        wrong.month_rows("2026-01", plenty)  # not iterated: the answer is checked at the call
+    assert raised.value.status == 403
+
+
+class _BrokenOff(BaseHTTPRequestHandler):
+    """Answers 200 with half a month, then hangs up."""
+
+    def do_GET(self) -> None:
+        half = b'{"billing_drop": [{"resource/account": "000000000001", "cost/cost": "-1.00"}, {"resource/acc'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(half) * 2))
+        self.end_headers()
+        self.wfile.write(half)
+        self.wfile.flush()
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_read_back_broken_off_midway_is_unavailable_not_a_short_month() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _BrokenOff)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        api = AnyCostClient(f"http://127.0.0.1:{server.server_address[1]}", CONNECTION, KEY, request_timeout=5.0)
+        rows = api.month_rows("2026-01", plenty)
+        with pytest.raises(CloudZeroUnavailable, match="reading 2026-01 back from CloudZero broke off"):
+            list(rows)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_read_backs_parse_with_ijsons_c_backend() -> None:
+    import ijson  # type: ignore[import-untyped]  # noqa: PLC0415 - what the client imports to read a month back
+
+    # The pure-Python backends would take many times longer over a month of a million rows.
+    assert ijson.backend == "yajl2_c"

@@ -10,10 +10,11 @@ been applied, and a second copy would add the credits twice. `OutcomeUnknown` te
 the month over from its `replace_drop`. A 429 is retried: CloudZero applied nothing.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
+import urllib3
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_random_exponential
 
 from credits_pipeline.domain.cbf import DropBody
@@ -121,19 +122,26 @@ class AnyCostClient:
 
         return self._retrying(remaining)(attempt)
 
-    def month_rows(self, month: str, remaining: Remaining) -> list[dict[str, str]]:
-        """What CloudZero holds for a month (empty when it has no drop)."""
+    def month_rows(self, month: str, remaining: Remaining) -> Iterator[dict[str, Any]]:
+        """What CloudZero holds for a month (nothing when it has no drop), row by row as the answer arrives.
 
-        def attempt() -> list[dict[str, str]]:
-            response = self._session.get(f"{self._drops_url}/{month}", timeout=self._attempt_timeout(remaining))
+        The request is made (and retried) here; the rows are parsed as they are iterated, one held at a
+        time, whatever the month's size. An answer that breaks off midway raises CloudZeroUnavailable.
+        """
+
+        def attempt() -> requests.Response | None:
+            response = self._session.get(
+                f"{self._drops_url}/{month}", timeout=self._attempt_timeout(remaining), stream=True
+            )
             if response.status_code == 404:
-                return []
+                response.close()
+                return None
             if response.status_code != 200:
-                raise self._error(response)
-            rows: list[dict[str, str]] = response.json()["billing_drop"]
-            return rows
+                raise self._error(response)  # reads the (small) error body, which frees the connection
+            return response
 
-        return self._retrying(remaining)(attempt)
+        response = self._retrying(remaining)(attempt)
+        return iter(()) if response is None else _streamed_rows(response, month)
 
     def connection_health(self, remaining: Remaining) -> dict[str, Any]:
         """The connection's record (`GET /v2/connections/billing/{id}`): a cheap check of id and key.
@@ -240,6 +248,18 @@ def _message(response: requests.Response) -> str:
         if "message" in payload:
             return safe_text(str(payload["message"]))
     return safe_text(str(payload))
+
+
+def _streamed_rows(response: requests.Response, month: str) -> Iterator[dict[str, Any]]:
+    """The month's `billing_drop` rows, parsed from the socket as they come (ijson's C parser)."""
+    import ijson  # type: ignore[import-untyped]  # noqa: PLC0415 - only a read-back needs it: not at cold start
+
+    with response:
+        response.raw.decode_content = True  # a gzip answer is read unzipped
+        try:
+            yield from ijson.items(response.raw, "billing_drop.item")
+        except (ijson.JSONError, urllib3.exceptions.HTTPError, requests.RequestException, OSError) as error:
+            raise CloudZeroUnavailable(f"reading {month} back from CloudZero broke off: {_short(error)}") from error
 
 
 def _short(error: BaseException) -> str:

@@ -8,6 +8,7 @@ account's credit, turned into bodies by the pusher.
 """
 
 import hashlib
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -174,7 +175,8 @@ class PreparedMonth:
     objects: ObjectStorePort
     bucket: str
     manifest: MonthManifest
-    # The first body, kept from `check` for the first send (a month is usually that one body).
+    # A month of one body (most months) keeps it from `check` for the send: read once. A longer month
+    # reads its first body again, so that `check` never holds one body while it reads the next.
     _first: bytes | None = None
 
     @property
@@ -182,20 +184,27 @@ class PreparedMonth:
         return len(self.manifest.chunks)
 
     def check(self) -> None:
-        for index, chunk in enumerate(self.manifest.chunks):
-            body = self._read(chunk)
-            if index == 0:
-                self._first = body
+        if self.chunks == 1:
+            self._first = self._read(self.manifest.chunks[0])
+            return
+        for chunk in self.manifest.chunks:
+            self._read(chunk)  # checked, and let go before the next is read
 
     def bodies(self) -> Iterator[DropBody]:
         for index, chunk in enumerate(self.manifest.chunks):
-            body = self._first if index == 0 and self._first is not None else self._read(chunk)
-            self._first = None  # one body held at a time: a fresh start reads the first again
+            # One body held at a time (nothing here keeps the last while the next is read); a fresh start
+            # reads the first again.
+            first, self._first = self._first, None
+            body = first if index == 0 and first is not None else self._read(chunk)
             yield DropBody(self.manifest.month, index, chunk.operation, chunk.rows, body)
+            del body
 
     def sent(self) -> Iterator[tuple[str, Decimal]]:
-        for chunk in self.manifest.chunks:  # one chunk's rows parsed at a time
-            for row in json.loads(self._read(chunk))["data"]:
+        # Only a read-back needs the parser: not loaded at cold start (the splitter imports this module too).
+        import ijson  # type: ignore[import-untyped]  # noqa: PLC0415
+
+        for chunk in self.manifest.chunks:  # one body held at a time, its rows parsed one by one
+            for row in ijson.items(io.BytesIO(self._read(chunk)), "data.item"):
                 yield str(row["resource/account"]), Decimal(row["cost/cost"])
 
     def _read(self, chunk: ChunkRef) -> bytes:

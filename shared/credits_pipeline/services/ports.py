@@ -4,7 +4,7 @@
 What crosses a port (receipts, the errors a service must tell apart) is defined here, not in an adapter.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO, Protocol
@@ -134,7 +134,10 @@ class MonthQueuePort(Protocol):
 
 class CloudZeroPort(Protocol):
     def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining) -> DropReceipt: ...
-    def month_rows(self, month: str, remaining: Remaining) -> list[dict[str, str]]: ...
+    def month_rows(self, month: str, remaining: Remaining) -> Iterable[Mapping[str, object]]:
+        """The CBF rows CloudZero holds for the month (none without a drop), yielded as they are read:
+        the request is made at the call, the rows may arrive while they are iterated."""
+        ...
 
 
 class Once(Protocol):

@@ -146,7 +146,8 @@ class Pusher:
             return
         month_sent = load_month(self.objects, message)
         try:
-            held = self.cloudzero.month_rows(message.month, remaining)
+            # Each side is read as it streams (and read again only where they differ): never a month in memory.
+            check = compare_month(month_sent.sent, lambda: self.cloudzero.month_rows(message.month, remaining))
         except Exception as error:
             why = f"pushed; not yet read back from CloudZero: {error}"
 
@@ -156,7 +157,6 @@ class Pusher:
             self._update(message, not_read)
             logger.warning("month pushed, read-back failed: it returns to the queue", extra={"error": str(error)})
             raise
-        check = compare_month(month_sent.sent(), held)
 
         def verified(report: RunReport) -> None:
             report.record_check(message.month, check)
@@ -210,7 +210,11 @@ class Pusher:
         for restart in range(MAX_MONTH_RESTARTS + 1):
             attempt_id = delivery_id if restart == 0 else f"{delivery_id}#restart{restart}"
             try:
-                return [self.cloudzero.post_drop(body, attempt_id, remaining) for body in bodies()]
+                receipts = []
+                for body in bodies():
+                    receipts.append(self.cloudzero.post_drop(body, attempt_id, remaining))
+                    del body  # sent: let it go before the next body is read
+                return receipts
             except OutcomeUnknown as error:
                 unknown = error
                 metrics.add_metric(name="MonthRestarts", unit="Count", value=1)
