@@ -82,11 +82,13 @@ def cold_start(handler_dir: Path, env: Mapping[str, str], runs: int, python_path
     """The best of `runs` fresh imports of `<handler_dir>/app.py` as module `app`, settings from `env`.
 
     With `python_path` (a runtime-only environment), the interpreter runs with `-S`: no site-packages,
-    so nothing of the dev venv is importable, only the handler's folder and `python_path`, as on Lambda.
+    so nothing of the dev venv is importable, only the handler's folder and `python_path`, as on Lambda;
+    and it writes no bytecode (Lambda's code folders are read-only), so each run compiles alike.
     Without it, the dev venv's interpreter imports whatever the venv holds.
     """
     best: ColdStart | None = None
     isolation = ["-S"] if python_path is not None else []
+    read_only = {"PYTHONDONTWRITEBYTECODE": "1"} if python_path is not None else {}
     path = os.pathsep.join([str(handler_dir), env.get("PYTHONPATH", "") if python_path is None else python_path])
     for _ in range(runs):
         started = time.perf_counter()
@@ -94,7 +96,7 @@ def cold_start(handler_dir: Path, env: Mapping[str, str], runs: int, python_path
             [sys.executable, *isolation, "-X", "importtime", "-c", "import app"],
             capture_output=True,
             text=True,
-            env={**env, "PYTHONPATH": path},
+            env={**env, "PYTHONPATH": path, **read_only},
             cwd=handler_dir,
             timeout=120,
             check=False,

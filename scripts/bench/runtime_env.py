@@ -1,19 +1,23 @@
 """The handlers' runtime-only environment: only what Lambda would have, installed once and cached.
 
-The dev venv holds moto, pyarrow, pytest, the SAM CLI (and awscrt, which botocore imports when it
-finds it): a handler imported there loads packages Lambda would not have, and misses none it would.
-So cold starts are measured against `pip install --target` directories laid out as Lambda lays them
-out, in the order Lambda puts them on `sys.path`:
+The dev venv holds moto, pyarrow, pytest, the SAM CLI (and awscrt, which botocore loads when it finds
+it): a handler imported there loads packages Lambda would not have. So a cold start is measured
+against `pip install --target` directories, laid out and ordered on `sys.path` as Lambda does:
 
-- the function's own requirements (`functions/<f>/requirements.txt`: /var/task beside `app.py`);
-- the layer: `shared/requirements.txt` plus `shared/credits_pipeline` (/opt/python);
-- the AWS SDK (boto3 at the dev pin, which Lambda's python3.12 runtime ships in /var/runtime).
+- /var/task: `app.py` and the function's requirements (`functions/<f>/requirements.txt`);
+- /opt/python, the layer: `shared/requirements.txt` and `credits_pipeline`;
+- /var/runtime: the AWS SDK (boto3 at the dev pin; Lambda's python3.12 runtime ships its own).
 
-Each is resolved with its dependencies, as `sam build` resolves it. A package's size is what Lambda
-counts against its unzipped limit: the function's and the layer's directories, never the SDK. The
-functions run on arm64 (template.yaml), so sizes come from a second install of the same requirements
-for that platform (wheels only); this machine imports from the first. Installs are cached under
-`.bench-cache/`, keyed by a hash of the requirements and the interpreter.
+Each is resolved with its dependencies, as `sam build` resolves it. `sam build` unzips wheels and
+copies sources without compiling them, /var/task and /opt are read-only, and `make build` then
+compiles the whole build (scripts/compile_build.py). So the requirements are installed without
+bytecode and compiled the same way, the project's code is a fresh copy compiled the same way for
+every run (no __pycache__ of a developer's), and the measured interpreter writes no bytecode.
+
+A package's size is what Lambda counts against its unzipped limit: the function's directory and the
+layer, never the SDK. The functions run on arm64 (template.yaml), so sizes come from a second install
+of the same requirements for that platform (wheels only); this machine imports from the first.
+Installs are cached under `.bench-cache/`, keyed by a hash of the requirements and the interpreter.
 """
 
 import hashlib
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.measure import REPO
+from compile_build import compile_tree
 
 FUNCTIONS = ("splitter", "pusher", "watchdog")
 CACHE = REPO / ".bench-cache"
@@ -36,6 +41,8 @@ PIP_TIMEOUT_SECONDS = 600
 # only the tags it is given, so every manylinux generation that glibc runs is named.
 LAMBDA_PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64", "manylinux_2_34_aarch64")
 DEPLOYED = "-deployed"  # the suffix of the installs for Lambda's platform, measured for size only
+LAYOUT = 3  # bump when what is installed changes, so an older cache is not reused
+_NO_CACHES = shutil.ignore_patterns("__pycache__", "*.pyc")  # a developer's, which the build does not copy
 
 
 class RuntimeUnavailable(Exception):
@@ -43,30 +50,34 @@ class RuntimeUnavailable(Exception):
 
 
 @dataclass(frozen=True)
+class Deployment:
+    """One function's code as deployed, beside the cached requirements: where to import `app` from."""
+
+    handler_dir: Path  # /var/task
+    python_path: str  # the rest of sys.path, in Lambda's order
+    code: tuple[Path, ...]  # the project's own folders (compiled), for the package's size
+
+
+@dataclass(frozen=True)
 class RuntimeEnvironment:
     root: Path
 
-    def function_dir(self, function: str) -> Path:
-        return self.root / function
+    def deploy(self, function: str, scratch: Path) -> Deployment:
+        """A fresh copy of the function's and the layer's code under `scratch` (no bytecode from earlier runs)."""
+        task, layer_code = scratch / f"{function}-task", scratch / f"{function}-layer"
+        for directory in (task, layer_code):
+            shutil.rmtree(directory, ignore_errors=True)
+        shutil.copytree(REPO / "functions" / function, task, ignore=_NO_CACHES)
+        shutil.copytree(SHARED / "credits_pipeline", layer_code / "credits_pipeline", ignore=_NO_CACHES)
+        compile_tree(task, "/var/task")
+        compile_tree(layer_code, "/opt/python")
+        parts = [self.root / function, self.root / "layer", layer_code, self.root / "aws-sdk"]
+        return Deployment(task, os.pathsep.join(str(part) for part in parts), (task, layer_code))
 
-    @property
-    def layer_dir(self) -> Path:
-        return self.root / "layer"
-
-    @property
-    def sdk_dir(self) -> Path:
-        return self.root / "aws-sdk"
-
-    def python_path(self, function: str) -> str:
-        """The import path of Lambda's python3.12 runtime for the function, without the handler's folder."""
-        parts = [self.function_dir(function), self.layer_dir, SHARED, self.sdk_dir]
-        return os.pathsep.join(str(part) for part in parts)
-
-    def package_bytes(self, function: str) -> int:
+    def package_bytes(self, function: str, deployed: Deployment) -> int:
         """The function's deployment unzipped, as Lambda counts it: its code and requirements, and the layer."""
         installed = _tree_bytes(self.root / f"{function}{DEPLOYED}") + _tree_bytes(self.root / f"layer{DEPLOYED}")
-        source = _tree_bytes(REPO / "functions" / function, caches=False)
-        return installed + source + _tree_bytes(SHARED / "credits_pipeline", caches=False)
+        return installed + sum(_tree_bytes(Path(path)) for path in deployed.code)
 
 
 def runtime_environment() -> RuntimeEnvironment:
@@ -76,9 +87,8 @@ def runtime_environment() -> RuntimeEnvironment:
         "aws-sdk": [f"boto3=={_boto3_pin()}"],
         **{function: _requirements(REPO / "functions" / function / "requirements.txt") for function in FUNCTIONS},
     }
-    key = hashlib.sha256(
-        repr((sys.version_info[:2], platform.machine(), LAMBDA_PLATFORMS, sorted(requirements.items()))).encode()
-    ).hexdigest()[:16]
+    identity = (LAYOUT, sys.version_info[:2], platform.machine(), LAMBDA_PLATFORMS, sorted(requirements.items()))
+    key = hashlib.sha256(repr(identity).encode()).hexdigest()[:16]
     root = CACHE / f"runtime-{key}"
     if (root / "complete").exists():
         return RuntimeEnvironment(root)
@@ -87,13 +97,18 @@ def runtime_environment() -> RuntimeEnvironment:
     try:
         for name, wanted in requirements.items():
             (building / name).mkdir(parents=True)
-            if wanted:
-                _pip_install(building / name, wanted)
-            if wanted and name != "aws-sdk":
-                _pip_install(building / f"{name}{DEPLOYED}", wanted, LAMBDA_PLATFORMS)
-        (building / "complete").write_text(
-            "\n".join(f"{name}: {' '.join(wanted)}" for name, wanted in requirements.items())
-        )
+            if not wanted:
+                continue
+            # Lambda's image ships the SDK compiled; `sam build` compiles nothing it installs.
+            _pip_install(building / name, wanted, compile_bytecode=name == "aws-sdk")
+            if name != "aws-sdk":
+                _pip_install(building / f"{name}{DEPLOYED}", wanted, platforms=LAMBDA_PLATFORMS)
+                # As `make build` compiles what `sam build` installed.
+                deployed_at = "/opt/python" if name == "layer" else "/var/task"
+                compile_tree(building / name, deployed_at)
+                compile_tree(building / f"{name}{DEPLOYED}", deployed_at)
+        installed = "\n".join(f"{name}: {' '.join(wanted)}" for name, wanted in requirements.items())
+        (building / "complete").write_text(installed + "\n")
         shutil.rmtree(root, ignore_errors=True)
         building.rename(root)
     finally:
@@ -101,18 +116,20 @@ def runtime_environment() -> RuntimeEnvironment:
     return RuntimeEnvironment(root)
 
 
-def _pip_install(target: Path, requirements: list[str], platforms: tuple[str, ...] = ()) -> None:
+def _pip_install(
+    target: Path, requirements: list[str], compile_bytecode: bool = False, platforms: tuple[str, ...] = ()
+) -> None:
     command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input"]
+    command += ["--target", str(target), "--compile" if compile_bytecode else "--no-compile"]
     if platforms:
         command += [*(f"--platform={tag}" for tag in platforms), "--python-version=3.12", "--only-binary=:all:"]
-    # pip compiles bytecode by default, as `sam build` does: the deployed requirements ship their .pyc.
-    command += ["--target", str(target), *requirements]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=PIP_TIMEOUT_SECONDS, check=False)
+        done = subprocess.run(
+            [*command, *requirements], capture_output=True, text=True, timeout=PIP_TIMEOUT_SECONDS, check=False
+        )
     except subprocess.TimeoutExpired:
-        raise RuntimeUnavailable(
-            f"pip install {' '.join(requirements)}: no answer in {PIP_TIMEOUT_SECONDS} s"
-        ) from None
+        wanted = " ".join(requirements)
+        raise RuntimeUnavailable(f"pip install {wanted}: no answer in {PIP_TIMEOUT_SECONDS} s") from None
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
         raise RuntimeUnavailable(f"pip install {' '.join(requirements)} failed (offline?): {last}")
@@ -134,11 +151,5 @@ def _boto3_pin() -> str:
     return pins[0]
 
 
-def _tree_bytes(directory: Path, caches: bool = True) -> int:
-    """Bytes of the files under `directory`; without __pycache__ for the project's own source (a
-    developer's local caches, which the build does not make)."""
-    return sum(
-        path.stat().st_size
-        for path in directory.rglob("*")
-        if path.is_file() and (caches or "__pycache__" not in path.parts)
-    )
+def _tree_bytes(directory: Path) -> int:
+    return sum(path.stat().st_size for path in directory.rglob("*") if path.is_file())
