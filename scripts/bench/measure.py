@@ -73,6 +73,7 @@ _IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \| ( *)(\S+)\s*$")
 @dataclass(frozen=True)
 class ColdStart:
     seconds: float  # cumulative import of the handler module: its imports and the service it builds
+    setup_seconds: float  # of which the handler module's own time: settings read, clients made, the service built
     process_seconds: float  # the whole `python -X importtime -c "import app"`, interpreter start-up included
     heaviest: list[tuple[str, float]] = field(default_factory=list)  # top-level packages, seconds
     packages: frozenset[str] = frozenset()  # every top-level package imported
@@ -113,10 +114,11 @@ def cold_start(handler_dir: Path, env: Mapping[str, str], runs: int, python_path
 
 def _parse_importtime(stderr: str, process_seconds: float) -> ColdStart:
     cumulative: dict[str, int] = {}
+    own: dict[str, int] = {}
     for line in stderr.splitlines():
         match = _IMPORT_LINE.match(line)
         if match:
-            cumulative[match.group(4)] = int(match.group(2))
+            own[match.group(4)], cumulative[match.group(4)] = int(match.group(1)), int(match.group(2))
     if "app" not in cumulative:
         raise ChildFailed("-X importtime did not list app")
     packages = sorted(
@@ -129,6 +131,7 @@ def _parse_importtime(stderr: str, process_seconds: float) -> ColdStart:
     )
     return ColdStart(
         seconds=cumulative["app"] / 1e6,
+        setup_seconds=own["app"] / 1e6,
         process_seconds=process_seconds,
         heaviest=packages[:5],
         packages=frozenset(name.partition(".")[0] for name in cumulative),
