@@ -145,13 +145,14 @@ class Bench:
         """Each handler's cold start and package, in the runtime-only environment (the dev venv when offline)."""
         log("the runtime-only environment: the requirements files and boto3, installed once (.bench-cache/)")
         runtime: RuntimeEnvironment | None = None
-        caveat = ""
+        unavailable = caveat = ""
         try:
             runtime = runtime_environment()
         except RuntimeUnavailable as error:
+            unavailable = f"the runtime-only environment is unavailable ({error})"
             caveat = (
-                f"runtime-only environment unavailable ({error}): measured in the dev venv, which holds packages "
-                "Lambda would not have (moto, the SAM CLI, awscrt that botocore loads when present)"
+                f"{unavailable}: measured in the dev venv, which holds packages Lambda would not have (moto, "
+                "the SAM CLI, awscrt that botocore loads when present)"
             )
             log(caveat)
         log(f"cold start of each handler: python -X importtime, best of {runs}")
@@ -164,7 +165,7 @@ class Bench:
             self._cold_start(name, functions[name]["environment"], runs, deployed.get(name), caveat)
             for name in FUNCTIONS
         ]
-        return rows + [_package(name, runtime, deployed.get(name), caveat) for name in FUNCTIONS]
+        return rows + [_package(name, runtime, deployed.get(name), unavailable) for name in FUNCTIONS]
 
     def _cold_start(
         self, name: str, environment: dict[str, str], runs: int, deployed: Deployment | None, caveat: str
@@ -203,10 +204,10 @@ class Bench:
         return row
 
 
-def _package(name: str, runtime: RuntimeEnvironment | None, deployed: Deployment | None, caveat: str) -> Row:
+def _package(name: str, runtime: RuntimeEnvironment | None, deployed: Deployment | None, unavailable: str) -> Row:
     row = Row(f"package {name}", "unzipped", time_target=f"<= {PACKAGE_MB[name]} MB")
     if runtime is None or deployed is None:
-        row.notes.append(f"not measured: {caveat}")
+        row.notes.append(f"not measured: {unavailable}")
         return row
     row.package_mb = runtime.package_bytes(name, deployed) / 1e6
     if row.package_mb > PACKAGE_MB[name]:

@@ -41,7 +41,8 @@ PIP_TIMEOUT_SECONDS = 600
 # only the tags it is given, so every manylinux generation that glibc runs is named.
 LAMBDA_PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64", "manylinux_2_34_aarch64")
 DEPLOYED = "-deployed"  # the suffix of the installs for Lambda's platform, measured for size only
-LAYOUT = 3  # bump when what is installed changes, so an older cache is not reused
+LAYOUT = 3
+KEPT_ENVIRONMENTS = 3  # bump when what is installed changes, so an older cache is not reused
 _NO_CACHES = shutil.ignore_patterns("__pycache__", "*.pyc")  # a developer's, which the build does not copy
 
 
@@ -91,6 +92,7 @@ def runtime_environment() -> RuntimeEnvironment:
     key = hashlib.sha256(repr(identity).encode()).hexdigest()[:16]
     root = CACHE / f"runtime-{key}"
     if (root / "complete").exists():
+        (root / "complete").touch()  # used: kept when older ones are cleared
         return RuntimeEnvironment(root)
     building = CACHE / f"building-{key}-{os.getpid()}"
     shutil.rmtree(building, ignore_errors=True)
@@ -113,7 +115,15 @@ def runtime_environment() -> RuntimeEnvironment:
         building.rename(root)
     finally:
         shutil.rmtree(building, ignore_errors=True)
+    _clear_old_environments()
     return RuntimeEnvironment(root)
+
+
+def _clear_old_environments() -> None:
+    """Keep the few environments used last (a pyarrow one is 350 MB): branches with other requirements."""
+    built = sorted(CACHE.glob("runtime-*/complete"), key=lambda marker: marker.stat().st_mtime, reverse=True)
+    for marker in built[KEPT_ENVIRONMENTS:]:
+        shutil.rmtree(marker.parent, ignore_errors=True)
 
 
 def _pip_install(
