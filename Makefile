@@ -69,9 +69,11 @@ preview: install
 bench: install
 	@$(VENV)/python scripts/benchmark.py $(ARGS)
 
-## sam build looks for python3.12 on PATH: .venv's is the Python 3.12 that bootstrap found.
+## sam build looks for python3.12 on PATH: .venv's is the Python 3.12 that bootstrap found. Then the
+## build is compiled to bytecode: sam build ships none, and Lambda would compile every module at every cold start.
 build: install
 	@PATH="$(CURDIR)/.venv/bin:$$PATH" $(VENV)/sam build
+	@$(VENV)/python scripts/compile_build.py
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -32,7 +32,8 @@ from credits_pipeline.formats import (
     read_credit_file,
     validate_column_mappings,
 )
-from credits_pipeline.wiring.settings import SettingsError, SplitterSettings, load_settings_from
+from credits_pipeline.wiring.settings import SettingsError, load_settings_from
+from credits_pipeline.wiring.splitter_settings import SplitterSettings
 from operator_commands.cli import command_parser, open_stack, run
 from operator_commands.errors import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, CommandError
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus
 
-from credits_pipeline.wiring.settings import PusherSettings, SplitterSettings
+from credits_pipeline.wiring.settings import PusherSettings
+from credits_pipeline.wiring.splitter_settings import SplitterSettings
 from local_stack.provision import StackOutputs
 from local_stack.runner import REPO
 

@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+# Before anything loads pydantic: Powertools' batch then skips loading its pydantic event models (~60 ms).
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext

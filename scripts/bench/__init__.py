@@ -7,11 +7,14 @@
 - `floors`: the least any reader must do with the same file (csv.reader, pyarrow group-by);
 - `child`: the entry point of every child process (`python -m bench.child`), optionally under memray;
 - `measure`: running a child and reading the kernel's account of it; cold starts from -X importtime;
+- `runtime_env`: the handlers' runtime-only environment (only the requirements files and boto3, laid
+  out and compiled as `make build` ships them, cached in .bench-cache/) and each package's size;
 - `report`: the table and the JSON; `cli`: the command.
 
 How it measures, and why so:
 - Every measurement is a fresh interpreter. Wall and CPU seconds come from `time.perf_counter` and
-  `time.process_time` around the handler invocation; cold start is `python -X importtime -c "import app"`.
+  `time.process_time` around the handler invocation; cold start is `python -X importtime -c "import app"`
+  run with `-S` against the runtime-only environment, so no package of the dev venv is importable.
 - Peak memory is the process's peak resident set (`ru_maxrss`, from `os.wait4` on the exited child):
   what Lambda reports as Max Memory Used and what MemorySize limits. memray was evaluated for it and
   is kept for diagnosis only (`--memray DIR`: a capture per path for `memray flamegraph`): its peak

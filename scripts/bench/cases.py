@@ -18,6 +18,11 @@ from testdata.headerless import write_monthly_file
 
 SEED = 20260101
 COLD_START_SECONDS = 0.200
+# Loaded only when a file needs them (Parquet, the columnar readers), never at a handler's cold start.
+NOT_AT_COLD_START = ("pyarrow", "duckdb")
+# Unzipped, the function with its requirements and the layer (MB = 10^6 bytes); the pusher and the
+# watchdog are held to Lambda's own limit of 250 MB.
+PACKAGE_MB = {"splitter": 120, "pusher": 250, "watchdog": 250}
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,7 @@ class Sizes:
 
 # Small enough for seconds, big enough for the same paths: the download spills past the 8 MB spool.
 QUICK = Sizes("quick", 1_000, 20_000, (20_000,), 200, 20_000, (5_000,), 1)
-STANDARD = Sizes("standard", 10_000, 1_000_000, (1_000_000,), 2_000, 1_000_000, (100_000, 1_000_000), 3)
+STANDARD = Sizes("standard", 10_000, 1_000_000, (1_000_000,), 2_000, 1_000_000, (100_000, 1_000_000), 5)
 FULL = replace(STANDARD, name="full", cur_rows=(1_000_000, 10_000_000))
 
 

@@ -73,22 +73,31 @@ _IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \| ( *)(\S+)\s*$")
 @dataclass(frozen=True)
 class ColdStart:
     seconds: float  # cumulative import of the handler module: its imports and the service it builds
+    setup_seconds: float  # of which the handler module's own time: settings read, clients made, the service built
     process_seconds: float  # the whole `python -X importtime -c "import app"`, interpreter start-up included
     heaviest: list[tuple[str, float]] = field(default_factory=list)  # top-level packages, seconds
-    pyarrow: bool = False
+    packages: frozenset[str] = frozenset()  # every top-level package imported
 
 
-def cold_start(handler_dir: Path, env: Mapping[str, str], runs: int) -> ColdStart:
-    """The best of `runs` fresh imports of `<handler_dir>/app.py` as module `app`, settings from `env`."""
+def cold_start(handler_dir: Path, env: Mapping[str, str], runs: int, python_path: str | None = None) -> ColdStart:
+    """The best of `runs` fresh imports of `<handler_dir>/app.py` as module `app`, settings from `env`.
+
+    With `python_path` (a runtime-only environment), the interpreter runs with `-S`: no site-packages,
+    so nothing of the dev venv is importable, only the handler's folder and `python_path`, as on Lambda;
+    and it writes no bytecode (Lambda's code folders are read-only), so each run compiles alike.
+    Without it, the dev venv's interpreter imports whatever the venv holds.
+    """
     best: ColdStart | None = None
-    path = os.pathsep.join([str(handler_dir), env.get("PYTHONPATH", "")])
+    isolation = ["-S"] if python_path is not None else []
+    read_only = {"PYTHONDONTWRITEBYTECODE": "1"} if python_path is not None else {}
+    path = os.pathsep.join([str(handler_dir), env.get("PYTHONPATH", "") if python_path is None else python_path])
     for _ in range(runs):
         started = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-X", "importtime", "-c", "import app"],
+            [sys.executable, *isolation, "-X", "importtime", "-c", "import app"],
             capture_output=True,
             text=True,
-            env={**env, "PYTHONPATH": path},
+            env={**env, "PYTHONPATH": path, **read_only},
             cwd=handler_dir,
             timeout=120,
             check=False,
@@ -105,10 +114,11 @@ def cold_start(handler_dir: Path, env: Mapping[str, str], runs: int) -> ColdStar
 
 def _parse_importtime(stderr: str, process_seconds: float) -> ColdStart:
     cumulative: dict[str, int] = {}
+    own: dict[str, int] = {}
     for line in stderr.splitlines():
         match = _IMPORT_LINE.match(line)
         if match:
-            cumulative[match.group(4)] = int(match.group(2))
+            own[match.group(4)], cumulative[match.group(4)] = int(match.group(1)), int(match.group(2))
     if "app" not in cumulative:
         raise ChildFailed("-X importtime did not list app")
     packages = sorted(
@@ -121,7 +131,8 @@ def _parse_importtime(stderr: str, process_seconds: float) -> ColdStart:
     )
     return ColdStart(
         seconds=cumulative["app"] / 1e6,
+        setup_seconds=own["app"] / 1e6,
         process_seconds=process_seconds,
-        heaviest=packages[:4],
-        pyarrow=any(name.partition(".")[0] == "pyarrow" for name in cumulative),
+        heaviest=packages[:5],
+        packages=frozenset(name.partition(".")[0] for name in cumulative),
     )

@@ -18,10 +18,11 @@ class Row:
     cpu_seconds: float | None = None
     floor_seconds: float | None = None  # the floor's wall seconds, for a ratio target
     floor_cpu_seconds: float | None = None
-    time_target: str = ""  # "<= 2x floor", "<= 0.200 s"
+    time_target: str = ""  # "<= 2x floor", "<= 0.200 s"; a package's "<= 120 MB"
     peak_mib: float | None = None  # peak resident memory of the process
     memory_target: str = ""  # "<= 300 MiB"
     memory_size_mib: int | None = None  # the function's MemorySize (template.yaml)
+    package_mb: float | None = None  # a function's deployment unzipped, with its layer (10^6 bytes)
     memray_peak_mib: float | None = None  # with --memray: heap incl. native allocations and mapped arenas
     verdict: Verdict = "-"
     problems: list[str] = field(default_factory=list)  # each missed target, or what went wrong
@@ -41,8 +42,8 @@ class Row:
 
 
 def print_table(rows: list[Row], mode: str, memray: bool) -> None:
-    headers = ["case", "size", "wall s", "CPU s", "floor s", "wall x floor", "CPU x floor", "time target", "peak MiB"]
-    headers += ["memory target", "MemorySize", *(["memray MiB"] if memray else []), "result"]
+    headers = ["case", "size", "wall s", "CPU s", "floor s", "wall x floor", "CPU x floor", "target", "peak MiB"]
+    headers += ["memory target", "MemorySize", "package MB", *(["memray MiB"] if memray else []), "result"]
     cells = [
         [
             row.case,
@@ -56,13 +57,14 @@ def print_table(rows: list[Row], mode: str, memray: bool) -> None:
             _number(row.peak_mib, 0),
             row.memory_target,
             str(row.memory_size_mib or ""),
+            _number(row.package_mb, 1),
             *([_number(row.memray_peak_mib, 0)] if memray else []),
             row.verdict,
         ]
         for row in rows
     ]
     widths = [max(len(line[index]) for line in [headers, *cells]) for index in range(len(headers))]
-    numeric = {2, 3, 4, 5, 6, 8, 10, *([11] if memray else [])}
+    numeric = {2, 3, 4, 5, 6, 8, 10, 11, *([12] if memray else [])}
 
     def line(values: list[str]) -> str:
         return "  ".join(
@@ -72,7 +74,8 @@ def print_table(rows: list[Row], mode: str, memray: bool) -> None:
 
     print(
         f"credits pipeline benchmark: {mode} sizes, Python {sys.version.split()[0]}. Seconds: the handler invocation "
-        "(cold start: importing the handler module); peak: the process's peak resident MiB; targets judge wall time."
+        "(cold start: importing the handler module with only the runtime requirements); peak: the process's peak "
+        "resident MiB; package: the function, its requirements and the layer, unzipped; targets judge wall time."
     )
     print(line(headers))
     print(line(["-" * width for width in widths]))

@@ -32,6 +32,7 @@ class Stage:
     cloudzero_url: str
     splitter: Function
     pusher: Function
+    watchdog: Function  # measured for its cold start only
     cloudzero_api_key: str
     key: str = ""
     splitter_event: dict[str, Any] | None = None  # the S3 event of the upload
@@ -43,5 +44,6 @@ class Stage:
     @classmethod
     def load(cls, path: Path) -> "Stage":
         data = json.loads(path.read_text())
-        data["splitter"], data["pusher"] = Function(**data["splitter"]), Function(**data["pusher"])
+        for function in ("splitter", "pusher", "watchdog"):
+            data[function] = Function(**data[function])
         return cls(**data)

@@ -25,7 +25,8 @@ def stage_request(request: dict[str, Any], cloudzero_url: str) -> dict[str, Any]
     """A request from the benchmark: stage, save the scene where it says; answer the functions' configuration."""
     scene = stage(request["stack_name"], cloudzero_url, request["file"], request["key"], request["split"])
     scene.save(Path(request["stage_path"]))
-    return {"functions": {"splitter": asdict(scene.splitter), "pusher": asdict(scene.pusher)}}
+    functions = {"splitter": scene.splitter, "pusher": scene.pusher, "watchdog": scene.watchdog}
+    return {"functions": {name: asdict(function) for name, function in functions.items()}}
 
 
 def stage(stack_name: str, cloudzero_url: str, file: str = "", key: str = "", split: bool = False) -> Stage:
@@ -44,6 +45,7 @@ def stage(stack_name: str, cloudzero_url: str, file: str = "", key: str = "", sp
         cloudzero_api_key=LOCAL_API_KEY,
         splitter=_function(outputs.splitter, "splitter"),
         pusher=_function(outputs.pusher, "pusher"),
+        watchdog=_function(outputs.watchdog, "watchdog"),
         key=key,
     )
     if not file:

@@ -90,6 +90,7 @@ class StackOutputs:
     cloudzero_connection_id: str
     splitter: DeployedFunction
     pusher: DeployedFunction
+    watchdog: DeployedFunction
     # Every template parameter's value in this stack (defaults included).
     parameters: Mapping[str, str] = field(default_factory=dict)
 
@@ -245,6 +246,7 @@ def _provision(stack_name: str, parameters: Mapping[str, str], api_key: str) -> 
         parameters=values,
         splitter=_deployed_function(outputs["SplitterFunctionName"], queue_urls),
         pusher=_deployed_function(outputs["PusherFunctionName"], queue_urls),
+        watchdog=_deployed_function(outputs["WatchdogFunctionName"], queue_urls),
     )
 
 

@@ -12,7 +12,8 @@ from urllib.parse import unquote_plus
 import boto3
 import pytest
 
-from credits_pipeline.wiring.settings import PusherSettings, SplitterSettings
+from credits_pipeline.wiring.settings import PusherSettings, load_settings
+from credits_pipeline.wiring.splitter_settings import SplitterSettings
 from local_stack.provision import LOCAL_API_KEY, ProvisionError, StackOutputs, provision_stack, transformed_template
 from tests.template.cfn import OUTPUTS, props
 
@@ -121,7 +122,7 @@ def test_provisioned_environments_load_as_settings(stack: StackOutputs, monkeypa
     with monkeypatch.context() as patch:
         for name, value in stack.splitter_environment.items():
             patch.setenv(name, value)
-        splitter = SplitterSettings()
+        splitter = load_settings(SplitterSettings)
     assert splitter.month_queue_url == stack.month_queue_url
     assert splitter.idempotency_table == stack.idempotency_table_name
     assert splitter.cloudzero_connection_id == "conn-123"
@@ -129,7 +130,7 @@ def test_provisioned_environments_load_as_settings(stack: StackOutputs, monkeypa
     with monkeypatch.context() as patch:
         for name, value in stack.pusher_environment.items():
             patch.setenv(name, value)
-        pusher = PusherSettings()
+        pusher = load_settings(PusherSettings)
     assert pusher.dead_letter_queue_url == stack.dead_letter_queue_url
     assert pusher.cloudzero_api_key_secret == stack.api_key_secret_arn
 

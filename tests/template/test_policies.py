@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-from credits_pipeline.wiring.settings import PusherSettings, SplitterSettings, WatchdogSettings
+from credits_pipeline.wiring.settings import PusherSettings, WatchdogSettings
+from credits_pipeline.wiring.splitter_settings import SplitterSettings
 from local_stack.provision import TEMPLATE_PATH, load_template
 from tests.template.cfn import (
     OUTPUTS,

@@ -2,7 +2,8 @@
 
 import pytest
 
-from credits_pipeline.wiring.settings import PusherSettings, SettingsError, SplitterSettings, load_settings
+from credits_pipeline.wiring.settings import PusherSettings, SettingsError, load_settings
+from credits_pipeline.wiring.splitter_settings import SplitterSettings
 
 
 @pytest.fixture

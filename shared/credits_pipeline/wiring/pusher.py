@@ -2,7 +2,8 @@
 
 from functools import cache
 
-from aws_lambda_powertools.utilities.parameters.secrets import get_secret
+import boto3
+from aws_lambda_powertools.utilities.parameters.secrets import SecretsProvider
 
 from credits_pipeline.adapters.cloudzero import AnyCostClient
 from credits_pipeline.adapters.dynamodb import FileRecords
@@ -24,9 +25,13 @@ def build_pusher() -> Pusher:
     objects = ObjectStore()
     records = FileRecords(settings.idempotency_table, settings.idempotency_days)
 
+    # A client of boto3's default session: Powertools' own provider would make a Session of its own and
+    # load botocore's data a second time (about 60 ms of every cold start).
+    secrets = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
+
     # Read once per container, never logged; read again only when CloudZero answers 403.
     def api_key(force: bool = False) -> str:
-        return str(get_secret(settings.cloudzero_api_key_secret, max_age=SECRET_MAX_AGE_SECONDS, force_fetch=force))
+        return str(secrets.get(settings.cloudzero_api_key_secret, max_age=SECRET_MAX_AGE_SECONDS, force_fetch=force))
 
     return Pusher(
         objects=objects,

@@ -11,7 +11,7 @@ from credits_pipeline.domain.alerts import OperatorContext
 from credits_pipeline.formats import validate_column_mappings
 from credits_pipeline.services.report_book import ReportBook
 from credits_pipeline.services.splitter import Splitter
-from credits_pipeline.wiring.settings import splitter_settings
+from credits_pipeline.wiring.splitter_settings import splitter_settings
 
 
 @cache
