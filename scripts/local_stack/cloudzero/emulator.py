@@ -38,7 +38,7 @@ from types import TracebackType
 from typing import Any
 
 from local_stack.cloudzero.faults import Drift, Fault, FaultPath
-from local_stack.cloudzero.rules import DEFAULT_API_KEY, DEFAULT_MAX_BODY_BYTES, Row, month_key
+from local_stack.cloudzero.rules import DEFAULT_API_KEY, DEFAULT_MAX_BODY_BYTES, MonthLimits, Row, month_key
 from local_stack.cloudzero.server import EmulatorApp, LoopbackServer
 from local_stack.cloudzero.state import AcceptedDrop, ConcurrencyViolation, EmulatorState, RequestRecord
 
@@ -55,6 +55,7 @@ class CloudZeroEmulator:
         host: str = "127.0.0.1",
         port: int = 0,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        month_limits: MonthLimits | None = None,
     ) -> None:
         address = ipaddress.ip_address("127.0.0.1" if host == "localhost" else host)
         if not address.is_loopback:
@@ -66,7 +67,7 @@ class CloudZeroEmulator:
         self._state = EmulatorState()
         self._stopping = threading.Event()
         self._server = LoopbackServer(
-            EmulatorApp(self._state, api_key, max_body_bytes, self._stopping), self.host, port
+            EmulatorApp(self._state, api_key, max_body_bytes, self._stopping, month_limits), self.host, port
         )
 
     # -- lifecycle -------------------------------------------------------------------------------------

@@ -16,6 +16,16 @@ from typing import Any, Final
 DEFAULT_API_KEY: Final = "local-emulator-key"
 DEFAULT_MAX_BODY_BYTES: Final = 5_000_000
 
+
+@dataclass(frozen=True)
+class MonthLimits:
+    """What one stream holds per month: "at most 1,000,000 rows and 70 MB in total" (bytes: the uncompressed
+    bodies of the drops that make the month, since its last replace_drop)."""
+
+    rows: int = 1_000_000
+    bytes: int = 70_000_000
+
+
 IDEMPOTENCY_HEADER: Final = "cloudzero-idempotency-key"
 TEST_KEY_HEADER: Final = "cloudzero-test-key"
 
@@ -237,6 +247,21 @@ def is_over_limit(size: int, limit: int) -> bool:
 
 def too_large(limit: int) -> Answer:
     return Answer(413, {"message": f"Request body exceeds {limit} bytes"})
+
+
+def month_over_limit(rows: int, size: int, limits: MonthLimits) -> str | None:
+    """Why a month with `rows` rows made of `size` body bytes is more than a stream holds, if it is."""
+    if rows > limits.rows:
+        return f"the month would hold {rows} rows, more than the {limits.rows} a stream holds per month"
+    if size > limits.bytes:
+        return (
+            f"the month would hold {size} bytes of billing drops, more than the {limits.bytes} a stream holds per month"
+        )
+    return None
+
+
+def month_full(reason: str) -> Answer:
+    return error(400, f"billing drop refused: {reason}")
 
 
 def invalid_drop(errors: list[str]) -> Answer:

@@ -27,7 +27,7 @@ from werkzeug.wrappers import Request, Response
 from local_stack.cloudzero import rules
 from local_stack.cloudzero.faults import Fault, RequestKind, Target, fault_answer
 from local_stack.cloudzero.rules import Answer
-from local_stack.cloudzero.state import EmulatorState, RequestRecord
+from local_stack.cloudzero.state import EmulatorState, MonthFull, RequestRecord
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -74,15 +74,24 @@ class _Body:
     over_limit: bool
     payload: object
     json_error: bool
+    size: int = 0  # uncompressed bytes
 
 
 class EmulatorApp:
     """The WSGI application: the AnyCost API and the admin API over one EmulatorState."""
 
-    def __init__(self, state: EmulatorState, api_key: str, max_body_bytes: int, stopping: threading.Event) -> None:
+    def __init__(
+        self,
+        state: EmulatorState,
+        api_key: str,
+        max_body_bytes: int,
+        stopping: threading.Event,
+        month_limits: rules.MonthLimits | None = None,
+    ) -> None:
         self.state = state
         self.api_key = api_key
         self.max_body_bytes = max_body_bytes
+        self.month_limits = month_limits or rules.MonthLimits()
         self._stopping = stopping
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -197,9 +206,18 @@ class EmulatorApp:
         if drop is None:
             return rules.invalid_drop(errors)
         assert route.connection_id is not None
-        accepted = self.state.apply(
-            route.connection_id, record.test_key, drop, record.idempotency_key, fault.drift if fault else None
-        )
+        try:
+            accepted = self.state.apply(
+                route.connection_id,
+                record.test_key,
+                drop,
+                record.idempotency_key,
+                fault.drift if fault else None,
+                body_bytes=body.size,
+                limits=self.month_limits,
+            )
+        except MonthFull as full:
+            return rules.month_full(str(full))
         return rules.accepted(accepted.drop_id, accepted.month, len(accepted.rows))
 
     def _read(self, connection_id: str, month: str | None, test_key: str) -> Answer:
@@ -215,9 +233,9 @@ class EmulatorApp:
         if rules.is_over_limit(len(decoded), self.max_body_bytes):
             return _Body(over_limit=True, payload=None, json_error=False)
         try:
-            return _Body(over_limit=False, payload=json.loads(decoded), json_error=False)
+            return _Body(over_limit=False, payload=json.loads(decoded), json_error=False, size=len(decoded))
         except ValueError:
-            return _Body(over_limit=False, payload=None, json_error=True)
+            return _Body(over_limit=False, payload=None, json_error=True, size=len(decoded))
 
     # -- admin (no auth, not logged) -------------------------------------------------------------------
 

@@ -13,7 +13,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from local_stack.cloudzero.faults import Drift, Fault, Target, drifted
-from local_stack.cloudzero.rules import Answer, IdempotencyScope, ParsedDrop, Row, apply_operation
+from local_stack.cloudzero.rules import (
+    Answer,
+    IdempotencyScope,
+    MonthLimits,
+    ParsedDrop,
+    Row,
+    apply_operation,
+    month_over_limit,
+)
+
+
+class MonthFull(Exception):
+    """A drop that would make its month more than a stream holds: refused, the month unchanged."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,7 @@ class _Month:
     rows: list[Row]
     drop_id: str
     drops_since_replace: int  # drops applied since (and including) the month's last replace_drop
+    body_bytes: int = 0  # uncompressed bytes of those drops
 
 
 MonthKey = tuple[str, str, str]  # (test key, connection id, "2026-01")
@@ -91,8 +104,13 @@ class EmulatorState:
         drop: ParsedDrop,
         idempotency_key: str | None,
         drift: Drift | None = None,
+        *,
+        body_bytes: int = 0,
+        limits: MonthLimits | None = None,
     ) -> AcceptedDrop:
-        """Apply a valid drop to its month; `drift` then alters the first row it wrote (see faults.drifted)."""
+        """Apply a valid drop to its month; `drift` then alters the first row it wrote (see faults.drifted).
+
+        Raises MonthFull, leaving the month as it was, when the month would exceed `limits`."""
         accepted = AcceptedDrop(
             drop_id=str(uuid.uuid4()),
             connection_id=connection_id,
@@ -107,10 +125,15 @@ class EmulatorState:
         with self._lock:
             current = self._months.get(key)
             rows = apply_operation(current.rows if current else [], drop)
+            replaces = drop.operation == "replace_drop" or current is None
+            size = body_bytes if replaces or current is None else current.body_bytes + body_bytes
+            over = month_over_limit(len(rows), size, limits) if limits else None
+            if over:
+                raise MonthFull(over)
             if drift is not None:
                 rows = drifted(rows, len(rows) - len(drop.rows), drift)
-            since = 1 if drop.operation == "replace_drop" or current is None else current.drops_since_replace + 1
-            self._months[key] = _Month(rows=rows, drop_id=accepted.drop_id, drops_since_replace=since)
+            since = 1 if replaces or current is None else current.drops_since_replace + 1
+            self._months[key] = _Month(rows, accepted.drop_id, since, size)
             self._drops.append(accepted)
         return accepted
 

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from local_stack.cloudzero import CloudZeroEmulator
+from local_stack.cloudzero.rules import MonthLimits
 from tests.integration.cloudzero_emulator.calls import (
     API,
     API_KEY,
@@ -221,6 +222,30 @@ def test_a_body_that_is_not_json_is_400(emulator):
 
     assert response.status_code == 400
     assert "JSON" in response.json()["error"]["message"]
+
+
+def test_a_month_holds_at_most_its_rows_and_bytes_and_a_drop_beyond_them_changes_nothing():
+    with CloudZeroEmulator(api_key=API_KEY, month_limits=MonthLimits(rows=3, bytes=100_000)) as small:
+        assert post(small, drop([credit(f"{index:012d}") for index in range(3)])).status_code == 200
+
+        beyond = post(small, drop([credit("000000000099")], operation="sum"))
+
+        assert beyond.status_code == 400
+        assert "4 rows, more than the 3" in beyond.json()["error"]["message"]
+        assert len(small.month_rows(CONNECTION, "2026-01")) == 3
+        # A replace_drop starts the month again: its own rows are what count.
+        assert post(small, drop([credit("000000000099")])).status_code == 200
+
+    with CloudZeroEmulator(api_key=API_KEY, month_limits=MonthLimits(rows=100, bytes=1_000)) as small:
+        first = drop([credit(f"{index:012d}") for index in range(4)])
+        assert len(json.dumps(first)) < 1_000
+        assert post(small, first).status_code == 200
+
+        second = post(small, drop([credit(f"{index:012d}") for index in range(4, 8)], operation="sum"))
+
+        assert second.status_code == 400
+        assert "bytes of billing drops, more than the 1000" in second.json()["error"]["message"]
+        assert accounts(small.month_rows(CONNECTION, "2026-01")) == [f"{index:012d}" for index in range(4)]
 
 
 def test_a_body_over_the_limit_is_413_and_one_at_the_limit_is_accepted():
