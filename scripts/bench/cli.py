@@ -195,10 +195,18 @@ def _what_happened(case: PathCase, result: dict[str, Any]) -> str:
         months = result["months"]
         batches = sum(month["batch_bytes"] for month in months.values())
         accounts = sum(month["accounts"] for month in months.values())
-        return f"{len(months)} month(s) queued, {accounts:,} accounts, batches {batches / MiB:.1f} MiB in S3"
+        chunks = sum(month.get("chunks", 0) for month in months.values())
+        return (
+            f"{len(months)} month(s) queued, {accounts:,} accounts, "
+            f"batches {batches / MiB:.1f} MiB in S3 ({chunks} bodies and the manifests)"
+        )
     return (
         f"{result['month']} pushed in {result['chunks']} billing drop(s), CloudZero holds {result['rows_held']:,} rows"
     )
+
+
+def _chosen(name: str, only: str | None) -> bool:
+    return only is None or only.casefold() in name.casefold()
 
 
 def generate(cases: list[PathCase], scratch: Path) -> list[Expected | Exception]:
@@ -225,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--full", action="store_true", help="also a 10M-row CUR (several minutes more)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the rows as JSON")
     parser.add_argument("--memray", type=Path, metavar="DIR", help="also run each path under memray, captures in DIR")
+    parser.add_argument(
+        "--only", metavar="TEXT", help="only the cases whose name and size contain TEXT (no cold starts unless it matches)"
+    )
     args = parser.parse_args(argv)
     sizes: Sizes = QUICK if args.quick else FULL if args.full else STANDARD
     if args.memray:
@@ -232,12 +243,13 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="credits-bench-") as directory:
         scratch = Path(directory)
-        cases = path_cases(sizes)
+        cases = [case for case in path_cases(sizes) if _chosen(f"{case.name} {case.size}", args.only)]
         expected = generate(cases, scratch)
         with running_services() as services:
             bench = Bench(services, scratch, args.memray)
             rows = [row for case, wanted in zip(cases, expected, strict=True) for row in bench.path_case(case, wanted)]
-            rows += bench.cold_starts(sizes.cold_start_runs)
+            if _chosen("cold start", args.only):
+                rows += bench.cold_starts(sizes.cold_start_runs)
     log("done")
     print_table(rows, sizes.name, memray=bool(args.memray))
     if args.json:
