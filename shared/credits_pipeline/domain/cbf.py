@@ -10,13 +10,25 @@ what the splitter stores and the pusher sends. `drop_bodies` builds the same byt
 
 import hashlib
 import json
+import operator
 import re
+from array import array
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import accumulate, chain, islice, repeat
 from typing import Literal
 
-from credits_pipeline.domain.credits import EXACT, AccountCredit
+from credits_pipeline.domain.credits import (
+    ACCOUNT,
+    ACCOUNT_DIGITS,
+    EXACT,
+    MAGNITUDE,
+    AccountCredit,
+    CreditColumns,
+    exact_sum,
+)
 from credits_pipeline.domain.messages import MonthBatch
 from credits_pipeline.domain.money import format_money
 from credits_pipeline.domain.months import MONTH_PATTERN, month_start
@@ -100,7 +112,7 @@ class PreparedBody:
 
 
 def prepare_bodies(
-    month: str, credits: Iterable[AccountCredit], max_bytes: int = MAX_BODY_BYTES
+    month: str, credits: Iterable[AccountCredit] | CreditColumns, max_bytes: int = MAX_BODY_BYTES
 ) -> Iterator[PreparedBody]:
     """The month's bodies, byte for byte what `drop_bodies` makes of the same credits, one chunk at a time.
 
@@ -109,6 +121,9 @@ def prepare_bodies(
     """
     if not re.fullmatch(MONTH_PATTERN, month):
         raise ValueError(f"not a month: {month!r}")
+    if isinstance(credits, CreditColumns):
+        yield from _column_bodies(month, credits, max_bytes)
+        return
     start = month_start(month)
     overhead = len(_encode(month, "replace_drop", []))
     templates: dict[tuple[str, str], tuple[str, str]] = {}
@@ -140,6 +155,57 @@ def prepare_bodies(
         # An empty replace_drop would wipe the month in CloudZero.
         raise ValueError(f"the {month} batch has no credits: nothing must be sent")
     yield _prepared(month, index, rows, total)
+
+
+def _column_bodies(month: str, columns: CreditColumns, max_bytes: int) -> Iterator[PreparedBody]:
+    """`prepare_bodies` for credits held as columns: one template, each chunk's rows joined in one go.
+
+    A row is `before + account + between + "-" + magnitude + '"}'`: only the magnitude's length varies, so
+    where each chunk ends is found from the running sum of those lengths (the same greedy cut as above).
+    """
+    if columns.month != month:
+        raise ValueError(f"the columns hold {columns.month}, not {month}")
+    count = len(columns)
+    if not count:
+        raise ValueError(f"the {month} batch has no credits: nothing must be sent")
+    before, between = _row_template(month_start(month), columns.description, columns.service)
+    between += "-"
+    fixed = len(before.encode()) + ACCOUNT_DIGITS + len(between.encode()) + len('"}')  # a magnitude is ASCII
+    overhead = len(_encode(month, "replace_drop", []))
+    lengths = array("q", accumulate(map(len, columns.magnitudes()), initial=0))  # lengths[i]: of the first i
+    if overhead + fixed + max(map(operator.sub, lengths[1:], lengths)) > max_bytes:
+        raise ValueError(f"one CBF row is larger than {max_bytes} bytes")
+    totals = []
+    start, index = 0, 0
+    while start < count:
+        # the body of rows start..stop-1: overhead, each row, a comma between rows
+        def size(stop: int, start: int = start) -> int:
+            return overhead + (stop - start) * (fixed + 1) - 1 + lengths[stop] - lengths[start]
+
+        stop = start + bisect_right(range(start + 1, count + 1), max_bytes, key=size)
+        prepared = _column_chunk(month, index, columns, range(start, stop), (before, between))
+        totals.append(prepared.total)
+        yield prepared
+        start, index = stop, index + 1
+    columns.total = exact_sum(totals)  # the month's total from its chunks': no second pass over the credits
+
+
+def _column_chunk(
+    month: str, index: int, columns: CreditColumns, rows: range, template: tuple[str, str]
+) -> PreparedBody:
+    """The body of the credits `rows` of the columns, the row template (before, between) around each account."""
+    before, between = template
+    operation: Operation = "replace_drop" if index == 0 else "sum"
+    empty = _encode(month, operation, [])
+    after = '"},' + before
+    texts = columns.texts[rows.start : rows.stop]
+    # account, between, magnitude, after; account, between, magnitude, after; ... without the last `after`
+    pieces = chain.from_iterable(
+        zip(map(ACCOUNT, texts), repeat(between), map(MAGNITUDE, texts), repeat(after), strict=False)
+    )
+    text = "".join(islice(pieces, 4 * len(texts) - 1))
+    body = b"".join((empty[:-2], before.encode(), text.encode(), b'"}', empty[-2:]))
+    return PreparedBody(DropBody(month, index, operation, len(texts), body), columns.total_of(texts))
 
 
 def _row_template(start: str, description: str, service: str) -> tuple[str, str]:

@@ -3,10 +3,15 @@
 Plain frozen dataclasses: a CUR file has millions of rows, and pydantic per row is too slow.
 """
 
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
+from itertools import islice
+from operator import itemgetter
 from typing import Literal
+
+from credits_pipeline.domain.money import format_money
 
 SkipCategory = Literal["invalid", "zero", "duplicate", "unknown_account", "net_zero"]
 
@@ -72,18 +77,143 @@ class AccountCredit:
     rows: int = 0
 
 
-@dataclass
-class MonthCredits:
-    month: str
-    credits: list[AccountCredit]
+ACCOUNT_DIGITS = 12
+ACCOUNT = itemgetter(slice(ACCOUNT_DIGITS))  # of a CreditColumns text: the account id
+MAGNITUDE = itemgetter(slice(ACCOUNT_DIGITS, None))  # and the cost's magnitude
+
+
+class CreditColumns:
+    """Many credits of one month, description and service as text, without an object per credit.
+
+    `texts[i]` is an account's 12 digits followed by its credit's magnitude as a plain decimal
+    (`0739334159636407.96` is account 073933415963 with a cost of -6407.96: every cost is negative,
+    never zero); the texts are sorted, so by account, and each account appears once. A headerless file
+    of a million accounts is a million short strings here, where AccountCredits would be a million objects.
+    """
+
+    def __init__(self, month: str, description: str, service: str, texts: list[str], lines: Sequence[int]) -> None:
+        """`texts` in the order the file gives them, `lines[i]` the source line of `texts[i]`."""
+        if len(texts) != len(lines):
+            raise ValueError("a credit text per line")
+        self.month, self.description, self.service = month, description, service
+        self._in_file_order = texts
+        self._lines = array("l", lines)
+        self.texts = sorted(texts)
+        self._total: Decimal | None = None
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def accounts(self, start: int = 0) -> Iterator[str]:
+        return map(ACCOUNT, islice(self.texts, start, None))
+
+    def magnitudes(self) -> Iterator[str]:
+        """The costs without their sign, as plain decimals: `6407.96` for a cost of -6407.96."""
+        return map(MAGNITUDE, self.texts)
+
+    @staticmethod
+    def total_of(texts: Iterable[str]) -> Decimal:
+        """The exact sum of the costs of `texts` (as `exact_sum` of their Decimals)."""
+        with localcontext(EXACT):
+            return sum(map(Decimal, map(MAGNITUDE, texts)), Decimal(0)).copy_negate()
 
     @property
     def total(self) -> Decimal:
-        return exact_sum(credit.cost for credit in self.credits)
+        if self._total is None:
+            self._total = self.total_of(self.texts)
+        return self._total
+
+    @total.setter
+    def total(self, total: Decimal) -> None:
+        """The total as the caller summed it from all the texts (e.g. chunk by chunk)."""
+        self._total = total
+
+    def credits(self) -> list[AccountCredit]:
+        """Each credit as an AccountCredit, in account order (for the preview and the tests: a million objects
+        at a million accounts, which is why they are not held)."""
+        line_of = dict(zip(self._in_file_order, self._lines, strict=True))
+        return [
+            AccountCredit(
+                text[:ACCOUNT_DIGITS],
+                self.month,
+                Decimal(text[ACCOUNT_DIGITS:]).copy_negate(),
+                self.description,
+                self.service,
+                (line_of[text],),
+                1,
+            )
+            for text in self.texts
+        ]
+
+    def fits(self, credit: AccountCredit) -> bool:
+        """Whether `credit` can be held here: same month, description and service, negative, one line."""
+        return (
+            (credit.month, credit.description, credit.service) == (self.month, self.description, self.service)
+            and credit.cost < 0
+            and len(credit.lines) == 1
+            and credit.rows == 1
+            and len(credit.account_id) == ACCOUNT_DIGITS
+            and credit.account_id.isascii()
+            and credit.account_id.isdigit()
+        )
+
+    def add(self, credits: Sequence[AccountCredit]) -> None:
+        """Hold `credits` too (each `fits`, and of an account not held yet)."""
+        added = [credit.account_id + format_money(credit.cost.copy_negate()) for credit in credits]
+        self._in_file_order = [*self._in_file_order, *added]
+        self._lines.extend(credit.lines[0] for credit in credits)
+        self.texts.extend(added)
+        self.texts.sort()  # two sorted runs: merged in one pass
+        self._total = None
+
+
+class MonthCredits:
+    """A month's credits, in (account, service, description) order: AccountCredit objects, or CreditColumns
+    (and the few credits that do not fit them) when a file gives so many that objects would not fit in memory.
+    """
+
+    def __init__(self, month: str, credits: list[AccountCredit] | None = None, columns: CreditColumns | None = None):
+        self.month = month
+        self._credits = credits if credits is not None else []
+        self.columns = columns
+
+    @property
+    def credits(self) -> list[AccountCredit]:
+        """Every credit as an object (built from the columns, if any, on each call)."""
+        if self.columns is None:
+            return self._credits
+        return sorted([*self.columns.credits(), *self._credits], key=lambda c: (c.account_id, c.service, c.description))
+
+    @property
+    def to_send(self) -> "CreditColumns | list[AccountCredit]":
+        """What `cbf.prepare_bodies` writes the month's bodies from: the columns alone when they hold it all."""
+        if self.columns is not None and not self._credits:
+            return self.columns
+        return self.credits
+
+    @property
+    def total(self) -> Decimal:
+        objects = exact_sum(credit.cost for credit in self._credits)
+        if self.columns is None:
+            return objects
+        with localcontext(EXACT):
+            return self.columns.total + objects
 
     @property
     def accounts(self) -> int:
-        return len({credit.account_id for credit in self.credits})
+        accounts = {credit.account_id for credit in self._credits}
+        return len(accounts) + (len(self.columns) if self.columns is not None else 0)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MonthCredits):
+            return NotImplemented
+        return (self.month, self.credits) == (other.month, other.credits)
+
+    def __repr__(self) -> str:
+        held = f"{len(self.columns)} in columns, " if self.columns is not None else ""
+        return f"MonthCredits({self.month!r}, {held}{len(self._credits)} objects)"
 
 
 @dataclass

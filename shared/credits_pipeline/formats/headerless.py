@@ -11,15 +11,30 @@ come from a range in the key (`credits-2025-01_2025-12.csv`: twelve amount colum
 with a header row naming its months (first cell blank or `account`) is read as `sheet-wide/1`.
 """
 
+import heapq
 import re
+from array import array
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from itertools import filterfalse
+from operator import eq, itemgetter
 
 from credits_pipeline.domain.accounts import InvalidAccountId
-from credits_pipeline.domain.credits import CreditLine, IgnoredRow, RowOutcome, SkippedRow
+from credits_pipeline.domain.credits import (
+    ACCOUNT_DIGITS,
+    CreditColumns,
+    CreditLine,
+    IgnoredRow,
+    RowOutcome,
+    SkippedRow,
+)
 from credits_pipeline.domain.money import InvalidAmount
 from credits_pipeline.domain.months import NoMonth, month_from_key, month_range_from_key
+from credits_pipeline.formats import headerless_lines
 from credits_pipeline.formats.base import (
+    CreditBlock,
     DuplicatePolicy,
     FileRejected,
     FormatInfo,
@@ -27,8 +42,9 @@ from credits_pipeline.formats.base import (
     FormatRow,
     ParseConfig,
 )
+from credits_pipeline.formats.headerless_lines import Scan
 from credits_pipeline.formats.sheets import MAGNITUDE_NOTE, WideFormat
-from credits_pipeline.formats.sources import BadRow, CsvSource, Header
+from credits_pipeline.formats.sources import BadRow, CsvSource, Header, opened
 from credits_pipeline.formats.tabular import SIGN_RULES
 from credits_pipeline.formats.totals import FILE, TotalsLedger, total_label
 from credits_pipeline.formats.values import AccountReader, AmountReader, decide_decimal_comma
@@ -37,6 +53,8 @@ FORMAT_ID = "headerless/1"
 WIDE_FORMAT_ID = "headerless-wide/1"
 _ACCOUNT_LIKE = re.compile(r"^\s*(?:'|=\")?[\d\s\-.eE+]{1,20}\"?\s*$")
 _AMOUNT_PROBE = AmountReader()
+# A larger file is read row by row (streamed): the fast lane holds the whole text while it reads it.
+FAST_LANE_BYTES = 256 * 1024**2
 
 
 def _account_like(cell: str) -> bool:
@@ -101,6 +119,7 @@ class HeaderlessFormat(FormatReader):
         self._description = config.default_description
         self._service = config.default_service
         self._accounts = AccountReader(pad=config.pad_account_ids)
+        self._known = config.known_accounts
         self._ledger = TotalsLedger(magnitude=True, collapse=True)
         sample = [cells[1] for _, cells in _data_rows(source, 200) if len(cells) > 1]
         self._amounts = AmountReader(decimal_comma=decide_decimal_comma(source.delimiter, sample))
@@ -115,6 +134,10 @@ class HeaderlessFormat(FormatReader):
         )
 
     def rows(self) -> Iterator[FormatRow]:
+        fast = self._fast_lane()
+        if fast is not None:
+            yield from fast
+            return
         for item in self._source.rows():
             if isinstance(item, tuple):
                 outcome = self._row(*item)
@@ -152,6 +175,100 @@ class HeaderlessFormat(FormatReader):
             padded=account_id in self._accounts.padded,
         )
 
+    def _fast_lane(self) -> list[FormatRow] | None:
+        """The file's rows with its clean lines as one CreditBlock, exactly as `rows` would give them one by one;
+        None when the file is not plain enough (see headerless_lines): it is then read row by row."""
+        text = self._plain_text()
+        scan = None if text is None else headerless_lines.scan(text, self._source.content.limits.max_columns)
+        if scan is None:
+            return None
+        del text
+        others, padded_since = self._other_rows(scan.others)
+        block, lines, dollars = self._columns(scan.texts, scan.lines), scan.lines, scan.dollars
+        # A clean line whose account another row also gives (or that the row path would call padded, or
+        # unknown) is a CreditLine, in line order: `normalise` decides its duplicates and conflicts as always.
+        slow = {outcome.account_id for _, outcome in others if isinstance(outcome, CreditLine)}
+        special = _held(block, slow | padded_since.keys()) | _repeated(block) | self._unknown(block)
+        singles: list[tuple[int, RowOutcome]] = []
+        if special:
+            block, lines, dollars, singles = self._split(scan, special, padded_since)
+        named = dollars.count(1)
+        first_named = lines[dollars.index(1)] if named else 0  # where the block first names its currency
+        rows: list[FormatRow] = []
+        placed = not len(block)
+        for line, outcome in heapq.merge(others, singles, key=itemgetter(0)):
+            if not placed and line > first_named:  # the file's currencies are counted in the order it names them
+                rows.append(self._block(block, named))
+                placed = True
+            if isinstance(outcome, CreditLine):
+                self._ledger.credit(outcome)
+            rows.append(outcome)
+        if not placed:
+            rows.append(self._block(block, named))
+        rows.extend(self._ledger.checks())
+        return rows
+
+    def _plain_text(self) -> str | None:
+        """The whole text of a one-part, comma-delimited, decimal-point file; None for any other."""
+        parts = self._source.content.parts
+        if len(parts) != 1 or self._source.delimiter != "," or self._amounts.decimal_comma:
+            return None
+        try:
+            with opened(parts[0]) as stream:
+                if stream.seekable():
+                    stream.seek(0)
+                data = stream.read(FAST_LANE_BYTES + 1)
+            if len(data) > FAST_LANE_BYTES:
+                return None
+            return data.decode(self._source.encoding)
+        except Exception:  # damaged bytes: the row-by-row read rejects them as it always did, with their line
+            return None
+
+    def _other_rows(self, others: list[tuple[int, list[str]]]) -> tuple[list[tuple[int, RowOutcome]], dict[str, int]]:
+        """Each other row read by the per-row rules, and from which line on each padded account reads as padded
+        (the row path marks every later row of an account padded once a short form of it was read)."""
+        outcomes: list[tuple[int, RowOutcome]] = []
+        padded_since: dict[str, int] = {}
+        for line, cells in others:
+            padded = len(self._accounts.padded)
+            outcomes.append((line, self._row(line, cells)))
+            if len(self._accounts.padded) != padded:
+                padded_since.update(dict.fromkeys(self._accounts.padded - padded_since.keys(), line))
+        return outcomes, padded_since
+
+    def _columns(self, texts: list[str], lines: Sequence[int]) -> CreditColumns:
+        return CreditColumns(self._month, self._description, self._service, texts, lines)
+
+    def _unknown(self, block: CreditColumns) -> set[str]:
+        known = self._known
+        return set() if known is None else set(filterfalse(known.__contains__, block.accounts()))
+
+    def _split(
+        self, scan: Scan, special: set[str], padded_since: dict[str, int]
+    ) -> tuple[CreditColumns, array, array, list[tuple[int, RowOutcome]]]:  # type: ignore[type-arg]
+        """The block without the `special` accounts' lines, and those lines as CreditLines."""
+        texts: list[str] = []
+        lines, dollars = array("l"), array("b")
+        singles: list[tuple[int, RowOutcome]] = []
+        for text, line, dollar in zip(scan.texts, scan.lines, scan.dollars, strict=True):
+            account = text[:ACCOUNT_DIGITS]
+            if account not in special:
+                texts.append(text)
+                lines.append(line)
+                dollars.append(dollar)
+                continue
+            cost = Decimal(text[ACCOUNT_DIGITS:]).copy_negate()
+            currency = "USD" if dollar else ""
+            padded = padded_since.get(account, line) < line
+            credit = CreditLine(line, account, self._month, cost, self._description, self._service, currency, padded)
+            singles.append((line, credit))
+        return self._columns(texts, lines), lines, dollars, singles
+
+    def _block(self, block: CreditColumns, named: int) -> CreditBlock:
+        if self._ledger.stated:  # only a stated total needs the sum (every row was read by now: see _fast_lane)
+            self._ledger.credit_sum(self._month, block.total)
+        return CreditBlock(block, (("USD", named),) if named else ())
+
     def _total_row(self, line: int, label: str, text: str) -> RowOutcome:
         if label == "subtotal":
             return IgnoredRow(line, "subtotal row (not checked: its rows are not stated)")
@@ -162,6 +279,25 @@ class HeaderlessFormat(FormatReader):
                 return SkippedRow(line, None, f"total row: {error}")
             self._ledger.state(FILE, line, "the Total row", amount.copy_abs().copy_negate())
         return IgnoredRow(line, "total row")
+
+
+def _held(block: CreditColumns, accounts: set[str]) -> set[str]:
+    """Which of `accounts` the block holds."""
+    texts = block.texts
+    held = set()
+    for account in accounts:
+        index = bisect_left(texts, account)
+        if index < len(texts) and texts[index].startswith(account):
+            held.add(account)
+    return held
+
+
+def _repeated(block: CreditColumns) -> set[str]:
+    """The accounts the block holds more than once (its texts are sorted: repeats are neighbours)."""
+    if not any(map(eq, block.accounts(), block.accounts(1))):
+        return set()
+    pairs = zip(block.accounts(), block.accounts(1), strict=False)
+    return {account for account, following in pairs if account == following}
 
 
 def _data_rows(source: CsvSource, limit: int) -> list[tuple[int, list[str]]]:

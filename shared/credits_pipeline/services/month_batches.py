@@ -39,7 +39,7 @@ class BatchInvalid(Exception):
 def store_month(objects: ObjectStorePort, bucket: str, file: FileRef, credits: MonthCredits) -> MonthManifest:
     """Write the month's bodies, then its manifest (so a manifest's chunks are always there)."""
     chunks = []
-    for prepared in prepare_bodies(credits.month, credits.credits):
+    for prepared in prepare_bodies(credits.month, credits.to_send):
         body = prepared.body
         key = chunk_key(file.sha256, credits.month, body.chunk)
         objects.put_json(bucket, key, body.body)
