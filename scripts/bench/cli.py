@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the rows as JSON")
     parser.add_argument("--memray", type=Path, metavar="DIR", help="also run each path under memray, captures in DIR")
     parser.add_argument(
-        "--only", metavar="TEXT", help="only the cases whose name and size contain TEXT (no cold starts unless it matches)"
+        "--only", metavar="TEXT", help="only the cases whose name and size contain TEXT (cold starts: 'cold start')"
     )
     args = parser.parse_args(argv)
     sizes: Sizes = QUICK if args.quick else FULL if args.full else STANDARD

@@ -146,10 +146,12 @@ class CreditColumns:
         ]
 
     def fits(self, credit: AccountCredit) -> bool:
-        """Whether `credit` can be held here: same month, description and service, negative, one line."""
+        """Whether `credit` can be held here: same month, description and service, negative, written as a plain
+        decimal without losing its exponent (`-1E+2` is not `-100` to the digit), one line."""
         return (
             (credit.month, credit.description, credit.service) == (self.month, self.description, self.service)
             and credit.cost < 0
+            and _plain_exponent(credit.cost)
             and len(credit.lines) == 1
             and credit.rows == 1
             and len(credit.account_id) == ACCOUNT_DIGITS
@@ -165,6 +167,11 @@ class CreditColumns:
         self.texts.extend(added)
         self.texts.sort()  # two sorted runs: merged in one pass
         self._total = None
+
+
+def _plain_exponent(value: Decimal) -> bool:
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent <= 0
 
 
 class MonthCredits:

@@ -3,10 +3,10 @@
 Nearly every line of the monthly file has one shape: a 12-digit account id, a comma, and an amount
 such as `1234.56`, `$1234.56`, `-$100.00` or `"$6,407.96"`. `scan` reads those lines a block at a
 time with one `findall` (C speed, no Python per line) into text `account + magnitude`, and hands
-every other line back, with its line number, for the reader's per-row rules (totals rows, padded
-ids, zero amounts, currencies, ...). It answers None when the text is not plain enough for a line
-to be read alone, as the csv module would read it (a quote outside the clean shape could open a
-field spanning lines; a lone CR ends a line for csv but not here): the reader then reads row by row.
+every other line back, with its line number and its cells as csv reads them, for the reader's
+per-row rules (totals rows, padded ids, zero amounts, currencies, ...). It answers None when a line
+cannot be read alone as the csv module reads it within the file (a quote left open runs the cell
+on into the next lines; a lone CR ends a line for csv but not here): the reader then reads row by row.
 """
 
 import csv
@@ -88,10 +88,10 @@ def _take_mixed(result: Scan, block: str, first_line: int, max_columns: int) -> 
 
 
 def _cells(line: str) -> list[str] | None:
-    """A line's cells as the csv module reads them, when it can be read alone (no quote in it)."""
-    if '"' in line:
-        return None
+    """A line's cells as the csv module reads them, when the line is a whole row (no quoted cell runs on)."""
+    reader = csv.reader([line + "\n", "\n"])
     try:
-        return next(csv.reader([line]), [])
+        cells = next(reader)
     except csv.Error:  # a NUL, a cell past the csv field limit: the row-by-row reader rejects it
         return None
+    return cells if reader.line_num == 1 else None  # a quote left open takes the next lines into the cell
