@@ -17,14 +17,12 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import accumulate, chain, islice, repeat
+from itertools import accumulate
 from typing import Literal
 
 from credits_pipeline.domain.credits import (
-    ACCOUNT,
-    ACCOUNT_DIGITS,
     EXACT,
-    MAGNITUDE,
+    SEPARATOR,
     AccountCredit,
     CreditColumns,
     exact_sum,
@@ -158,10 +156,10 @@ def prepare_bodies(
 
 
 def _column_bodies(month: str, columns: CreditColumns, max_bytes: int) -> Iterator[PreparedBody]:
-    """`prepare_bodies` for credits held as columns: one template, each chunk's rows joined in one go.
+    """`prepare_bodies` for credits held as columns: one template, each chunk written by a few string operations.
 
     A row is `before + account + between + "-" + magnitude + '"}'`: only the magnitude's length varies, so
-    where each chunk ends is found from the running sum of those lengths (the same greedy cut as above).
+    where each chunk ends is found from the running sum of the texts' lengths (the same greedy cut as above).
     """
     if columns.month != month:
         raise ValueError(f"the columns hold {columns.month}, not {month}")
@@ -170,42 +168,38 @@ def _column_bodies(month: str, columns: CreditColumns, max_bytes: int) -> Iterat
         raise ValueError(f"the {month} batch has no credits: nothing must be sent")
     before, between = _row_template(month_start(month), columns.description, columns.service)
     between += "-"
-    fixed = len(before.encode()) + ACCOUNT_DIGITS + len(between.encode()) + len('"}')  # a magnitude is ASCII
+    # a text is account, separator, magnitude (ASCII): a row is the text with the template instead of the separator
+    extra = len(before.encode()) + len(between.encode()) - len(SEPARATOR) + len('"}')
     overhead = len(_encode(month, "replace_drop", []))
-    lengths = array("q", accumulate(map(len, columns.magnitudes()), initial=0))  # lengths[i]: of the first i
-    if overhead + fixed + max(map(operator.sub, lengths[1:], lengths)) > max_bytes:
+    lengths = array("q", accumulate(map(len, columns.texts), initial=0))  # lengths[i]: of the first i texts
+    if overhead + extra + max(map(operator.sub, lengths[1:], lengths)) > max_bytes:
         raise ValueError(f"one CBF row is larger than {max_bytes} bytes")
     totals = []
     start, index = 0, 0
     while start < count:
-        # the body of rows start..stop-1: overhead, each row, a comma between rows
+
         def size(stop: int, start: int = start) -> int:
-            return overhead + (stop - start) * (fixed + 1) - 1 + lengths[stop] - lengths[start]
+            """The body of rows start..stop-1: its overhead, each row, a comma between rows."""
+            return overhead + (stop - start) * (extra + 1) - 1 + lengths[stop] - lengths[start]
 
         stop = start + bisect_right(range(start + 1, count + 1), max_bytes, key=size)
-        prepared = _column_chunk(month, index, columns, range(start, stop), (before, between))
+        prepared = _column_chunk(month, index, columns.texts[start:stop], (before, between))
         totals.append(prepared.total)
         yield prepared
         start, index = stop, index + 1
     columns.total = exact_sum(totals)  # the month's total from its chunks': no second pass over the credits
 
 
-def _column_chunk(
-    month: str, index: int, columns: CreditColumns, rows: range, template: tuple[str, str]
-) -> PreparedBody:
-    """The body of the credits `rows` of the columns, the row template (before, between) around each account."""
+def _column_chunk(month: str, index: int, texts: list[str], template: tuple[str, str]) -> PreparedBody:
+    """The body of these texts' credits, the row template (before, between) around each account."""
     before, between = template
     operation: Operation = "replace_drop" if index == 0 else "sum"
     empty = _encode(month, operation, [])
-    after = '"},' + before
-    texts = columns.texts[rows.start : rows.stop]
-    # account, between, magnitude, after; account, between, magnitude, after; ... without the last `after`
-    pieces = chain.from_iterable(
-        zip(map(ACCOUNT, texts), repeat(between), map(MAGNITUDE, texts), repeat(after), strict=False)
-    )
-    text = "".join(islice(pieces, 4 * len(texts) - 1))
-    body = b"".join((empty[:-2], before.encode(), text.encode(), b'"}', empty[-2:]))
-    return PreparedBody(DropBody(month, index, operation, len(texts), body), columns.total_of(texts))
+    # `a:m\na:m` -> `a<between>m"},<before>a<between>m`: the separator first (`between` and `before` hold colons)
+    texts_bytes = "\n".join(texts).encode()
+    rows = texts_bytes.replace(SEPARATOR.encode(), between.encode()).replace(b"\n", f'"}},{before}'.encode())
+    body = b"".join((empty[:-2], before.encode(), rows, b'"}', empty[-2:]))
+    return PreparedBody(DropBody(month, index, operation, len(texts), body), CreditColumns.total_of(texts))
 
 
 def _row_template(start: str, description: str, service: str) -> tuple[str, str]:

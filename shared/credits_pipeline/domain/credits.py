@@ -78,17 +78,19 @@ class AccountCredit:
 
 
 ACCOUNT_DIGITS = 12
+SEPARATOR = ":"  # between the account and the magnitude in a CreditColumns text
 ACCOUNT = itemgetter(slice(ACCOUNT_DIGITS))  # of a CreditColumns text: the account id
-MAGNITUDE = itemgetter(slice(ACCOUNT_DIGITS, None))  # and the cost's magnitude
+MAGNITUDE = itemgetter(slice(ACCOUNT_DIGITS + len(SEPARATOR), None))  # and the cost's magnitude
 
 
 class CreditColumns:
     """Many credits of one month, description and service as text, without an object per credit.
 
-    `texts[i]` is an account's 12 digits followed by its credit's magnitude as a plain decimal
-    (`0739334159636407.96` is account 073933415963 with a cost of -6407.96: every cost is negative,
+    `texts[i]` is an account's 12 digits, `:` and its credit's magnitude as a plain decimal
+    (`073933415963:6407.96` is account 073933415963 with a cost of -6407.96: every cost is negative,
     never zero); the texts are sorted, so by account, and each account appears once. A headerless file
-    of a million accounts is a million short strings here, where AccountCredits would be a million objects.
+    of a million accounts is a million short strings here, where AccountCredits would be a million objects;
+    `cbf.prepare_bodies` writes the bodies from the texts with a few string operations per chunk.
     """
 
     def __init__(self, month: str, description: str, service: str, texts: list[str], lines: Sequence[int]) -> None:
@@ -106,6 +108,14 @@ class CreditColumns:
 
     def accounts(self, start: int = 0) -> Iterator[str]:
         return map(ACCOUNT, islice(self.texts, start, None))
+
+    def repeated(self) -> set[str]:
+        """The accounts held more than once (which a reader must not give): repeats are neighbours."""
+        keys = map(itemgetter(slice(ACCOUNT_DIGITS + len(SEPARATOR))), self.texts)
+        if not any(map(str.startswith, islice(self.texts, 1, None), keys)):
+            return set()
+        pairs = zip(self.accounts(), self.accounts(1), strict=False)
+        return {account for account, following in pairs if account == following}
 
     def magnitudes(self) -> Iterator[str]:
         """The costs without their sign, as plain decimals: `6407.96` for a cost of -6407.96."""
@@ -136,7 +146,7 @@ class CreditColumns:
             AccountCredit(
                 text[:ACCOUNT_DIGITS],
                 self.month,
-                Decimal(text[ACCOUNT_DIGITS:]).copy_negate(),
+                Decimal(MAGNITUDE(text)).copy_negate(),
                 self.description,
                 self.service,
                 (line_of[text],),
@@ -161,7 +171,7 @@ class CreditColumns:
 
     def add(self, credits: Sequence[AccountCredit]) -> None:
         """Hold `credits` too (each `fits`, and of an account not held yet)."""
-        added = [credit.account_id + format_money(credit.cost.copy_negate()) for credit in credits]
+        added = [f"{credit.account_id}{SEPARATOR}{format_money(credit.cost.copy_negate())}" for credit in credits]
         self._in_file_order = [*self._in_file_order, *added]
         self._lines.extend(credit.lines[0] for credit in credits)
         self.texts.extend(added)

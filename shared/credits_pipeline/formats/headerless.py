@@ -19,11 +19,12 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from itertools import filterfalse
-from operator import eq, itemgetter
+from operator import itemgetter
 
 from credits_pipeline.domain.accounts import InvalidAccountId
 from credits_pipeline.domain.credits import (
-    ACCOUNT_DIGITS,
+    ACCOUNT,
+    MAGNITUDE,
     CreditColumns,
     CreditLine,
     IgnoredRow,
@@ -186,16 +187,15 @@ class HeaderlessFormat(FormatReader):
             return None
         del text
         others, padded_since = self._other_rows(scan.others)
-        block, lines, dollars = self._columns(scan.texts, scan.lines), scan.lines, scan.dollars
+        block = self._columns(scan.texts, scan.lines)
         # A clean line whose account another row also gives (or that the row path would call padded, or
         # unknown) is a CreditLine, in line order: `normalise` decides its duplicates and conflicts as always.
         slow = {outcome.account_id for _, outcome in others if isinstance(outcome, CreditLine)}
-        special = _held(block, slow | padded_since.keys()) | _repeated(block) | self._unknown(block)
+        special = _held(block, slow | padded_since.keys()) | block.repeated() | self._unknown(block)
         singles: list[tuple[int, RowOutcome]] = []
+        named, first_named = scan.dollars, scan.first_dollar  # the block's rows with `$`, the first one's line
         if special:
-            block, lines, dollars, singles = self._split(scan, special, padded_since)
-        named = dollars.count(1)
-        first_named = lines[dollars.index(1)] if named else 0  # where the block first names its currency
+            block, singles, named, first_named = self._split(scan, special, padded_since)
         rows: list[FormatRow] = []
         placed = not len(block)
         for line, outcome in heapq.merge(others, singles, key=itemgetter(0)):
@@ -247,24 +247,37 @@ class HeaderlessFormat(FormatReader):
 
     def _split(
         self, scan: Scan, special: set[str], padded_since: dict[str, int]
-    ) -> tuple[CreditColumns, array, array, list[tuple[int, RowOutcome]]]:  # type: ignore[type-arg]
-        """The block without the `special` accounts' lines, and those lines as CreditLines."""
+    ) -> tuple[CreditColumns, list[tuple[int, RowOutcome]], int, int]:
+        """The block without the `special` accounts' lines, those lines as CreditLines, and how many of the
+        block's rows name `$` and the first one's line."""
         texts: list[str] = []
-        lines, dollars = array("l"), array("b")
-        singles: list[tuple[int, RowOutcome]] = []
-        for text, line, dollar in zip(scan.texts, scan.lines, scan.dollars, strict=True):
-            account = text[:ACCOUNT_DIGITS]
-            if account not in special:
+        lines = array("l")
+        picked: list[tuple[int, str]] = []
+        for text, line in zip(scan.texts, scan.lines, strict=True):
+            if ACCOUNT(text) in special:
+                picked.append((line, text))
+            else:
                 texts.append(text)
                 lines.append(line)
-                dollars.append(dollar)
-                continue
-            cost = Decimal(text[ACCOUNT_DIGITS:]).copy_negate()
-            currency = "USD" if dollar else ""
+        picked_lines = {line for line, _ in picked}
+        last_picked = max(picked_lines)
+        dollar, first_named = set(), 0
+        for line in scan.dollar_lines():
+            if line in picked_lines:
+                dollar.add(line)
+            elif not first_named and _holds(scan.lines, line):
+                first_named = line
+            if first_named and line >= last_picked:
+                break
+        singles: list[tuple[int, RowOutcome]] = []
+        for line, text in picked:
+            account = ACCOUNT(text)
+            cost = Decimal(MAGNITUDE(text)).copy_negate()
+            currency = "USD" if line in dollar else ""
             padded = padded_since.get(account, line) < line
             credit = CreditLine(line, account, self._month, cost, self._description, self._service, currency, padded)
             singles.append((line, credit))
-        return self._columns(texts, lines), lines, dollars, singles
+        return self._columns(texts, lines), singles, scan.dollars - len(dollar), first_named
 
     def _block(self, block: CreditColumns, named: int) -> CreditBlock:
         if self._ledger.stated:  # only a stated total needs the sum (every row was read by now: see _fast_lane)
@@ -294,12 +307,10 @@ def _held(block: CreditColumns, accounts: set[str]) -> set[str]:
     return held
 
 
-def _repeated(block: CreditColumns) -> set[str]:
-    """The accounts the block holds more than once (its texts are sorted: repeats are neighbours)."""
-    if not any(map(eq, block.accounts(), block.accounts(1))):
-        return set()
-    pairs = zip(block.accounts(), block.accounts(1), strict=False)
-    return {account for account, following in pairs if account == following}
+def _holds(lines: Sequence[int], line: int) -> bool:
+    """Whether the ascending `lines` hold `line`."""
+    index = bisect_left(lines, line)
+    return index < len(lines) and lines[index] == line
 
 
 def _data_rows(source: CsvSource, limit: int) -> list[tuple[int, list[str]]]:

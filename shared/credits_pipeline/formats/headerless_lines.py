@@ -1,10 +1,10 @@
 """The headerless monthly file's clean lines, read in bulk: one regular expression over the text.
 
 Nearly every line of the monthly file has one shape: a 12-digit account id, a comma, and an amount
-such as `1234.56`, `$1234.56`, `-$100.00` or `"$6,407.96"`. `scan` reads those lines a block at a
-time with one `findall` (C speed, no Python per line) into text `account + magnitude`, and hands
-every other line back, with its line number and its cells as csv reads them, for the reader's
-per-row rules (totals rows, padded ids, zero amounts, currencies, ...). It answers None when a line
+such as `1234.56`, `$1234.56`, `-$100.00` or `"$6,407.96"`. `scan` turns a block of those lines at
+a time into CreditColumns' texts (`account:magnitude`) with one substitution (C speed, no Python per
+line), and hands every other line back, with its line number and its cells as csv reads them, for
+the reader's per-row rules (totals rows, padded ids, zero amounts, currencies, ...). It answers None when a line
 cannot be read alone as the csv module reads it within the file (a quote left open runs the cell
 on into the next lines; a lone CR ends a line for csv but not here): the reader then reads row by row.
 """
@@ -12,9 +12,10 @@ on into the next lines; a lone CR ends a line for csv but not here): the reader 
 import csv
 import re
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import add, itemgetter
+
+from credits_pipeline.domain.credits import SEPARATOR
 
 # Magnitudes read exactly as AmountReader reads them with a decimal point: no leading zeros (so the text
 # is what format_money writes), never zero (a zero amount is skipped by the per-row rules), at most 18
@@ -22,25 +23,41 @@ from operator import add, itemgetter
 # inside quotes (unquoted, the comma is the delimiter), grouped in threes as `_valid_grouping` requires.
 _PLAIN = r"(?:[1-9][0-9]{0,17}|0(?=\.[0-9]*[1-9]))(?:\.[0-9]{1,20})?"
 _GROUPED = r"[1-9][0-9]{0,2}(?:,[0-9]{3}){1,5}(?:\.[0-9]{1,20})?"
-# Groups: account, the opening quote (if any), `$` (if any), the amount as written.
+# Groups: account, then the amount as written, unquoted or quoted (two alternatives: faster than a conditional).
 CLEAN_LINE = re.compile(
-    rf'^([0-9]{{12}}),(")?-?(\$?)((?(2){_GROUPED}|{_PLAIN})|{_PLAIN})(?(2)")\r?$', re.MULTILINE | re.ASCII
+    rf'^([0-9]{{12}}),(?:-?\$?({_PLAIN})|"-?\$?({_GROUPED}|{_PLAIN})")\r?$', re.MULTILINE | re.ASCII
 )
-_ACCOUNT, _QUOTE, _DOLLAR, _AMOUNT = (itemgetter(index) for index in range(4))
+# A clean line as CreditColumns holds it: `073933415963,"$6,407.96"` -> `073933415963:6,407.96` (then no commas).
+AS_TEXT = rf"\1{SEPARATOR}\2\3"
 
-BLOCK_CHARS = 1 << 20  # lines are read a block at a time: the matches of one block are alive at once
+BLOCK_CHARS = 1 << 20  # lines are read a block at a time: one block's copies are alive at once
 MAX_OTHER_LINES = 50_000  # more lines than this outside the clean shape: the file is read row by row
 
 
 @dataclass
 class Scan:
-    """The clean lines in file order (`texts[i]`: account then magnitude, from line `lines[i]`, `dollars[i]`
-    1 when its amount was written with `$`) and the other rows as csv reads them: (line, cells)."""
+    """The clean lines in file order (`texts[i]`, as CreditColumns holds them, from line `lines[i]`), how many
+    wrote their amount with `$` and the first such line, and the other rows as csv reads them: (line, cells)."""
 
+    text: str
     texts: list[str] = field(default_factory=list)
     lines: array = field(default_factory=lambda: array("l"))  # type: ignore[type-arg]
-    dollars: array = field(default_factory=lambda: array("b"))  # type: ignore[type-arg]
+    dollars: int = 0
+    first_dollar: int = 0
     others: list[tuple[int, list[str]]] = field(default_factory=list)
+
+    def dollar_lines(self) -> Iterator[int]:
+        """The lines with a `$`, in order, found as they are asked for (the reader asks for a few)."""
+        text, line, counted = self.text, 1, 0
+        position = text.find("$")
+        while position >= 0:
+            line += text.count("\n", counted, position)
+            yield line
+            end = text.find("\n", position)
+            if end < 0:
+                return
+            line, counted = line + 1, end + 1
+            position = text.find("$", counted)
 
 
 def scan(text: str, max_columns: int) -> Scan | None:
@@ -49,27 +66,30 @@ def scan(text: str, max_columns: int) -> Scan | None:
         return None  # a lone CR ends a line for the csv module
     if text.endswith("\n"):
         text = text[:-1]  # the last line's end: no line follows it
-    result = Scan()
+    result = Scan(text)
     start, line = 0, 1
     while start <= len(text):
         end = text.find("\n", start + BLOCK_CHARS)
         end = len(text) if end < 0 else end
         block = text[start:end]
         lines = block.count("\n") + 1
-        matches = CLEAN_LINE.findall(block)
-        if len(matches) == lines:
-            _take(result, matches, range(line, line + lines))
+        texts, clean = CLEAN_LINE.subn(AS_TEXT, block)
+        if clean == lines:  # every line clean: the whole block at once
+            result.texts.extend(texts.replace(",", "").split("\n"))
+            result.lines.extend(range(line, line + lines))
+            _count_dollars(result, block, line)
         elif not _take_mixed(result, block, line, max_columns):
             return None
         start, line = end + 1, line + lines
     return result
 
 
-def _take(result: Scan, matches: list[tuple[str, str, str, str]], lines: range) -> None:
-    magnitudes = map(str.replace, map(_AMOUNT, matches), repeat(","), repeat(""))
-    result.texts.extend(map(add, map(_ACCOUNT, matches), magnitudes))
-    result.lines.extend(lines)
-    result.dollars.extend(map(len, map(_DOLLAR, matches)))
+def _count_dollars(result: Scan, clean: str, first_line: int) -> None:
+    """Count the `$` of clean lines (one at most on each), from `first_line` on."""
+    dollars = clean.count("$")
+    if dollars and not result.dollars:
+        result.first_dollar = first_line + clean.count("\n", 0, clean.index("$"))
+    result.dollars += dollars
 
 
 def _take_mixed(result: Scan, block: str, first_line: int, max_columns: int) -> bool:
@@ -77,7 +97,9 @@ def _take_mixed(result: Scan, block: str, first_line: int, max_columns: int) -> 
     for number, line in enumerate(block.split("\n"), start=first_line):
         match = CLEAN_LINE.fullmatch(line)
         if match is not None:
-            _take(result, [match.groups("")], range(number, number + 1))  # type: ignore[list-item]
+            result.texts.append(match.expand(AS_TEXT).replace(",", ""))
+            result.lines.append(number)
+            _count_dollars(result, line, number)
             continue
         cells = _cells(line.removesuffix("\r"))
         if cells is None or len(cells) > max_columns or len(result.others) >= MAX_OTHER_LINES:
