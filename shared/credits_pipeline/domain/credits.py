@@ -1,6 +1,7 @@
 """What a credit file means: its rows (credit lines, skipped and ignored rows) and its per-month credits.
 
-Plain frozen dataclasses: a CUR file has millions of rows, and pydantic per row is too slow.
+Plain frozen dataclasses: a CUR file has millions of rows, and pydantic per row is too slow. A month of a
+million accounts (the headerless file) is held as CreditColumns: text, not an object per account.
 """
 
 from array import array
@@ -144,7 +145,7 @@ class CreditColumns:
         line_of = dict(zip(self._in_file_order, self._lines, strict=True))
         return [
             AccountCredit(
-                text[:ACCOUNT_DIGITS],
+                ACCOUNT(text),
                 self.month,
                 Decimal(MAGNITUDE(text)).copy_negate(),
                 self.description,

@@ -136,7 +136,13 @@ class HeaderlessFormat(FormatReader):
 
     def rows(self) -> Iterator[FormatRow]:
         fast = self._fast_lane()
-        yield from fast if fast is not None else self.rows_one_by_one()
+        if fast is None:
+            yield from self.rows_one_by_one()
+            return
+        rows, stop = fast
+        yield from rows
+        if stop is not None:
+            raise stop[1]  # where the row path stops: `normalise` has seen every row before it
 
     def rows_one_by_one(self) -> Iterator[FormatRow]:
         """Every row read by the per-row rules: what `rows` gives for a file the fast lane does not take, and
@@ -178,15 +184,16 @@ class HeaderlessFormat(FormatReader):
             padded=account_id in self._accounts.padded,
         )
 
-    def _fast_lane(self) -> list[FormatRow] | None:
-        """The file's rows with its clean lines as one CreditBlock, exactly as `rows` would give them one by one;
-        None when the file is not plain enough (see headerless_lines): it is then read row by row."""
+    def _fast_lane(self) -> tuple[list[FormatRow], tuple[int, FileRejected] | None] | None:
+        """The file's rows with its clean lines as one CreditBlock, exactly as `rows` would give them one by one,
+        and the rejection a row raises (after the rows before it); None when the file is not plain enough (see
+        headerless_lines): it is then read row by row."""
         text = self._plain_text()
         scan = None if text is None else headerless_lines.scan(text, self._source.content.limits.max_columns)
         if scan is None:
             return None
         del text
-        others, padded_since = self._other_rows(scan.others)
+        others, padded_since, stop = self._other_rows(scan.others)
         block = self._columns(scan.texts, scan.lines)
         # A clean line whose account another row also gives (or that the row path would call padded, or
         # unknown) is a CreditLine, in line order: `normalise` decides its duplicates and conflicts as always.
@@ -199,6 +206,8 @@ class HeaderlessFormat(FormatReader):
         rows: list[FormatRow] = []
         placed = not len(block)
         for line, outcome in heapq.merge(others, singles, key=itemgetter(0)):
+            if stop is not None and line > stop[0]:
+                break
             if not placed and line > first_named:  # the file's currencies are counted in the order it names them
                 rows.append(self._block(block, named))
                 placed = True
@@ -207,8 +216,9 @@ class HeaderlessFormat(FormatReader):
             rows.append(outcome)
         if not placed:
             rows.append(self._block(block, named))
-        rows.extend(self._ledger.checks())
-        return rows
+        if stop is None:
+            rows.extend(self._ledger.checks())
+        return rows, stop
 
     def _plain_text(self) -> str | None:
         """The whole text of a one-part, comma-delimited, decimal-point file; None for any other."""
@@ -226,17 +236,23 @@ class HeaderlessFormat(FormatReader):
         except Exception:  # damaged bytes: the row-by-row read rejects them as it always did, with their line
             return None
 
-    def _other_rows(self, others: list[tuple[int, list[str]]]) -> tuple[list[tuple[int, RowOutcome]], dict[str, int]]:
-        """Each other row read by the per-row rules, and from which line on each padded account reads as padded
-        (the row path marks every later row of an account padded once a short form of it was read)."""
+    def _other_rows(
+        self, others: list[tuple[int, list[str]]]
+    ) -> tuple[list[tuple[int, RowOutcome]], dict[str, int], tuple[int, FileRejected] | None]:
+        """Each other row read by the per-row rules; from which line on each padded account reads as padded (the
+        row path marks every later row of an account padded once a short form of it was read); and the
+        rejection a row raised (a file stating too many totals), with no row read after it."""
         outcomes: list[tuple[int, RowOutcome]] = []
         padded_since: dict[str, int] = {}
         for line, cells in others:
             padded = len(self._accounts.padded)
-            outcomes.append((line, self._row(line, cells)))
+            try:
+                outcomes.append((line, self._row(line, cells)))
+            except FileRejected as rejection:
+                return outcomes, padded_since, (line, rejection)
             if len(self._accounts.padded) != padded:
                 padded_since.update(dict.fromkeys(self._accounts.padded - padded_since.keys(), line))
-        return outcomes, padded_since
+        return outcomes, padded_since, None
 
     def _columns(self, texts: list[str], lines: Sequence[int]) -> CreditColumns:
         return CreditColumns(self._month, self._description, self._service, texts, lines)

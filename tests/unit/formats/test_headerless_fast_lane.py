@@ -326,3 +326,19 @@ LENIENT = ParseConfig(currencies=frozenset({"USD", "EUR"}), max_invalid_share=De
 def test_clean_lines_that_meet_other_rows_are_decided_as_row_by_row(data, config):
     assert took_fast_lane(data, KEY, config)
     assert_same(data, KEY, config)
+
+
+TOO_MANY_TOTALS = b"Total,$1.00\n" * 10_001
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"073933415963,$5.00\n073933415964,$1.00\n073933415963,$6.00\n" + TOO_MANY_TOTALS,  # the conflict first
+        b"073933415963,$5.00\n073933415964,$1.00\n" + TOO_MANY_TOTALS + b"073933415963,$6.00\n",  # the totals first
+    ],
+    ids=["conflict-first", "totals-first"],
+)
+def test_a_file_stating_too_many_totals_is_rejected_where_the_row_path_stops(data):
+    assert fast_lane(data).rejection is not None
+    assert_same(data)
