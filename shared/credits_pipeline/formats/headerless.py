@@ -92,11 +92,12 @@ def headerless_amounts(sample: list[list[str]], name: str) -> int | None:
     Trailing empty cells are not columns (`account,amount,`), unless the key names a month range
     exactly that wide (a back-fill whose last month is blank in every row).
     """
-    if not sample or amount_columns(sample[0]) is None:
+    columns = [amount_columns(row) for row in sample]  # each row read once: amounts are parsed to tell
+    if not sample or columns[0] is None:
         return None
-    widths = Counter(width for width in map(amount_columns, sample) if width is not None)
+    widths = Counter(width for width in columns if width is not None)
     width = max(widths, key=lambda width: (widths[width], width))
-    raw = max(len(row) - 1 for row in sample if amount_columns(row) is not None)
+    raw = max(len(row) - 1 for row, width in zip(sample, columns, strict=True) if width is not None)
     if raw > width:
         try:
             named = len(key_month_range(name))
