@@ -10,7 +10,6 @@ what the splitter stores and the pusher sends. `drop_bodies` builds the same byt
 
 import hashlib
 import json
-import operator
 import re
 from array import array
 from bisect import bisect_right
@@ -171,9 +170,9 @@ def _column_bodies(month: str, columns: CreditColumns, max_bytes: int) -> Iterat
     # a text is account, separator, magnitude (ASCII): a row is the text with the template instead of the separator
     extra = len(before.encode()) + len(between.encode()) - len(SEPARATOR) + len('"}')
     overhead = len(_encode(month, "replace_drop", []))
-    lengths = array("q", accumulate(map(len, columns.texts), initial=0))  # lengths[i]: of the first i texts
-    if overhead + extra + max(map(operator.sub, lengths[1:], lengths)) > max_bytes:
+    if overhead + extra + max(map(len, columns.texts)) > max_bytes:
         raise ValueError(f"one CBF row is larger than {max_bytes} bytes")
+    lengths = array("q", accumulate(map(len, columns.texts), initial=0))  # lengths[i]: of the first i texts
     totals = []
     start, index = 0, 0
     while start < count:

@@ -205,7 +205,9 @@ def normalise(
             continue
         credit = AccountCredit(account_id, month, cost, description, service, tuple(lines[key]), row_counts[key])
         by_month.setdefault(month, []).append(credit)
-    months = {month: _month_credits(month, by_month.get(month, []), blocks.get(month)) for month in by_month | blocks}
+    months = {
+        month: _month_credits(month, by_month.get(month, []), blocks.get(month)) for month in {*by_month, *blocks}
+    }
     if not months and not config.part_of_export:
         raise rejected("no valid credit row: every row was skipped")
     if len(months) > MAX_RANGE_MONTHS:
