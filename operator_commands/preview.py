@@ -161,7 +161,7 @@ def _accepted(path: Path, name: str, file: FileRef, credit_file: CreditFile, cbf
             entry["cbf_rows"] = cbf_rows(batch)
             entry["drops"] = [
                 {"chunk": body.chunk, "operation": body.operation, "rows": body.rows, "bytes": len(body.body)}
-                for body in (prepared.body for prepared in prepare_bodies(month, credits.credits))
+                for body in (prepared.body for prepared in prepare_bodies(month, credits.to_send))
             ]
         months[month] = entry
     return {

@@ -253,7 +253,11 @@ def _what_happened(case: PathCase, result: dict[str, Any]) -> str:
         months = result["months"]
         batches = sum(month["batch_bytes"] for month in months.values())
         accounts = sum(month["accounts"] for month in months.values())
-        return f"{len(months)} month(s) queued, {accounts:,} accounts, batches {batches / MiB:.1f} MiB in S3"
+        chunks = sum(month.get("chunks", 0) for month in months.values())
+        return (
+            f"{len(months)} month(s) queued, {accounts:,} accounts, "
+            f"batches {batches / MiB:.1f} MiB in S3 ({chunks} bodies and the manifests)"
+        )
     return (
         f"{result['month']} pushed in {result['chunks']} billing drop(s), CloudZero holds {result['rows_held']:,} rows"
     )

@@ -30,14 +30,23 @@ def splitter_path(scene: Stage) -> dict[str, Any]:
 
 
 def queued_months(scene: Stage) -> dict[str, dict[str, Any]]:
-    """month -> accounts, total and the batch's size, from the month messages waiting in SQS."""
+    """month -> accounts, total and the batch's size in S3, from the month messages waiting in SQS.
+
+    The size is the whole batch: its manifest and, since schema version 2, every chunk body it lists.
+    """
     s3, sqs = boto3.client("s3"), boto3.client("sqs")
     messages = sqs.receive_message(QueueUrl=scene.month_queue_url, MaxNumberOfMessages=10).get("Messages", [])
     months = {}
     for message in messages:
         body = json.loads(message["Body"])
-        size = s3.head_object(Bucket=body["batch_bucket"], Key=body["batch_key"])["ContentLength"]
-        months[body["month"]] = {"accounts": body["accounts"], "total": body["total"], "batch_bytes": size}
+        stored = s3.get_object(Bucket=body["batch_bucket"], Key=body["batch_key"])["Body"].read()
+        chunks = json.loads(stored).get("chunks", [])  # a version-1 batch holds its credits itself: no chunks
+        months[body["month"]] = {
+            "accounts": body["accounts"],
+            "total": body["total"],
+            "batch_bytes": len(stored) + sum(chunk["size"] for chunk in chunks),
+            "chunks": len(chunks),
+        }
     return months
 
 

@@ -11,12 +11,21 @@ what the splitter stores and the pusher sends. `drop_bodies` builds the same byt
 import hashlib
 import json
 import re
+from array import array
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import accumulate
 from typing import Literal
 
-from credits_pipeline.domain.credits import EXACT, AccountCredit
+from credits_pipeline.domain.credits import (
+    EXACT,
+    SEPARATOR,
+    AccountCredit,
+    CreditColumns,
+    exact_sum,
+)
 from credits_pipeline.domain.messages import MonthBatch
 from credits_pipeline.domain.money import format_money
 from credits_pipeline.domain.months import MONTH_PATTERN, month_start
@@ -100,7 +109,7 @@ class PreparedBody:
 
 
 def prepare_bodies(
-    month: str, credits: Iterable[AccountCredit], max_bytes: int = MAX_BODY_BYTES
+    month: str, credits: Iterable[AccountCredit] | CreditColumns, max_bytes: int = MAX_BODY_BYTES
 ) -> Iterator[PreparedBody]:
     """The month's bodies, byte for byte what `drop_bodies` makes of the same credits, one chunk at a time.
 
@@ -109,6 +118,9 @@ def prepare_bodies(
     """
     if not re.fullmatch(MONTH_PATTERN, month):
         raise ValueError(f"not a month: {month!r}")
+    if isinstance(credits, CreditColumns):
+        yield from _column_bodies(month, credits, max_bytes)
+        return
     start = month_start(month)
     overhead = len(_encode(month, "replace_drop", []))
     templates: dict[tuple[str, str], tuple[str, str]] = {}
@@ -140,6 +152,53 @@ def prepare_bodies(
         # An empty replace_drop would wipe the month in CloudZero.
         raise ValueError(f"the {month} batch has no credits: nothing must be sent")
     yield _prepared(month, index, rows, total)
+
+
+def _column_bodies(month: str, columns: CreditColumns, max_bytes: int) -> Iterator[PreparedBody]:
+    """`prepare_bodies` for credits held as columns: one template, each chunk written by a few string operations.
+
+    A row is `before + account + between + "-" + magnitude + '"}'`: only the magnitude's length varies, so
+    where each chunk ends is found from the running sum of the texts' lengths (the same greedy cut as above).
+    """
+    if columns.month != month:
+        raise ValueError(f"the columns hold {columns.month}, not {month}")
+    count = len(columns)
+    if not count:
+        raise ValueError(f"the {month} batch has no credits: nothing must be sent")
+    before, between = _row_template(month_start(month), columns.description, columns.service)
+    between += "-"
+    # a text is account, separator, magnitude (ASCII): a row is the text with the template instead of the separator
+    extra = len(before.encode()) + len(between.encode()) - len(SEPARATOR) + len('"}')
+    overhead = len(_encode(month, "replace_drop", []))
+    if overhead + extra + max(map(len, columns.texts)) > max_bytes:
+        raise ValueError(f"one CBF row is larger than {max_bytes} bytes")
+    lengths = array("q", accumulate(map(len, columns.texts), initial=0))  # lengths[i]: of the first i texts
+    totals = []
+    start, index = 0, 0
+    while start < count:
+
+        def size(stop: int, start: int = start) -> int:
+            """The body of rows start..stop-1: its overhead, each row, a comma between rows."""
+            return overhead + (stop - start) * (extra + 1) - 1 + lengths[stop] - lengths[start]
+
+        stop = start + bisect_right(range(start + 1, count + 1), max_bytes, key=size)
+        prepared = _column_chunk(month, index, columns.texts[start:stop], (before, between))
+        totals.append(prepared.total)
+        yield prepared
+        start, index = stop, index + 1
+    columns.total = exact_sum(totals)  # the month's total from its chunks': no second pass over the credits
+
+
+def _column_chunk(month: str, index: int, texts: list[str], template: tuple[str, str]) -> PreparedBody:
+    """The body of these texts' credits, the row template (before, between) around each account."""
+    before, between = template
+    operation: Operation = "replace_drop" if index == 0 else "sum"
+    empty = _encode(month, operation, [])
+    # `a:m\na:m` -> `a<between>m"},<before>a<between>m`: the separator first (`between` and `before` hold colons)
+    texts_bytes = "\n".join(texts).encode()
+    rows = texts_bytes.replace(SEPARATOR.encode(), between.encode()).replace(b"\n", f'"}},{before}'.encode())
+    body = b"".join((empty[:-2], before.encode(), rows, b'"}', empty[-2:]))
+    return PreparedBody(DropBody(month, index, operation, len(texts), body), CreditColumns.total_of(texts))
 
 
 def _row_template(start: str, description: str, service: str) -> tuple[str, str]:

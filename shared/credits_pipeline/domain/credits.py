@@ -1,12 +1,18 @@
 """What a credit file means: its rows (credit lines, skipped and ignored rows) and its per-month credits.
 
-Plain frozen dataclasses: a CUR file has millions of rows, and pydantic per row is too slow.
+Plain frozen dataclasses: a CUR file has millions of rows, and pydantic per row is too slow. A month of a
+million accounts (the headerless file) is held as CreditColumns: text, not an object per account.
 """
 
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
+from itertools import islice
+from operator import itemgetter
 from typing import Literal
+
+from credits_pipeline.domain.money import format_money
 
 SkipCategory = Literal["invalid", "zero", "duplicate", "unknown_account", "net_zero"]
 
@@ -72,18 +78,160 @@ class AccountCredit:
     rows: int = 0
 
 
-@dataclass
-class MonthCredits:
-    month: str
-    credits: list[AccountCredit]
+ACCOUNT_DIGITS = 12
+SEPARATOR = ":"  # between the account and the magnitude in a CreditColumns text
+ACCOUNT = itemgetter(slice(ACCOUNT_DIGITS))  # of a CreditColumns text: the account id
+MAGNITUDE = itemgetter(slice(ACCOUNT_DIGITS + len(SEPARATOR), None))  # and the cost's magnitude
+
+
+class CreditColumns:
+    """Many credits of one month, description and service as text, without an object per credit.
+
+    `texts[i]` is an account's 12 digits, `:` and its credit's magnitude as a plain decimal
+    (`073933415963:6407.96` is account 073933415963 with a cost of -6407.96: every cost is negative,
+    never zero); the texts are sorted, so by account, and each account appears once. A headerless file
+    of a million accounts is a million short strings here, where AccountCredits would be a million objects;
+    `cbf.prepare_bodies` writes the bodies from the texts with a few string operations per chunk.
+    """
+
+    def __init__(self, month: str, description: str, service: str, texts: list[str], lines: Sequence[int]) -> None:
+        """`texts` in the order the file gives them, `lines[i]` the source line of `texts[i]`."""
+        if len(texts) != len(lines):
+            raise ValueError("a credit text per line")
+        self.month, self.description, self.service = month, description, service
+        self._in_file_order = texts
+        self._lines = array("l", lines)
+        self.texts = sorted(texts)
+        self._total: Decimal | None = None
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def accounts(self, start: int = 0) -> Iterator[str]:
+        return map(ACCOUNT, islice(self.texts, start, None))
+
+    def repeated(self) -> set[str]:
+        """The accounts held more than once (which a reader must not give): repeats are neighbours."""
+        keys = map(itemgetter(slice(ACCOUNT_DIGITS + len(SEPARATOR))), self.texts)
+        if not any(map(str.startswith, islice(self.texts, 1, None), keys)):
+            return set()
+        pairs = zip(self.accounts(), self.accounts(1), strict=False)
+        return {account for account, following in pairs if account == following}
+
+    def magnitudes(self) -> Iterator[str]:
+        """The costs without their sign, as plain decimals: `6407.96` for a cost of -6407.96."""
+        return map(MAGNITUDE, self.texts)
+
+    @staticmethod
+    def total_of(texts: Iterable[str]) -> Decimal:
+        """The exact sum of the costs of `texts` (as `exact_sum` of their Decimals)."""
+        with localcontext(EXACT):
+            return sum(map(Decimal, map(MAGNITUDE, texts)), Decimal(0)).copy_negate()
 
     @property
     def total(self) -> Decimal:
-        return exact_sum(credit.cost for credit in self.credits)
+        if self._total is None:
+            self._total = self.total_of(self.texts)
+        return self._total
+
+    @total.setter
+    def total(self, total: Decimal) -> None:
+        """The total as the caller summed it from all the texts (e.g. chunk by chunk)."""
+        self._total = total
+
+    def credits(self) -> list[AccountCredit]:
+        """Each credit as an AccountCredit, in account order (for the preview and the tests: a million objects
+        at a million accounts, which is why they are not held)."""
+        line_of = dict(zip(self._in_file_order, self._lines, strict=True))
+        return [
+            AccountCredit(
+                ACCOUNT(text),
+                self.month,
+                Decimal(MAGNITUDE(text)).copy_negate(),
+                self.description,
+                self.service,
+                (line_of[text],),
+                1,
+            )
+            for text in self.texts
+        ]
+
+    def fits(self, credit: AccountCredit) -> bool:
+        """Whether `credit` can be held here: same month, description and service, negative, written as a plain
+        decimal without losing its exponent (`-1E+2` is not `-100` to the digit), one line."""
+        return (
+            (credit.month, credit.description, credit.service) == (self.month, self.description, self.service)
+            and credit.cost < 0
+            and _plain_exponent(credit.cost)
+            and len(credit.lines) == 1
+            and credit.rows == 1
+            and len(credit.account_id) == ACCOUNT_DIGITS
+            and credit.account_id.isascii()
+            and credit.account_id.isdigit()
+        )
+
+    def add(self, credits: Sequence[AccountCredit]) -> None:
+        """Hold `credits` too (each `fits`, and of an account not held yet)."""
+        added = [f"{credit.account_id}{SEPARATOR}{format_money(credit.cost.copy_negate())}" for credit in credits]
+        self._in_file_order = [*self._in_file_order, *added]
+        self._lines.extend(credit.lines[0] for credit in credits)
+        self.texts.extend(added)
+        self.texts.sort()  # two sorted runs: merged in one pass
+        self._total = None
+
+
+def _plain_exponent(value: Decimal) -> bool:
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent <= 0
+
+
+class MonthCredits:
+    """A month's credits, in (account, service, description) order: AccountCredit objects, or CreditColumns
+    (and the few credits that do not fit them) when a file gives so many that objects would not fit in memory.
+    """
+
+    def __init__(self, month: str, credits: list[AccountCredit] | None = None, columns: CreditColumns | None = None):
+        self.month = month
+        self._credits = credits if credits is not None else []
+        self.columns = columns
+
+    @property
+    def credits(self) -> list[AccountCredit]:
+        """Every credit as an object (built from the columns, if any, on each call)."""
+        if self.columns is None:
+            return self._credits
+        return sorted([*self.columns.credits(), *self._credits], key=lambda c: (c.account_id, c.service, c.description))
+
+    @property
+    def to_send(self) -> "CreditColumns | list[AccountCredit]":
+        """What `cbf.prepare_bodies` writes the month's bodies from: the columns alone when they hold it all."""
+        if self.columns is not None and not self._credits:
+            return self.columns
+        return self.credits
+
+    @property
+    def total(self) -> Decimal:
+        objects = exact_sum(credit.cost for credit in self._credits)
+        if self.columns is None:
+            return objects
+        with localcontext(EXACT):
+            return self.columns.total + objects
 
     @property
     def accounts(self) -> int:
-        return len({credit.account_id for credit in self.credits})
+        accounts = {credit.account_id for credit in self._credits}
+        return len(accounts) + (len(self.columns) if self.columns is not None else 0)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MonthCredits):
+            return NotImplemented
+        return (self.month, self.credits) == (other.month, other.credits)
+
+    def __repr__(self) -> str:
+        held = f"{len(self.columns)} in columns, " if self.columns is not None else ""
+        return f"MonthCredits({self.month!r}, {held}{len(self._credits)} objects)"
 
 
 @dataclass

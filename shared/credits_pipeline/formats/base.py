@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Literal, Protocol
 
 from credits_pipeline.domain.accounts import account_set
-from credits_pipeline.domain.credits import RowOutcome
+from credits_pipeline.domain.credits import CreditColumns, RowOutcome
 from credits_pipeline.domain.text import safe_text
 
 DEFAULT_DESCRIPTION = "AWS credit"
@@ -136,6 +136,20 @@ class IgnoredRows:
     count: int
 
 
+@dataclass(frozen=True, slots=True)
+class CreditBlock:
+    """Many credit lines at once, as columns (the headerless file's clean rows, read without an object each).
+
+    The reader vouches for every credit in it: non-zero, its account id as written (not padded) and
+    known (when a known-accounts list is set), and its (month, account, service, description) in no
+    other credit row of the file, so no duplicate or conflict can involve it. `currencies`: how many of
+    its rows named each currency, in the order the file first names them.
+    """
+
+    columns: CreditColumns
+    currencies: tuple[tuple[str, int], ...] = ()
+
+
 CENT = Decimal("0.01")
 _TO_CENTS = Context(prec=200, rounding=ROUND_HALF_UP)
 
@@ -171,7 +185,7 @@ class TotalCheck:
         return value.copy_abs() if self.magnitude else value
 
 
-FormatRow = RowOutcome | IgnoredRows | TotalCheck
+FormatRow = RowOutcome | IgnoredRows | TotalCheck | CreditBlock
 
 
 class CreditFormat(Protocol):

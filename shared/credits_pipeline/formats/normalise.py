@@ -14,6 +14,7 @@ from decimal import Decimal, localcontext
 from credits_pipeline.domain.credits import (
     EXACT,
     AccountCredit,
+    CreditColumns,
     CreditFile,
     IgnoredRow,
     MonthCredits,
@@ -24,6 +25,7 @@ from credits_pipeline.domain.money import format_money
 from credits_pipeline.domain.months import MAX_RANGE_MONTHS
 from credits_pipeline.domain.text import safe_text
 from credits_pipeline.formats.base import (
+    CreditBlock,
     DuplicatePolicy,
     FileRejected,
     FormatInfo,
@@ -127,10 +129,17 @@ def normalise(
     padded_ids: list[tuple[int, str]] = []
     padded_total = 0
     checks: list[TotalCheck] = []
+    blocks: dict[str, CreditColumns] = {}
     with localcontext(EXACT):
         for row in rows:
             if isinstance(row, TotalCheck):
                 checks.append(row)
+                continue
+            if isinstance(row, CreditBlock):
+                _take_block(row, blocks, known)
+                credit_rows += len(row.columns)
+                for currency, count in row.currencies:
+                    currencies.add(currency, count)
                 continue
             if isinstance(row, IgnoredRow):
                 ignored.add(row.row_type or "(blank)")
@@ -188,14 +197,17 @@ def normalise(
             raise _totals_disagree(disagreeing, invalid, unit, rejected)
         notes.append(_totals_agree(checks))
 
-    months: dict[str, MonthCredits] = {}
+    by_month: dict[str, list[AccountCredit]] = {}
     for key, cost in sums.items():
         month, account_id, service, description = key
         if cost == 0:
             skip(SkippedRow(first_line[key], account_id, f"credits for {month} net to zero", "net_zero"))
             continue
         credit = AccountCredit(account_id, month, cost, description, service, tuple(lines[key]), row_counts[key])
-        months.setdefault(month, MonthCredits(month, [])).credits.append(credit)
+        by_month.setdefault(month, []).append(credit)
+    months = {
+        month: _month_credits(month, by_month.get(month, []), blocks.get(month)) for month in {*by_month, *blocks}
+    }
     if not months and not config.part_of_export:
         raise rejected("no valid credit row: every row was skipped")
     if len(months) > MAX_RANGE_MONTHS:
@@ -205,8 +217,6 @@ def normalise(
             f"the file holds credits for {len(months)} months ({first}..{last}), more than {MAX_RANGE_MONTHS}: "
             "a back-fill spans a few years at most; upload it in parts"
         )
-    for month_credits in months.values():
-        month_credits.credits.sort(key=lambda c: (c.account_id, c.service, c.description))
 
     return CreditFile(
         format_id=format_id,
@@ -231,6 +241,26 @@ def normalise(
         padded_total=padded_total,
         notes=notes,
     )
+
+
+def _take_block(block: CreditBlock, blocks: dict[str, CreditColumns], known: frozenset[str] | None) -> None:
+    columns = block.columns
+    if columns.month in blocks:
+        raise ValueError(f"a reader gave two blocks of credits for {columns.month}: it must give one")
+    if known is not None and not known.issuperset(columns.accounts()):
+        raise ValueError("a reader gave a block of credits with accounts outside the known-accounts list")
+    blocks[columns.month] = columns
+
+
+def _month_credits(month: str, credits: list[AccountCredit], columns: CreditColumns | None) -> MonthCredits:
+    """The month's credits in order; a block's columns take the credits that fit them (the rows it left out)."""
+    if columns is not None:
+        fitting = [credit for credit in credits if columns.fits(credit)]
+        if fitting:
+            columns.add(fitting)
+            credits = [credit for credit in credits if not columns.fits(credit)]
+    credits.sort(key=lambda c: (c.account_id, c.service, c.description))
+    return MonthCredits(month, credits, columns)
 
 
 def _figures(check: TotalCheck, unit: str) -> str:

@@ -82,6 +82,17 @@ class TotalsLedger:
             for scope in (FILE, ("month", credit.month), *scopes):
                 sums[scope] = sums.get(scope, Decimal(0)) + credit.cost
 
+    @property
+    def stated(self) -> bool:
+        """Whether the file stated any total so far."""
+        return bool(self._stated)
+
+    def credit_sum(self, month: str, cost: Decimal) -> None:
+        """Count many credits of `month` at once, their sum `cost`: credits no other row repeats."""
+        with localcontext(EXACT):
+            for scope in (FILE, ("month", month)):
+                self._read[scope] = self._read.get(scope, Decimal(0)) + cost
+
     def state(self, scope: Scope, line: int, what: str, cost: Decimal, *, summed: bool = False) -> None:
         """A total the file states for `scope`, as a cost (credits negative).
 
