@@ -17,7 +17,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from credits_pipeline.domain.alerts import Alert
-from credits_pipeline.domain.cbf import DropBody
+from credits_pipeline.domain.cbf import DropBody, MonthLimit
 from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.domain.report import RunReport, utc_now
 from credits_pipeline.formats import ParseConfig
@@ -337,6 +337,7 @@ class World:
     """Splitter and pusher wired with the fakes, sharing them as the deployed functions share AWS."""
 
     config: ParseConfig = field(default_factory=ParseConfig)
+    month_limit: MonthLimit = field(default_factory=MonthLimit)
     objects: FakeObjectStore = field(default_factory=FakeObjectStore)
     records: FakeFileRecords = field(default_factory=FakeFileRecords)
     queue: FakeMonthQueue = field(default_factory=FakeMonthQueue)
@@ -355,6 +356,7 @@ class World:
             once=self.splitter_once,
             config=self.config,
             notifier=self.notifier,
+            month_limit=self.month_limit,
         )
         self.pusher = Pusher(
             objects=self.objects,

@@ -96,7 +96,7 @@ def _aws_environment(endpoint: str) -> dict[str, str]:
 
 def serve() -> None:
     # Only this process serves and stages: the benchmark's own process never loads these.
-    from bench.stage import stage_request  # noqa: PLC0415
+    from bench.stage import BENCH_MONTH_LIMITS, stage_request  # noqa: PLC0415
     from local_stack.cloudzero import CloudZeroEmulator  # noqa: PLC0415
     from local_stack.moto_stack import moto_server  # noqa: PLC0415
     from local_stack.provision import LOCAL_API_KEY  # noqa: PLC0415
@@ -106,7 +106,8 @@ def serve() -> None:
     warnings.filterwarnings("ignore", message=r"Tried to parse .* not supported by moto")
     answers: IO[str] = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the functions' logs, when staging
-    with moto_server() as endpoint, CloudZeroEmulator(api_key=LOCAL_API_KEY) as emulator:
+    emulator = CloudZeroEmulator(api_key=LOCAL_API_KEY, month_limits=BENCH_MONTH_LIMITS)
+    with moto_server() as endpoint, emulator:
         _answer(answers, {"endpoint": endpoint, "cloudzero_url": emulator.base_url})
         for line in sys.stdin:
             try:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from credits_pipeline.domain.cbf import MonthLimit
 from credits_pipeline.domain.messages import MonthManifest
 from credits_pipeline.formats.base import ArchiveLimits, ParseConfig
 from credits_pipeline.services.splitter import Upload
@@ -131,6 +132,32 @@ def test_a_rejected_file_is_reported_with_its_key_tagged_and_queues_nothing() ->
     assert json.loads(world.objects.objects[(BUCKET, f"reports/{identity(b'', '2026-01')}.json")])["status"] == (
         "rejected"
     )
+
+
+@pytest.mark.parametrize(
+    ("limit", "beyond"),
+    [(MonthLimit(rows=1), "2 CloudZero rows"), (MonthLimit(bytes=200), "more than the 1,000,000 rows and 200 bytes")],
+)
+def test_a_month_beyond_what_cloudzero_holds_rejects_the_file_and_sends_nothing(limit: MonthLimit, beyond: str) -> None:
+    world = World(month_limit=limit)
+    key = "incoming/credits-2026-02.csv"
+
+    report = world.upload(key, FEBRUARY)
+
+    assert report.status == "rejected"
+    assert report.error is not None
+    assert f"s3://{BUCKET}/{key}" in report.error
+    assert "2026-02 would be" in report.error and beyond in report.error
+    assert "nothing was sent" in report.error and "CLOUDZERO_MONTH_MAX_ROWS" in report.error
+    assert report.months == {}
+    assert world.queue.sent == []
+    assert world.records.months == {}  # no month points at the file
+    assert world.objects.tags[(BUCKET, key)]["credits-pipeline-status"] == "rejected"
+    [alert] = world.notifier.alerts
+    assert "2026-02 would be" in alert.reason
+    # At the limit the month goes.
+    at_limit = World(month_limit=MonthLimit(rows=2)).upload(key, FEBRUARY)
+    assert at_limit.status == "pending"
 
 
 def test_the_same_bytes_named_for_two_months_are_two_files_not_a_duplicate() -> None:

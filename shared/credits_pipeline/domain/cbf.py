@@ -37,6 +37,28 @@ Operation = Literal["replace_drop", "sum"]
 
 
 @dataclass(frozen=True)
+class MonthLimit:
+    """What one CloudZero stream holds per month: "at most 1,000,000 rows and 70 MB in total".
+
+    A month beyond it is never sent: CloudZero would refuse a later chunk after the first chunk's
+    replace_drop had already replaced the month, leaving it cut short. The limit is configuration
+    (CloudZero may raise it for a connection); the defaults are the API reference's.
+    """
+
+    rows: int = 1_000_000
+    bytes: int = 70_000_000
+
+    def exceeded_by(self, month: str, rows: int, size: int) -> str | None:
+        """Why a month of `rows` CBF rows in bodies of `size` bytes in all cannot be sent, if it cannot."""
+        if rows <= self.rows and size <= self.bytes:
+            return None
+        return (
+            f"{month} would be {rows:,} CloudZero rows in {size:,} bytes of billing drops, more than the "
+            f"{self.rows:,} rows and {self.bytes:,} bytes a CloudZero stream holds per month"
+        )
+
+
+@dataclass(frozen=True)
 class DropBody:
     """One request body, ready to send: its bytes are what the idempotency key hashes."""
 

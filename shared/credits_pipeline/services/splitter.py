@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from credits_pipeline.domain import alerts
 from credits_pipeline.domain.alerts import OperatorContext
+from credits_pipeline.domain.cbf import MonthLimit
 from credits_pipeline.domain.credits import CreditFile, merge_parts
 from credits_pipeline.domain.exports import ExportKey, ManifestInvalid, export_key, manifest_parts
 from credits_pipeline.domain.identity import (
@@ -77,6 +78,7 @@ class Splitter:
     # Only uploads under this prefix are credit files: the bucket also holds our own batches and reports.
     incoming_prefix: str = ""
     operator: OperatorContext = field(default_factory=OperatorContext)
+    month_limit: MonthLimit = field(default_factory=MonthLimit)
 
     def split_upload(self, upload: Upload) -> RunReport | None:
         """Hash the object, accept it once per content, and say what happened in one summary line."""
@@ -130,6 +132,23 @@ class Splitter:
             month: store_month(self.objects, upload.bucket, file, credits)
             for month, credits in credit_file.months.items()
         }
+        too_big = [
+            reason
+            for month, manifest in manifests.items()
+            if (reason := self.month_limit.exceeded_by(month, manifest.rows, manifest.size))
+        ]
+        if too_big:
+            # Stored bodies stay unsent scratch: nothing points a message at them.
+            return self._reject(
+                upload,
+                file,
+                FileRejected(
+                    f"{'; '.join(too_big)}: nothing was sent. Split the file's accounts across CloudZero "
+                    "connections, or have CloudZero raise the limit and set CLOUDZERO_MONTH_MAX_ROWS / "
+                    "CLOUDZERO_MONTH_MAX_BYTES, then reprocess the file",
+                    format_id=credit_file.format_id,
+                ),
+            )
 
         def accept(report: RunReport) -> None:
             report.accept(credit_file, batch_keys)

@@ -40,4 +40,5 @@ def build_splitter() -> Splitter:
         incoming_prefix=settings.incoming_prefix,
         notifier=SnsNotifier(settings.alert_topic_arn),
         operator=OperatorContext(stack_name=settings.stack_name),
+        month_limit=settings.month_limit,
     )

@@ -8,11 +8,13 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from credits_pipeline.domain.accounts import InvalidAccountId, account_set
+from credits_pipeline.domain.cbf import MonthLimit
 from credits_pipeline.formats.base import ParseConfig
 from credits_pipeline.wiring.settings import Settings, load_settings
 
 DEFAULT_SPLITTER_LEASE_SECONDS = 45.0
 _PARSE_DEFAULTS = ParseConfig()
+_MONTH_LIMIT = MonthLimit()
 
 
 def _split_list(value: object) -> object:
@@ -43,6 +45,9 @@ class SplitterSettings(Settings):
     max_archive_members: int = Field(default=_PARSE_DEFAULTS.limits.max_archive_members, gt=0)
     # `pad` reads a short account id zero-padded (and lists it in the report); `refuse` skips it as invalid.
     account_id_padding: Literal["pad", "refuse"] = "pad" if _PARSE_DEFAULTS.pad_account_ids else "refuse"
+    # What CloudZero holds per month and stream; a month beyond it rejects the file before anything is sent.
+    cloudzero_month_max_rows: int = Field(default=_MONTH_LIMIT.rows, gt=0)
+    cloudzero_month_max_bytes: int = Field(default=_MONTH_LIMIT.bytes, gt=0)
 
     _split_known = field_validator("known_accounts", mode="before")(_split_list)
     _split_currencies = field_validator("currencies", mode="before")(_split_list)
@@ -55,6 +60,10 @@ class SplitterSettings(Settings):
             return account_set(value)
         except InvalidAccountId as error:
             raise ValueError(str(error)) from None
+
+    @property
+    def month_limit(self) -> MonthLimit:
+        return MonthLimit(rows=self.cloudzero_month_max_rows, bytes=self.cloudzero_month_max_bytes)
 
     def parse_config(self, column_mappings: tuple[dict[str, object], ...] = ()) -> ParseConfig:
         return ParseConfig(
