@@ -180,6 +180,25 @@ def test_a_file_rejected_for_a_setting_is_reprocessed_after_the_fix_and_lands(
     assert "no object" in capsys.readouterr().err
 
 
+def test_a_month_beyond_what_cloudzero_holds_is_rejected_unsent_and_lands_once_the_limit_is_raised(
+    pipeline: LocalPipeline,
+) -> None:
+    pipeline.runner.update_environment("splitter", {"CLOUDZERO_MONTH_MAX_ROWS": "1"})
+    key = pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.runner.run_until_idle()
+
+    rejected = report(pipeline, sha(february(), key))
+    assert rejected["status"] == "rejected"
+    assert "2026-02 would be 2 CloudZero rows" in rejected["error"] and "nothing was sent" in rejected["error"]
+    assert post_count(pipeline) == 0
+
+    pipeline.runner.update_environment("splitter", {"CLOUDZERO_MONTH_MAX_ROWS": "2"})  # CloudZero raised it
+    assert reprocess.main([*stack_args(pipeline), "--key", key]) == 0
+    pipeline.runner.run_until_idle()
+    assert report(pipeline, sha(february(), key))["status"] == "pushed"
+    assert held_total(pipeline, "2026-02") == Decimal("-30.50")
+
+
 def subscribed_topic(confirmed: bool = True) -> str:
     sns, sqs = boto3.client("sns"), boto3.client("sqs")
     topic = sns.create_topic(Name=f"alerts-{uuid.uuid4().hex[:8]}")["TopicArn"]
