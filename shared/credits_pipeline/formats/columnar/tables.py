@@ -1,0 +1,208 @@
+"""A CUR or FOCUS table read as columns: DuckDB filters and sums, Python decides what is not plain.
+
+One pass over the file (a gzip inflates once, as DuckDB reads it). Each row is one of:
+
+- another type (`Usage`, `Tax`, ...): counted per type, as IgnoredRows;
+- a plain credit row: a 12-digit account id (known, where a list is configured), an ISO month, a
+  non-zero plain decimal amount (at most 12 integer digits and 18 decimals: exact in DECIMAL(38,18)).
+  These are summed in DuckDB per the raw text of every cell a credit is made of (type, account,
+  month, description, service, currency, provider); the row reader (`TabularFormat.read_row`) reads
+  one representative row of each sum, so each sum is decided exactly as each of its rows would be;
+- any other row (an odd amount, a short or unknown account id, a zero, a type that is not plain
+  letters): handed over whole to the row reader, with its line.
+
+The result is what the row reader yields, in the file's order, with summed groups in place of their
+rows (see base.CreditGroup); `normalise` makes the same CreditFile of either. A CSV is read this way
+only when its rows can be numbered exactly (one line each: no quoted line break, blank line or lone
+CR); otherwise `None` says: read it row by row.
+"""
+
+from collections.abc import Callable
+from dataclasses import replace
+from decimal import Decimal, localcontext
+from typing import Any
+
+from credits_pipeline.domain.credits import EXACT, CreditLine, IgnoredRow
+from credits_pipeline.formats.base import CreditFormat, CreditGroup, FormatRow, IgnoredRows, ParseConfig
+from credits_pipeline.formats.columnar import engine
+from credits_pipeline.formats.sources import CsvSource, ParquetSource
+from credits_pipeline.formats.tabular import TabularFormat
+
+AMOUNT_PATTERN = r"-?[0-9]{1,12}(\.[0-9]{1,18})?"
+ACCOUNT_PATTERN = r"[0-9]{12}"
+# A billing period as CUR and FOCUS write it (years 2000-2099): parse_month reads it as its YYYY-MM.
+MONTH_PATTERN = (
+    r"20[0-9]{2}-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01])([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?Z?)?)?"
+)
+TYPE_PATTERN = r"[A-Za-z]+"
+_OTHER, _SUMMED, _ONE_BY_ONE = 0, 1, 2
+
+
+class _ReadRowByRow(Exception):
+    """The file holds something the columnar rules leave to the row reader for the whole file."""
+
+
+def read_as_columns(credit_format: CreditFormat, config: ParseConfig) -> list[FormatRow] | None:
+    """The format's rows read as columns, or None when the file is to be read row by row."""
+    if not isinstance(credit_format, TabularFormat) or not _eligible(credit_format):
+        return None
+    source = credit_format.source
+    try:
+        if isinstance(source, ParquetSource):
+            return _read(credit_format, config, _parquet_scan(source))
+        assert isinstance(source, CsvSource)
+        part = source.content.parts[0]
+        scan = _csv_scan(source.delimiter, credit_format.width)
+        if part.inflate is None and not part.owned:  # the upload itself: DuckDB reads its file in parallel
+            with engine.file_path(part) as path:
+                return _read(credit_format, config, scan(path), lambda: engine.count_line_ends(path))
+        with engine.piped(part) as feed:  # inflated once, as DuckDB reads it
+            return _read(credit_format, config, scan(feed.path), lambda: feed.ends)
+    except _ReadRowByRow:
+        return None
+
+
+def _eligible(reader: TabularFormat) -> bool:
+    spec = reader.spec
+    roles = reader.roles
+    source = reader.source
+    keep = spec.credit_types | {type_ for type_, _ in spec.conditional_types}
+    if not (
+        spec.duplicate_policy == "sum"
+        and spec.strict_width
+        and spec.credit_types
+        and not spec.total_rows
+        and not spec.hand_made
+        and not spec.credit_when_nonzero
+        and not reader.states_totals
+        and not reader.fixed_month
+        and not reader.decimal_comma
+        and all(value.isascii() and value.isalpha() and value.islower() for value in keep)
+        and {"row_type", "account", "month", "amount"} <= roles.keys()
+        and "estimated" not in roles
+    ):
+        return False
+    if isinstance(source, ParquetSource):
+        return len(source.content.parts) == 1
+    return (
+        isinstance(source, CsvSource)
+        and len(source.content.parts) == 1
+        and source.encoding == "utf-8-sig"
+        and source.header.line == 1
+    )
+
+
+def _csv_scan(delimiter: str, width: int) -> Callable[[str], str]:
+    columns = ", ".join(f"{engine.sql_text(f'c{index}')}: 'VARCHAR'" for index in range(width))
+
+    def scan(path: str) -> str:
+        return (
+            f"read_csv({engine.sql_text(path)}, header = true, auto_detect = false, columns = {{{columns}}}, "
+            f"delim = {engine.sql_text(delimiter)}, quote = '\"', escape = '\"', strict_mode = true)"
+        )
+
+    return scan
+
+
+def _parquet_scan(source: ParquetSource) -> str:
+    columns = ", ".join(f"{source.text_of(index)} AS c{index}" for index in range(len(source.header.names)))
+    return f"(SELECT {columns} FROM read_parquet({engine.sql_text(source.paths[0])}))"
+
+
+def _read(
+    reader: TabularFormat, config: ParseConfig, scan: str, line_ends: Callable[[], engine.LineEnds] | None = None
+) -> list[FormatRow]:
+    """The rows of `scan` (a DuckDB table expression of text columns c0, c1, ...) as the row reader would
+    yield them, summed where they are plain; `line_ends` (a CSV): its lines, once read, to number rows."""
+    import duckdb  # noqa: PLC0415 - the engine module made sure it is there
+
+    roles = reader.roles
+    spec = reader.spec
+    needed = sorted({index for indexes in roles.values() for index in indexes})
+    type_column, account, month, amount = (f"c{roles[role][0]}" for role in ("row_type", "account", "month", "amount"))
+    keys = [f"c{index}" for index in needed if f"c{index}" not in (type_column, amount)]
+    keep = sorted(spec.credit_types | {type_ for type_, _ in spec.conditional_types})
+    known = config.known_accounts
+    connection = engine.connection().cursor()
+    known_rule = ""
+    if known is not None:
+        connection.execute("CREATE OR REPLACE TEMP TABLE known_accounts (id VARCHAR)")
+        connection.executemany("INSERT INTO known_accounts VALUES (?)", [[account_id] for account_id in known])
+        known_rule = f"AND {account} IN (SELECT id FROM known_accounts)"
+    header_line = reader.info.header_line
+    plain_amount = f"regexp_full_match({amount}, {engine.sql_text(AMOUNT_PATTERN)})"
+    query = f"""
+        WITH source AS (
+            SELECT row_number() OVER () + {header_line} AS line,
+                   {", ".join(f"coalesce(c{index}, '') AS c{index}" for index in needed)}
+            FROM {scan}
+        ), valued AS (
+            SELECT *, CASE WHEN {plain_amount} THEN TRY_CAST({amount} AS DECIMAL(38, 18)) END AS value
+            FROM source
+        ), marked AS (
+            SELECT *,
+                CASE
+                    WHEN regexp_full_match({type_column}, {engine.sql_text(TYPE_PATTERN)})
+                         AND lower({type_column}) NOT IN ({", ".join(map(engine.sql_text, keep))}) THEN {_OTHER}
+                    WHEN regexp_full_match({account}, {engine.sql_text(ACCOUNT_PATTERN)})
+                         AND regexp_full_match({month}, {engine.sql_text(MONTH_PATTERN)})
+                         AND value <> 0 {known_rule} THEN {_SUMMED}
+                    ELSE {_ONE_BY_ONE}
+                END AS kind
+            FROM valued
+        )
+        SELECT kind, {type_column},
+            {", ".join(f"CASE WHEN kind <> {_OTHER} THEN {key} END AS {key}" for key in keys)},
+            CASE WHEN kind = {_ONE_BY_ONE} THEN line END AS row_line,
+            CASE WHEN kind = {_ONE_BY_ONE} THEN {amount} END AS row_amount,
+            count(*) AS row_count,
+            min(line) AS first_line,
+            sum(value) FILTER (WHERE kind = {_SUMMED}) AS total,
+            max(CASE WHEN strpos({amount}, '.') > 0 THEN length({amount}) - strpos({amount}, '.') ELSE 0 END)
+                FILTER (WHERE kind = {_SUMMED}) AS scale,
+            min(line, {max(config.max_lines_per_credit, 1)}) FILTER (WHERE kind = {_SUMMED}) AS lines
+        FROM marked
+        GROUP BY ALL
+        ORDER BY first_line
+    """
+    try:
+        records = connection.execute(query).fetchall()
+    except duckdb.Error as error:
+        if engine.is_damage(error):
+            raise _ReadRowByRow from None  # the row reader says what is wrong, with its line
+        raise
+    finally:
+        connection.close()
+    if line_ends is not None:
+        lines = line_ends().lines
+        if lines is None or lines - header_line != sum(record[-5] for record in records):
+            raise _ReadRowByRow  # rows span lines or lines are blank: only the row reader numbers them
+    return [_item(reader, needed, keys, record) for record in records]
+
+
+def _item(reader: TabularFormat, needed: list[int], keys: list[str], record: tuple[Any, ...]) -> FormatRow:
+    roles = reader.roles
+    kind, row_type = record[0], record[1]
+    key_values = record[2 : 2 + len(keys)]
+    row_line, row_amount, row_count, first_line, total, scale, lines = record[2 + len(keys) :]
+    if kind == _OTHER:
+        return IgnoredRows(row_type, row_count)
+    cells = [""] * reader.width
+    cells[roles["row_type"][0]] = row_type
+    for key, value in zip(keys, key_values, strict=True):
+        cells[int(key[1:])] = value
+    amount_index = roles["amount"][0]
+    if kind == _ONE_BY_ONE:
+        if not row_type.strip():
+            raise _ReadRowByRow  # maybe a blank row, which the row reader passes over uncounted
+        cells[amount_index] = row_amount
+        return reader.read_row(row_line, cells)
+    cells[amount_index] = "1"
+    outcome = reader.read_row(first_line, cells)
+    if isinstance(outcome, IgnoredRow):
+        return IgnoredRows(outcome.row_type, row_count)
+    if not isinstance(outcome, CreditLine) or outcome.padded:
+        raise _ReadRowByRow  # not expected of plain rows: the row reader decides
+    with localcontext(EXACT):
+        cost = Decimal(total).quantize(Decimal(1).scaleb(-scale))
+    return CreditGroup(replace(outcome, cost=cost), row_count, tuple(sorted(lines)))
