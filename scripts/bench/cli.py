@@ -225,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--full", action="store_true", help="also a 10M-row CUR (several minutes more)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the rows as JSON")
     parser.add_argument("--memray", type=Path, metavar="DIR", help="also run each path under memray, captures in DIR")
+    parser.add_argument(
+        "--only", metavar="SUBSTRING", help="only the cases whose name and size hold SUBSTRING (no cold starts)"
+    )
     args = parser.parse_args(argv)
     sizes: Sizes = QUICK if args.quick else FULL if args.full else STANDARD
     if args.memray:
@@ -232,12 +235,13 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="credits-bench-") as directory:
         scratch = Path(directory)
-        cases = path_cases(sizes)
+        cases = [case for case in path_cases(sizes) if not args.only or args.only in f"{case.name} {case.size}"]
         expected = generate(cases, scratch)
         with running_services() as services:
             bench = Bench(services, scratch, args.memray)
             rows = [row for case, wanted in zip(cases, expected, strict=True) for row in bench.path_case(case, wanted)]
-            rows += bench.cold_starts(sizes.cold_start_runs)
+            if not args.only or args.only in "cold start":
+                rows += bench.cold_starts(sizes.cold_start_runs)
     log("done")
     print_table(rows, sizes.name, memray=bool(args.memray))
     if args.json:
