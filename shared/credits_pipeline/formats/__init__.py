@@ -76,7 +76,7 @@ def _detect(data: BinaryIO, name: str, config: ParseConfig) -> tuple[CreditForma
 def _format_rows(credit_format: CreditFormat, content: Content, config: ParseConfig) -> Iterator[FormatRow]:
     """The format's rows: a CUR or FOCUS table as columns where it can be, else row by row (a compressed
     upload inflated to its end first, under the archive limits)."""
-    if isinstance(credit_format, TabularFormat):
+    if config.columnar and isinstance(credit_format, TabularFormat):
         from credits_pipeline.formats.columnar import read_as_columns  # noqa: PLC0415 - lazy: DuckDB
 
         read = read_as_columns(credit_format, config)

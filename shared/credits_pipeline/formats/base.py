@@ -97,6 +97,9 @@ class ParseConfig:
     pad_account_ids: bool = True
     # Hostile or broken archives are refused before they cost the function its timeout or memory.
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    # CUR and FOCUS tables are read as columns (formats.columnar); False reads every file row by row,
+    # the reference the columnar reader is held to (tests/unit/formats/test_columnar.py).
+    columnar: bool = True
 
     def __post_init__(self) -> None:
         # One reading of the known-accounts list, however the config was built.

@@ -195,28 +195,35 @@ class ParquetSource:
         for path in self.paths:
             table = f"read_parquet({engine.sql_text(path)}, file_row_number = true)"
             where = ""
+            # Rows of other types, counted: each told where its first row is, as a CSV's rows are.
+            others: list[tuple[int, IgnoredRows]] = []
             if prefilter is not None:
                 type_column = self.text_of(prefilter.column)
-                counts = engine.connection().execute(f"SELECT {type_column}, count(*) FROM {table} GROUP BY ALL")
-                counts = counts.fetchall()
-                kept = [value for value, _ in counts if value and value.strip().casefold() in prefilter.keep]
-                for value, count in counts:
-                    if value not in kept:
-                        yield IgnoredRows(value or "", int(count))
-                if not kept:
-                    offset += sum(int(count) for _, count in counts)
-                    continue
-                listed = ", ".join(engine.sql_text(value) for value in kept)
+                counts = engine.connection().execute(
+                    f"SELECT {type_column}, count(*), min(file_row_number) FROM {table} GROUP BY ALL ORDER BY 3"
+                )
+                kept: list[str] = []
+                for value, count, first in counts.fetchall():
+                    if value and value.strip().casefold() in prefilter.keep:
+                        kept.append(value)
+                    else:
+                        others.append((int(first), IgnoredRows(value or "", int(count))))
+                listed = ", ".join(engine.sql_text(value) for value in kept) or "NULL"
                 where = f"WHERE {type_column} IN ({listed})"
+            others.reverse()
             cursor = engine.connection().cursor()
             try:
                 cursor.execute(f"SELECT file_row_number, {selected} FROM {table} {where} ORDER BY file_row_number")
                 while batch := cursor.fetchmany(self.BATCH_ROWS):
                     for number, *values in batch:
+                        while others and others[-1][0] < number:
+                            yield others.pop()[1]
                         cells = [""] * width
                         for index, value in zip(columns, values, strict=True):
                             cells[index] = "" if value is None else value
                         yield offset + number + 1, cells
+                while others:
+                    yield others.pop()[1]
                 rows = cursor.execute(f"SELECT count(*) FROM {table}").fetchone()
                 offset += int(rows[0]) if rows else 0
             finally:
