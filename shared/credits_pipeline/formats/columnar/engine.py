@@ -58,11 +58,13 @@ def is_damage(error: BaseException) -> bool:
     """Whether a DuckDB error says the file is damaged or not what it claims (a clean rejection).
 
     What the reader says about the input (unreadable CSV, invalid Parquet, a value that does not convert)
-    is damage; anything else (memory, a full /tmp, an internal error) is ours and fails loudly.
+    is damage, and so is an error of the libraries that decode a file's bytes (Thrift's `Invalid data`
+    in a Parquet footer, Snappy's), which DuckDB passes on as its base Error. Anything else (memory,
+    a full /tmp, DuckDB's internal errors) is ours and fails loudly.
     """
     import duckdb  # noqa: PLC0415
 
-    return isinstance(error, duckdb.InvalidInputException | duckdb.ConversionException)
+    return isinstance(error, duckdb.InvalidInputException | duckdb.ConversionException) or type(error) is duckdb.Error
 
 
 def rejection(error: BaseException, what: str) -> FileRejected:
