@@ -18,7 +18,7 @@ CR); otherwise `None` says: read it row by row.
 """
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal, localcontext
 from typing import Any
 
@@ -52,12 +52,14 @@ def read_as_columns(credit_format: CreditFormat, config: ParseConfig) -> list[Fo
             return _read(credit_format, config, _parquet_scan(source))
         assert isinstance(source, CsvSource)
         part = source.content.parts[0]
-        scan = _csv_scan(source.delimiter, credit_format.width)
+        header_line = credit_format.info.header_line
         if part.inflate is None and not part.owned:  # the upload itself: DuckDB reads its file in parallel
             with engine.file_path(part) as path:
-                return _read(credit_format, config, scan(path), engine.count_line_ends(path))
+                scan = _csv_scan(path, source.delimiter, credit_format.width, header_line)
+                return _read(credit_format, config, scan, engine.count_line_ends(path))
         with engine.piped(part) as feed:  # inflated once, as DuckDB reads it
-            return _read(credit_format, config, scan(feed.path), lambda: feed.ends)
+            scan = _csv_scan(feed.path, source.delimiter, credit_format.width, header_line)
+            return _read(credit_format, config, scan, lambda: feed.ends)
     except _ReadRowByRow:
         return None
 
@@ -92,28 +94,35 @@ def _eligible(reader: TabularFormat) -> bool:
     )
 
 
-def _csv_scan(delimiter: str, width: int) -> Callable[[str], str]:
+@dataclass(frozen=True)
+class _Scan:
+    """A table DuckDB reads: its FROM clause, each row's line (or row) number, and a column's text."""
+
+    table: str
+    line: str
+    text: Callable[[int], str]
+
+
+def _csv_scan(path: str, delimiter: str, width: int, header_line: int) -> _Scan:
     columns = ", ".join(f"{engine.sql_text(f'c{index}')}: 'VARCHAR'" for index in range(width))
-
-    def scan(path: str) -> str:
-        return (
-            f"read_csv({engine.sql_text(path)}, header = true, auto_detect = false, columns = {{{columns}}}, "
-            f"delim = {engine.sql_text(delimiter)}, quote = '\"', escape = '\"', strict_mode = true)"
-        )
-
-    return scan
+    table = (
+        f"read_csv({engine.sql_text(path)}, header = true, auto_detect = false, columns = {{{columns}}}, "
+        f"delim = {engine.sql_text(delimiter)}, quote = '\"', escape = '\"', strict_mode = true)"
+    )
+    # Rows in the order of the file (the engine keeps insertion order), one line each (checked after).
+    return _Scan(table, f"row_number() OVER () + {header_line}", lambda index: f"c{index}")
 
 
-def _parquet_scan(source: ParquetSource) -> str:
-    columns = ", ".join(f"{source.text_of(index)} AS c{index}" for index in range(len(source.header.names)))
-    return f"(SELECT {columns} FROM read_parquet({engine.sql_text(source.paths[0])}))"
+def _parquet_scan(source: ParquetSource) -> _Scan:
+    table = f"read_parquet({engine.sql_text(source.paths[0])}, file_row_number = true)"
+    return _Scan(table, "file_row_number + 1", source.text_of)
 
 
 def _read(
-    reader: TabularFormat, config: ParseConfig, scan: str, line_ends: Callable[[], engine.LineEnds] | None = None
+    reader: TabularFormat, config: ParseConfig, scan: _Scan, line_ends: Callable[[], engine.LineEnds] | None = None
 ) -> list[FormatRow]:
-    """The rows of `scan` (a DuckDB table expression of text columns c0, c1, ...) as the row reader would
-    yield them, summed where they are plain; `line_ends` (a CSV): its lines, once read, to number rows."""
+    """The rows of `scan` as the row reader would yield them, summed where they are plain; `line_ends`
+    (a CSV): its lines, once read, to tell whether its rows are numbered as the row reader numbers them."""
     import duckdb  # noqa: PLC0415 - the engine module made sure it is there
 
     roles = reader.roles
@@ -131,20 +140,25 @@ def _read(
         known_rule = f"AND {account} IN (SELECT id FROM known_accounts)"
     header_line = reader.info.header_line
     plain_amount = f"regexp_full_match({amount}, {engine.sql_text(AMOUNT_PATTERN)})"
+    type_text = f"coalesce({scan.text(roles['row_type'][0])}, '')"
+    # Only credit rows (about 1% of a CUR) have their other cells made text (a Parquet timestamp, say).
+    cells = [
+        f"CASE WHEN NOT other THEN coalesce({scan.text(index)}, '') END AS c{index}"
+        for index in needed
+        if f"c{index}" != type_column
+    ]
     query = f"""
-        WITH source AS (
-            SELECT row_number() OVER () + {header_line} AS line,
-                   {", ".join(f"coalesce(c{index}, '') AS c{index}" for index in needed)}
-            FROM {scan}
-        ), typed AS (
-            SELECT *,
-                regexp_full_match({type_column}, {engine.sql_text(TYPE_PATTERN)})
-                    AND lower({type_column}) NOT IN ({", ".join(map(engine.sql_text, keep))}) AS other
-            FROM source
+        WITH typed AS (
+            SELECT *, {type_text} AS type_text,
+                regexp_full_match(type_text, {engine.sql_text(TYPE_PATTERN)})
+                    AND lower(type_text) NOT IN ({", ".join(map(engine.sql_text, keep))}) AS other
+            FROM (SELECT {scan.line} AS line, * FROM {scan.table})
+        ), source AS (
+            SELECT line, other, type_text AS {type_column}, {", ".join(cells)} FROM typed
         ), valued AS (
-            -- Only credit rows (about 1% of a CUR) are cast: a cast to DECIMAL(38, 18) is the costly part.
+            -- A cast to DECIMAL(38, 18) is the costly part: credit rows only.
             SELECT *, CASE WHEN NOT other AND {plain_amount} THEN TRY_CAST({amount} AS DECIMAL(38, 18)) END AS value
-            FROM typed
+            FROM source
         ), marked AS (
             SELECT *,
                 CASE
