@@ -145,6 +145,7 @@ class ParquetSource:
         self.content = content
         self._engine = engine
         self._paths = ExitStack()
+        engine.connection()  # made outside the errors that mean a damaged file
         with self._errors():
             self.paths = [self._paths.enter_context(engine.file_path(part)) for part in content.parts]
             schema = self._schema(self.paths[0])
@@ -211,7 +212,7 @@ class ParquetSource:
                 listed = ", ".join(engine.sql_text(value) for value in kept) or "NULL"
                 where = f"WHERE {type_column} IN ({listed})"
             others.reverse()
-            cursor = engine.connection().cursor()
+            cursor = engine.cursor()
             try:
                 cursor.execute(f"SELECT file_row_number, {selected} FROM {table} {where} ORDER BY file_row_number")
                 while batch := cursor.fetchmany(self.BATCH_ROWS):

@@ -51,7 +51,20 @@ def connection() -> "duckdb.DuckDBPyConnection":
                 "autoload_known_extensions": False,
             }
         )
+        _in_utc(_connection)
     return _connection
+
+
+def cursor() -> "duckdb.DuckDBPyConnection":
+    """A cursor of the connection, for a query read in batches beside others (settings are per cursor)."""
+    return _in_utc(connection().cursor())
+
+
+def _in_utc(connection: "duckdb.DuckDBPyConnection") -> "duckdb.DuckDBPyConnection":
+    # A billing period stored with a time zone is written in UTC (`2024-10-01 00:00:00+00`), as AWS
+    # bills, whatever the machine's zone: in New York October's would read as September.
+    connection.execute("SET TimeZone = 'UTC'")
+    return connection
 
 
 def is_damage(error: BaseException) -> bool:

@@ -30,9 +30,11 @@ from credits_pipeline.formats.tabular import TabularFormat
 
 AMOUNT_PATTERN = r"-?[0-9]{1,12}(\.[0-9]{1,18})?"
 ACCOUNT_PATTERN = r"[0-9]{12}"
-# A billing period as CUR and FOCUS write it (years 2000-2099): parse_month reads it as its YYYY-MM.
+# A billing period as CUR and FOCUS write it (years 2000-2099), in UTC (`Z`, `+00`, `+00:00` or none;
+# DuckDB writes a Parquet timestamp with a zone as `2024-10-01 00:00:00+00`): parse_month reads its YYYY-MM.
 MONTH_PATTERN = (
-    r"20[0-9]{2}-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01])([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?Z?)?)?"
+    r"20[0-9]{2}-(0[1-9]|1[0-2])"
+    r"(-(0[1-9]|[12][0-9]|3[01])([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|\+00(:?00)?)?)?)?"
 )
 TYPE_PATTERN = r"[A-Za-z]+"
 _OTHER, _SUMMED, _ONE_BY_ONE = 0, 1, 2
@@ -132,7 +134,7 @@ def _read(
     keys = [f"c{index}" for index in needed if f"c{index}" not in (type_column, amount)]
     keep = sorted(spec.credit_types | {type_ for type_, _ in spec.conditional_types})
     known = config.known_accounts
-    connection = engine.connection().cursor()
+    connection = engine.cursor()
     known_rule = ""
     if known is not None:
         connection.execute("CREATE OR REPLACE TEMP TABLE known_accounts (id VARCHAR)")
