@@ -8,6 +8,9 @@ file one rejects, the other rejects with the same reason and problems. The row r
 
 import gzip
 import io
+import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -106,6 +109,21 @@ def test_generated_cur2_parquet_reads_the_same(tmp_path: Path, seed: int) -> Non
     write_cur2_parquet(path, rows=2_000 * seed, accounts=30, seed=seed)
     for config in CONFIGS.values():
         assert_same(path.read_bytes(), "incoming/cur2/data/cur2-00001.snappy.parquet", **config)
+
+
+def test_a_parquet_billing_period_with_a_time_zone_is_its_month_on_a_machine_in_any_zone(tmp_path: Path) -> None:
+    path = tmp_path / "cur2.parquet"
+    expected = write_cur2_parquet(path, rows=600, accounts=5, seed=7)  # periods as timestamps with a zone
+    script = (
+        "import sys\n"
+        "from credits_pipeline.formats import ParseConfig, read_credit_file\n"
+        "with open(sys.argv[1], 'rb') as data:\n"
+        "    print(' '.join(read_credit_file(data, 'incoming/cur2.parquet', ParseConfig()).months))\n"
+    )
+    new_york = {**os.environ, "TZ": "America/New_York"}
+    command = [sys.executable, "-c", script, str(path)]
+    read = subprocess.run(command, check=False, env=new_york, capture_output=True, text=True)
+    assert read.stdout.split() == sorted(expected.months), read.stderr
 
 
 def test_credits_keep_the_digits_their_amounts_are_written_with() -> None:
