@@ -18,11 +18,11 @@ CR); otherwise `None` says: read it row by row.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Any
 
-from credits_pipeline.domain.credits import EXACT, CreditLine, IgnoredRow
+from credits_pipeline.domain.credits import EXACT, CreditLine, IgnoredRow, SkippedRow
 from credits_pipeline.formats.base import CreditFormat, CreditGroup, FormatRow, IgnoredRows, ParseConfig
 from credits_pipeline.formats.columnar import engine
 from credits_pipeline.formats.sources import CsvSource, ParquetSource
@@ -198,32 +198,60 @@ def _read(
         lines = line_ends().lines
         if lines is None or lines - header_line != sum(record[-5] for record in records):
             raise _ReadRowByRow  # rows span lines or lines are blank: only the row reader numbers them
-    return [_item(reader, needed, keys, record) for record in records]
+    items = _Items(reader, keys)
+    return [items.item(record) for record in records]
 
 
-def _item(reader: TabularFormat, needed: list[int], keys: list[str], record: tuple[Any, ...]) -> FormatRow:
-    roles = reader.roles
-    kind, row_type = record[0], record[1]
-    key_values = record[2 : 2 + len(keys)]
-    row_line, row_amount, row_count, first_line, total, scale, lines = record[2 + len(keys) :]
-    if kind == _OTHER:
-        return IgnoredRows(row_type, row_count)
-    cells = [""] * reader.width
-    cells[roles["row_type"][0]] = row_type
-    for key, value in zip(keys, key_values, strict=True):
-        cells[int(key[1:])] = value
-    amount_index = roles["amount"][0]
-    if kind == _ONE_BY_ONE:
-        if not row_type.strip():
-            raise _ReadRowByRow  # maybe a blank row, which the row reader passes over uncounted
-        cells[amount_index] = row_amount
-        return reader.read_row(row_line, cells)
-    cells[amount_index] = "1"
-    outcome = reader.read_row(first_line, cells)
-    if isinstance(outcome, IgnoredRow):
-        return IgnoredRows(outcome.row_type, row_count)
-    if not isinstance(outcome, CreditLine) or outcome.padded:
-        raise _ReadRowByRow  # not expected of plain rows: the row reader decides
-    with localcontext(EXACT):
-        cost = Decimal(total).quantize(Decimal(1).scaleb(-scale))
-    return CreditGroup(replace(outcome, cost=cost), row_count, tuple(sorted(lines)))
+class _Items:
+    """Records of the query -> the row reader's outcomes, and summed groups of plain credit rows."""
+
+    # Any 12-digit id: a plain group's reading does not depend on which (its own id is put in after).
+    STAND_IN_ACCOUNT = "100000000000"
+
+    def __init__(self, reader: TabularFormat, keys: list[str]) -> None:
+        self.reader = reader
+        self.keys = keys
+        roles = reader.roles
+        self.type_index, self.amount_index = roles["row_type"][0], roles["amount"][0]
+        self.account_key = keys.index(f"c{roles['account'][0]}")
+        # How the row reader reads a plain group, per its cells but the account id: a few kinds per file.
+        self._read: dict[tuple[str, ...], CreditLine | SkippedRow | IgnoredRow] = {}
+        self._exponents: dict[int, Decimal] = {}
+
+    def cells(self, row_type: str, values: tuple[str, ...], amount: str) -> list[str]:
+        cells = [""] * self.reader.width
+        cells[self.type_index] = row_type
+        for key, value in zip(self.keys, values, strict=True):
+            cells[int(key[1:])] = value
+        cells[self.amount_index] = amount
+        return cells
+
+    def item(self, record: tuple[Any, ...]) -> FormatRow:
+        kind, row_type = record[0], record[1]
+        values = record[2 : 2 + len(self.keys)]
+        row_line, row_amount, row_count, first_line, total, scale, lines = record[2 + len(self.keys) :]
+        if kind == _OTHER:
+            return IgnoredRows(row_type, row_count)
+        if kind == _ONE_BY_ONE:
+            if not row_type.strip():
+                raise _ReadRowByRow  # maybe a blank row, which the row reader passes over uncounted
+            return self.reader.read_row(row_line, self.cells(row_type, values, row_amount))
+        account = values[self.account_key]
+        shared = (row_type, *values[: self.account_key], *values[self.account_key + 1 :])
+        outcome = self._read.get(shared)
+        if outcome is None:
+            stand_in = (*values[: self.account_key], self.STAND_IN_ACCOUNT, *values[self.account_key + 1 :])
+            outcome = self._read[shared] = self.reader.read_row(first_line, self.cells(row_type, stand_in, "1"))
+        if isinstance(outcome, IgnoredRow):
+            return IgnoredRows(outcome.row_type, row_count)
+        if not isinstance(outcome, CreditLine) or outcome.padded:
+            raise _ReadRowByRow  # not expected of plain rows: the row reader decides
+        exponent = self._exponents.get(scale)
+        if exponent is None:
+            exponent = self._exponents[scale] = Decimal(1).scaleb(-scale)
+        with localcontext(EXACT):
+            cost = total.quantize(exponent)  # the digits the amounts are written with, as Decimal sums keep
+        credit = CreditLine(
+            first_line, account, outcome.month, cost, outcome.description, outcome.service, outcome.currency
+        )
+        return CreditGroup(credit, row_count, tuple(sorted(lines)))
