@@ -109,7 +109,9 @@ def file_path(part: Part) -> Iterator[str]:
             if descriptor >= 0:
                 yield f"/proc/self/fd/{descriptor}"
                 return
-        stream.seek(0) if stream.seekable() else None
+        if stream.seekable():
+            stream.seek(0)
+        os.makedirs(TEMP_DIRECTORY, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=TEMP_DIRECTORY, suffix=".part") as copy:
             shutil.copyfileobj(stream, copy, COPY_CHUNK)
             copy.flush()
