@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import duckdb
 
 # Of the splitter's 1,024 MB: DuckDB's buffers stay below this, the rest spills to TEMP_DIRECTORY.
-MEMORY_LIMIT = "160MB"
+MEMORY_LIMIT = "128MB"
 THREADS = 2
 TEMP_DIRECTORY = os.path.join(tempfile.gettempdir(), "credits-columnar")
 COPY_CHUNK = 1024 * 1024

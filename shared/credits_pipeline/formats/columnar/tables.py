@@ -17,7 +17,7 @@ only when its rows can be numbered exactly (one line each: no quoted line break,
 CR); otherwise `None` says: read it row by row.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Any
@@ -37,6 +37,7 @@ MONTH_PATTERN = (
     r"(-(0[1-9]|[12][0-9]|3[01])([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|\+00(:?00)?)?)?)?"
 )
 TYPE_PATTERN = r"[A-Za-z]+"
+BATCH_RECORDS = 10_000
 _OTHER, _SUMMED, _ONE_BY_ONE = 0, 1, 2
 
 
@@ -44,8 +45,11 @@ class _ReadRowByRow(Exception):
     """The file holds something the columnar rules leave to the row reader for the whole file."""
 
 
-def read_as_columns(credit_format: CreditFormat, config: ParseConfig) -> list[FormatRow] | None:
-    """The format's rows read as columns, or None when the file is to be read row by row."""
+def read_as_columns(credit_format: CreditFormat, config: ParseConfig) -> Iterator[FormatRow] | None:
+    """The format's rows read as columns, or None when the file is to be read row by row.
+
+    The file is read (and the choice made) before this returns; the rows come from DuckDB's result in
+    batches, so the Python objects alive at once are a batch's, not the file's groups'."""
     if not isinstance(credit_format, TabularFormat) or not _eligible(credit_format):
         return None
     source = credit_format.source
@@ -122,7 +126,7 @@ def _parquet_scan(source: ParquetSource) -> _Scan:
 
 def _read(
     reader: TabularFormat, config: ParseConfig, scan: _Scan, line_ends: Callable[[], engine.LineEnds] | None = None
-) -> list[FormatRow]:
+) -> Iterator[FormatRow]:
     """The rows of `scan` as the row reader would yield them, summed where they are plain; `line_ends`
     (a CSV): its lines, once read, to tell whether its rows are numbered as the row reader numbers them."""
     import duckdb  # noqa: PLC0415 - the engine module made sure it is there
@@ -172,6 +176,11 @@ def _read(
                 END AS kind
             FROM valued
         )
+        SELECT *,
+            sum(row_count) OVER () AS rows_read,
+            -- A row of a blank type may be a blank row, which the row reader passes over uncounted.
+            bool_or(kind = {_ONE_BY_ONE} AND NOT regexp_matches({type_column}, '[A-Za-z0-9]')) OVER () AS blank
+        FROM (
         SELECT kind, {type_column},
             {", ".join(f"CASE WHEN kind <> {_OTHER} THEN {key} END AS {key}" for key in keys)},
             CASE WHEN kind = {_ONE_BY_ONE} THEN line END AS row_line,
@@ -184,22 +193,33 @@ def _read(
             min(line, {max(config.max_lines_per_credit, 1)}) FILTER (WHERE kind = {_SUMMED}) AS lines
         FROM marked
         GROUP BY ALL
+        )
         ORDER BY first_line
     """
     try:
-        records = connection.execute(query).fetchall()
+        first = connection.execute(query).fetchmany(BATCH_RECORDS)
     except duckdb.Error as error:
+        connection.close()
         if engine.is_damage(error):
             raise _ReadRowByRow from None  # the row reader says what is wrong, with its line
         raise
+    rows_read, blank = (first[0][-2], first[0][-1]) if first else (0, False)
+    lines = line_ends().lines if line_ends is not None else rows_read + header_line
+    if blank or lines is None or lines - header_line != rows_read:
+        connection.close()
+        raise _ReadRowByRow  # rows span lines, or lines are blank: only the row reader numbers them
+    return _stream(connection, first, _Items(reader, keys))
+
+
+def _stream(connection: Any, first: list[tuple[Any, ...]], items: "_Items") -> Iterator[FormatRow]:
+    try:
+        batch = first
+        while batch:
+            for record in batch:
+                yield items.item(record)
+            batch = connection.fetchmany(BATCH_RECORDS)
     finally:
         connection.close()
-    if line_ends is not None:
-        lines = line_ends().lines
-        if lines is None or lines - header_line != sum(record[-5] for record in records):
-            raise _ReadRowByRow  # rows span lines or lines are blank: only the row reader numbers them
-    items = _Items(reader, keys)
-    return [items.item(record) for record in records]
 
 
 class _Items:
@@ -229,12 +249,10 @@ class _Items:
     def item(self, record: tuple[Any, ...]) -> FormatRow:
         kind, row_type = record[0], record[1]
         values = record[2 : 2 + len(self.keys)]
-        row_line, row_amount, row_count, first_line, total, scale, lines = record[2 + len(self.keys) :]
+        row_line, row_amount, row_count, first_line, total, scale, lines = record[2 + len(self.keys) : -2]
         if kind == _OTHER:
             return IgnoredRows(row_type, row_count)
         if kind == _ONE_BY_ONE:
-            if not row_type.strip():
-                raise _ReadRowByRow  # maybe a blank row, which the row reader passes over uncounted
             return self.reader.read_row(row_line, self.cells(row_type, values, row_amount))
         account = values[self.account_key]
         shared = (row_type, *values[: self.account_key], *values[self.account_key + 1 :])
@@ -245,7 +263,8 @@ class _Items:
         if isinstance(outcome, IgnoredRow):
             return IgnoredRows(outcome.row_type, row_count)
         if not isinstance(outcome, CreditLine) or outcome.padded:
-            raise _ReadRowByRow  # not expected of plain rows: the row reader decides
+            # A plain row has a valid account and month: the SQL rules and the row reader disagree.
+            raise RuntimeError(f"the columnar rules took a row the row reader skips: {outcome}")
         exponent = self._exponents.get(scale)
         if exponent is None:
             exponent = self._exponents[scale] = Decimal(1).scaleb(-scale)
