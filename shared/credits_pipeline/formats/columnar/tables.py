@@ -17,6 +17,7 @@ only when its rows can be numbered exactly (one line each: no quoted line break,
 CR); otherwise `None` says: read it row by row.
 """
 
+import heapq
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
@@ -190,7 +191,9 @@ def _read(
             sum(value) FILTER (WHERE kind = {_SUMMED}) AS total,
             max(CASE WHEN strpos({amount}, '.') > 0 THEN length({amount}) - strpos({amount}, '.') ELSE 0 END)
                 FILTER (WHERE kind = {_SUMMED}) AS scale,
-            min(line, {max(config.max_lines_per_credit, 1)}) FILTER (WHERE kind = {_SUMMED}) AS lines
+            -- Every line of a group (8 bytes each; a credit keeps its first ones): `min(line, n)` would hold
+            -- n per group however few its rows, which a CUR of 10M rows and 50,000 groups cannot afford.
+            list(line) FILTER (WHERE kind = {_SUMMED}) AS lines
         FROM marked
         GROUP BY ALL
         )
@@ -202,13 +205,17 @@ def _read(
         connection.close()
         if engine.is_damage(error):
             raise _ReadRowByRow from None  # the row reader says what is wrong, with its line
+        if isinstance(error, duckdb.OutOfMemoryException):
+            # Groups beyond DuckDB's share of memory (a file of millions of credit rows): the row reader
+            # reads any file in bounded memory, more slowly.
+            raise _ReadRowByRow from None
         raise
     rows_read, blank = (first[0][-2], first[0][-1]) if first else (0, False)
     lines = line_ends().lines if line_ends is not None else rows_read + header_line
     if blank or lines is None or lines - header_line != rows_read:
         connection.close()
         raise _ReadRowByRow  # rows span lines, or lines are blank: only the row reader numbers them
-    return _stream(connection, first, _Items(reader, keys))
+    return _stream(connection, first, _Items(reader, keys, max(config.max_lines_per_credit, 1)))
 
 
 def _stream(connection: Any, first: list[tuple[Any, ...]], items: "_Items") -> Iterator[FormatRow]:
@@ -228,9 +235,10 @@ class _Items:
     # Any 12-digit id: a plain group's reading does not depend on which (its own id is put in after).
     STAND_IN_ACCOUNT = "100000000000"
 
-    def __init__(self, reader: TabularFormat, keys: list[str]) -> None:
+    def __init__(self, reader: TabularFormat, keys: list[str], line_cap: int) -> None:
         self.reader = reader
         self.keys = keys
+        self.line_cap = line_cap
         roles = reader.roles
         self.type_index, self.amount_index = roles["row_type"][0], roles["amount"][0]
         self.account_key = keys.index(f"c{roles['account'][0]}")
@@ -273,4 +281,4 @@ class _Items:
         credit = CreditLine(
             first_line, account, outcome.month, cost, outcome.description, outcome.service, outcome.currency
         )
-        return CreditGroup(credit, row_count, tuple(sorted(lines)))
+        return CreditGroup(credit, row_count, tuple(heapq.nsmallest(self.line_cap, lines)))
