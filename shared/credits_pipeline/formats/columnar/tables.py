@@ -142,8 +142,8 @@ def _read(
     connection = engine.cursor()
     known_rule = ""
     if known is not None:
-        connection.execute("CREATE OR REPLACE TEMP TABLE known_accounts (id VARCHAR)")
-        connection.executemany("INSERT INTO known_accounts VALUES (?)", [[account_id] for account_id in known])
+        listed = "CREATE OR REPLACE TEMP TABLE known_accounts AS SELECT unnest(?::VARCHAR[]) AS id"
+        connection.execute(listed, [sorted(known)])
         known_rule = f"AND {account} IN (SELECT id FROM known_accounts)"
     header_line = reader.info.header_line
     plain_amount = f"regexp_full_match({amount}, {engine.sql_text(AMOUNT_PATTERN)})"
