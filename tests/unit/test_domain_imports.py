@@ -1,7 +1,8 @@
 """The domain stays apart from AWS: parsing, normalising, batching and the services import no boto3.
 
 The layer order itself (domain < formats < services < adapters < wiring) is import-linter's contract,
-checked by `make lint`; this checks what is actually loaded at run time, lazy imports included.
+checked by `make lint`; this checks what is actually loaded at run time, lazy imports included. Nor do
+they load a Parquet or columnar engine (pyarrow, DuckDB) before a file needs one: the splitter's cold start.
 """
 
 import json
@@ -25,7 +26,7 @@ import importlib, json, sys
 loaded = {}
 for module in sys.argv[1:]:
     importlib.import_module(module)
-    loaded[module] = sorted(name for name in ("boto3", "pyarrow") if name in sys.modules)
+    loaded[module] = sorted(name for name in ("boto3", "pyarrow", "duckdb") if name in sys.modules)
 print(json.dumps(loaded))
 """
 

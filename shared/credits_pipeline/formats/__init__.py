@@ -1,8 +1,9 @@
 """The format layer: detect a credit file's shape from its content and read it.
 
 `read_credit_file` is the one entry point: the splitter, replay and the preview command call it.
-Formats import no boto3 and read nothing but the stream they are given; pyarrow is imported only
-when a file is Parquet.
+Formats import no boto3 and read nothing but the stream they are given. A CUR or FOCUS table (CSV,
+gzip or Parquet) is read as columns by DuckDB (formats.columnar, imported only for such a file, and
+for Parquet); every other file, and a table the columnar rules leave to it, row by row.
 """
 
 import csv
@@ -23,10 +24,11 @@ from credits_pipeline.formats.base import (
     FormatRow,
     ParseConfig,
 )
-from credits_pipeline.formats.containers import open_content
+from credits_pipeline.formats.containers import Content, open_content
 from credits_pipeline.formats.mapping import InvalidColumnMapping
 from credits_pipeline.formats.normalise import normalise
 from credits_pipeline.formats.registry import detect, validate_column_mappings
+from credits_pipeline.formats.tabular import TabularFormat
 
 # What broken bytes raise inside decompressors and parsers: a clear rejection. Nothing broader: any
 # other exception (a MemoryError, a full /tmp, a bug of ours) fails the invocation loudly and is retried,
@@ -46,7 +48,7 @@ _UNREADABLE: tuple[type[BaseException], ...] = (
 
 
 def _is_unreadable(error: BaseException) -> bool:
-    # pyarrow's own errors are turned into rejections where Parquet is read (sources.ParquetSource).
+    # DuckDB's own errors are turned into rejections where it reads (sources.ParquetSource, formats.columnar).
     return isinstance(error, _UNREADABLE)
 
 
@@ -58,12 +60,31 @@ def _unreadable(error: BaseException) -> FileRejected:
 
 def detect_format(data: BinaryIO, name: str, config: ParseConfig) -> CreditFormat:
     """The format whose signature the content matches; FileRejected names why none does."""
+    return _detect(data, name, config)[0]
+
+
+def _detect(data: BinaryIO, name: str, config: ParseConfig) -> tuple[CreditFormat, Content]:
     try:
-        return detect(open_content(data, config.limits), name, config)
+        content = open_content(data, config.limits)
+        return detect(content, name, config), content
     except Exception as error:
         if isinstance(error, FileRejected) or not _is_unreadable(error):
             raise
         raise _unreadable(error) from None
+
+
+def _format_rows(credit_format: CreditFormat, content: Content, config: ParseConfig) -> Iterator[FormatRow]:
+    """The format's rows: a CUR or FOCUS table as columns where it can be, else row by row (a compressed
+    upload inflated to its end first, under the archive limits)."""
+    if config.columnar and isinstance(credit_format, TabularFormat):
+        from credits_pipeline.formats.columnar import read_as_columns  # noqa: PLC0415 - lazy: DuckDB
+
+        read = read_as_columns(credit_format, config)
+        if read is not None:
+            yield from read
+            return
+    content.inflate_through()
+    yield from credit_format.rows()
 
 
 def _guarded(rows: Iterator[FormatRow]) -> Iterator[FormatRow]:
@@ -82,12 +103,12 @@ def read_credit_file(data: BinaryIO, name: str, config: ParseConfig) -> CreditFi
     Raises FileRejected for a file that must be rejected whole, InvalidColumnMapping (a
     ValueError) when `config.column_mappings` is itself wrong.
     """
-    credit_format = detect_format(data, name, config)
+    credit_format, content = _detect(data, name, config)
     try:
         credit_file = normalise(
             credit_format.format_id,
             credit_format.duplicate_policy,
-            _guarded(credit_format.rows()),
+            _guarded(_format_rows(credit_format, content, config)),
             config,
             info=credit_format.info,
         )

@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Literal, Protocol
 
 from credits_pipeline.domain.accounts import account_set
-from credits_pipeline.domain.credits import CreditColumns, RowOutcome
+from credits_pipeline.domain.credits import CreditColumns, CreditLine, RowOutcome
 from credits_pipeline.domain.text import safe_text
 
 DEFAULT_DESCRIPTION = "AWS credit"
@@ -52,12 +52,15 @@ class FileRejected(Exception):
 class ArchiveLimits:
     """What an upload may expand to. A compressed upload is inflated to its end before any row is parsed
     (inflating runs at hundreds of MB a second), so a bomb is refused in seconds whatever the caps. The
-    size cap is what one run can parse: today's row readers are far slower than inflating (issue 10), so
-    a file near 2 GiB of text would not finish in the splitter's 300 s; lower MAX_DECOMPRESSED_BYTES to
-    fail such files fast rather than at the timeout."""
+    size cap is what one run can parse: a CUR or FOCUS file is read as columns (formats.columnar) and is
+    instead inflated once, as it is read, under the same limits. The row readers of the other formats
+    are far slower than inflating (issue 10), so a hand-made file of several GiB would not finish in the
+    splitter's 300 s; lower MAX_DECOMPRESSED_BYTES to fail such files fast rather than at the timeout."""
 
     # Decompressed bytes of all streams read from the upload together (a gzip, the members of a zip).
-    max_decompressed_bytes: int = 2 * 1024**3
+    # A CUR or FOCUS file is read by the columnar engine at inflating speed (10M CUR rows, ~5 GB of
+    # text, in well under a minute); the row readers of other formats are slower (see above).
+    max_decompressed_bytes: int = 8 * 1024**3
     # Decompressed / uploaded bytes; checked once a stream passed `ratio_checked_after` bytes, so small
     # repetitive files pass. Real credit files compress 5-50x; DEFLATE bombs come near its 1,032x limit.
     max_compression_ratio: int = 250
@@ -94,6 +97,9 @@ class ParseConfig:
     pad_account_ids: bool = True
     # Hostile or broken archives are refused before they cost the function its timeout or memory.
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    # CUR and FOCUS tables are read as columns (formats.columnar); False reads every file row by row,
+    # the reference the columnar reader is held to (tests/unit/formats/test_columnar.py).
+    columnar: bool = True
 
     def __post_init__(self) -> None:
         # One reading of the known-accounts list, however the config was built.
@@ -185,7 +191,22 @@ class TotalCheck:
         return value.copy_abs() if self.magnitude else value
 
 
-FormatRow = RowOutcome | IgnoredRows | TotalCheck | CreditBlock
+@dataclass(frozen=True, slots=True)
+class CreditGroup:
+    """Credit rows summed by the columnar reader (formats.columnar): what `rows` credit lines of one
+    month, account, service, description and currency add up to, without an object per row.
+
+    `credit` reads as the group's first row would, its cost the exact sum; `lines` are the group's
+    first lines, ascending (as many as a credit keeps). Every row of a group has a non-zero amount, a
+    known 12-digit account id (not padded): the rows normalise decides one by one come as CreditLines.
+    """
+
+    credit: CreditLine
+    rows: int
+    lines: tuple[int, ...]
+
+
+FormatRow = RowOutcome | IgnoredRows | TotalCheck | CreditBlock | CreditGroup
 
 
 class CreditFormat(Protocol):

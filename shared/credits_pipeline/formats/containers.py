@@ -10,7 +10,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, Any, BinaryIO, Literal, Protocol, cast
 
 from credits_pipeline.domain.text import safe_text
@@ -40,6 +40,9 @@ class Part:
     layers: tuple[str, ...]
     # Whether a stream from `open` is ours to close (a decompressor), not the caller's upload.
     owned: bool = True
+    # A gzip part is inflated to its end (under the limits) before rows are read one by one, and not
+    # before: the columnar reader inflates it once, as it reads it, under the same limits.
+    inflate: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,12 @@ class Content:
     @property
     def kind(self) -> Kind:
         return self.parts[0].kind
+
+    def inflate_through(self) -> None:
+        """Inflate every compressed part to its end now: a bomb is refused before a slow row-by-row parse."""
+        for part in self.parts:
+            if part.inflate is not None:
+                part.inflate()
 
     @property
     def layers(self) -> tuple[str, ...]:
@@ -71,7 +80,7 @@ def open_content(data: BinaryIO, limits: ArchiveLimits | None = None) -> Content
     budget = _Budget(limits or ArchiveLimits(), uploaded=max(data.tell(), 1))
     data.seek(0)
     parts = [
-        part if part.open is not reopen else Part(part.name, part.kind, part.head, part.open, part.layers, owned=False)
+        part if part.open is not reopen else replace(part, owned=False)
         for part in _classify("", head, reopen, (), 0, budget=budget)
     ]
     kinds = {part.kind for part in parts}
@@ -112,11 +121,20 @@ def _gzip(
 
     stream = open_gzip()
     inner_head = stream.read(SNIFF_BYTES)
+    stream.close()
     if not inner_head:
         raise FileRejected(f"{name or 'the gzip file'} is empty once decompressed")
-    _inflate_through(stream)
+    inflated = False
+
+    def inflate() -> None:
+        nonlocal inflated
+        if not inflated:
+            _inflate_through(open_gzip())
+            inflated = True
+
     inner_name = name[:-3] if name.endswith(".gz") else name
-    return _classify(inner_name, inner_head, open_gzip, (*layers, "gzip"), depth + 1, budget=budget)
+    parts = _classify(inner_name, inner_head, open_gzip, (*layers, "gzip"), depth + 1, budget=budget)
+    return [replace(part, inflate=inflate) for part in parts]
 
 
 def _zip(opener: Callable[[], IO[bytes]], layers: tuple[str, ...], depth: int, budget: "_Budget") -> list[Part]:

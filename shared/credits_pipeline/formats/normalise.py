@@ -26,6 +26,7 @@ from credits_pipeline.domain.months import MAX_RANGE_MONTHS
 from credits_pipeline.domain.text import safe_text
 from credits_pipeline.formats.base import (
     CreditBlock,
+    CreditGroup,
     DuplicatePolicy,
     FileRejected,
     FormatInfo,
@@ -130,6 +131,8 @@ def normalise(
     padded_total = 0
     checks: list[TotalCheck] = []
     blocks: dict[str, CreditColumns] = {}
+    # Once summed groups come (the columnar reader), a key's lines may arrive out of order: keep the first.
+    grouped = False
     with localcontext(EXACT):
         for row in rows:
             if isinstance(row, TotalCheck):
@@ -140,6 +143,24 @@ def normalise(
                 credit_rows += len(row.columns)
                 for currency, count in row.currencies:
                     currencies.add(currency, count)
+                continue
+            if isinstance(row, CreditGroup):
+                if duplicate_policy != "sum":
+                    raise ValueError("summed credit groups come only from formats that sum duplicates")
+                grouped = True
+                summed = row.credit
+                credit_rows += row.rows
+                if summed.currency:
+                    currencies.add(summed.currency, row.rows)
+                group: _Key = (summed.month, summed.account_id, summed.service, summed.description)
+                if group not in sums:
+                    sums[group], first_line[group], row_counts[group] = summed.cost, row.lines[0], row.rows
+                    lines[group] = list(row.lines[:line_cap])
+                else:
+                    sums[group] += summed.cost
+                    row_counts[group] += row.rows
+                    first_line[group] = min(first_line[group], row.lines[0])
+                    lines[group] = sorted({*lines[group], *row.lines})[:line_cap]
                 continue
             if isinstance(row, IgnoredRow):
                 ignored.add(row.row_type or "(blank)")
@@ -170,7 +191,10 @@ def normalise(
             if duplicate_policy == "sum":
                 sums[key] += row.cost
                 row_counts[key] += 1
-                if len(lines[key]) < line_cap:
+                if grouped:
+                    first_line[key] = min(first_line[key], row.line)
+                    lines[key] = sorted({*lines[key], row.line})[:line_cap]
+                elif len(lines[key]) < line_cap:
                     lines[key].append(row.line)
             elif sums[key] == row.cost:
                 skip(SkippedRow(row.line, row.account_id, f"duplicate of {unit} {first_line[key]}", "duplicate"))

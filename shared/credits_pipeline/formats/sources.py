@@ -6,9 +6,9 @@ source reads its parts in order as one file; each part repeats the header.
 """
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
 from credits_pipeline.formats.base import FileRejected, IgnoredRows, LineUnit
 from credits_pipeline.formats.containers import Content, Part
@@ -130,77 +130,105 @@ class CsvSource:
 
 
 class ParquetSource:
-    """Parquet row groups in batches; pyarrow is imported here only, when a file is Parquet."""
+    """Parquet read by DuckDB (formats.columnar.engine, imported here only, when a file is Parquet).
+
+    Cells are the values' text as DuckDB casts them (a double in its shortest form, a decimal with its
+    scale, a timestamp as `2025-01-01 00:00:00`): never float arithmetic.
+    """
 
     line_unit: LineUnit = "row"
     BATCH_ROWS = 65_536
 
     def __init__(self, content: Content) -> None:
+        from credits_pipeline.formats.columnar import engine  # noqa: PLC0415 - lazy: only Parquet needs DuckDB
+
         self.content = content
-        try:
-            import pyarrow.parquet as pq  # noqa: PLC0415 - lazy: only Parquet files need pyarrow
-        except ImportError:
-            raise FileRejected("the file is Parquet, and pyarrow is not installed to read it") from None
-        with _arrow_errors():
-            self._files: list[Any] = [pq.ParquetFile(part.open()) for part in content.parts]
-            names = tuple(str(name) for name in self._files[0].schema_arrow.names)
-            for part, parquet in zip(content.parts[1:], self._files[1:], strict=True):
-                if tuple(str(n) for n in parquet.schema_arrow.names) != names:
+        self._engine = engine
+        self._paths = ExitStack()
+        engine.connection()  # made outside the errors that mean a damaged file
+        with self._errors():
+            self.paths = [self._paths.enter_context(engine.file_path(part)) for part in content.parts]
+            schema = self._schema(self.paths[0])
+            for part, path in zip(content.parts[1:], self.paths[1:], strict=True):
+                if [name for name, _ in self._schema(path)] != [name for name, _ in schema]:
                     raise FileRejected(f"part {part.name} of the zip has other columns than the first part")
-        self.header = Header(names)
+        self.header = Header(tuple(name for name, _ in schema))
+        self._types = [type_ for _, type_ in schema]
+
+    def _schema(self, path: str) -> list[tuple[str, str]]:
+        query = f"DESCRIBE SELECT * FROM read_parquet({self._engine.sql_text(path)})"
+        return [(str(row[0]), str(row[1])) for row in self._engine.connection().execute(query).fetchall()]
+
+    def text_of(self, index: int) -> str:
+        """SQL for a column's values as text. A whole double is written without `.0` (`-20`, as Arrow
+        writes it): a credit's amount keeps the digits the file gives it."""
+        text = f"CAST({self._engine.sql_name(self.header.names[index])} AS VARCHAR)"
+        if self._types[index] in ("DOUBLE", "FLOAT"):
+            return f"regexp_replace({text}, '\\.0$', '')"
+        return text
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """DuckDB's word that the Parquet is damaged, as a clear rejection; its other errors stay errors."""
+        import duckdb  # noqa: PLC0415
+
+        try:
+            yield
+        except duckdb.Error as error:
+            if not self._engine.is_damage(error):
+                raise
+            raise self._engine.rejection(error, "the Parquet file cannot be read") from None
 
     @property
     def layout(self) -> str:
         return describe_layers(self.content)
 
     def rows(self, needed: Sequence[int] = (), prefilter: Prefilter | None = None) -> Iterator[SourceItem]:
-        with _arrow_errors():
+        with self._errors():
             yield from self._rows(needed, prefilter)
 
     def _rows(self, needed: Sequence[int], prefilter: Prefilter | None) -> Iterator[SourceItem]:
-        import pyarrow as pa  # noqa: PLC0415
-        import pyarrow.compute as pc  # noqa: PLC0415
-
+        engine = self._engine
         width = len(self.header.names)
         columns = sorted(set(needed) | ({prefilter.column} if prefilter else set()))
-        names = [self.header.names[index] for index in columns]
-        row_number = 0
-        for parquet in self._files:
-            for batch in parquet.iter_batches(batch_size=self.BATCH_ROWS, columns=names):
-                texts = {index: pc.cast(batch.column(position), pa.string()) for position, index in enumerate(columns)}
-                positions: Sequence[int] = range(batch.num_rows)
-                if prefilter is not None:
-                    types = texts[prefilter.column]
-                    folded = pc.utf8_lower(pc.utf8_trim_whitespace(types))
-                    keep = pc.fill_null(
-                        pc.is_in(folded, value_set=pa.array(sorted(prefilter.keep), pa.string())), False
-                    )
-                    for entry in pc.value_counts(pc.filter(types, pc.invert(keep))).to_pylist():
-                        yield IgnoredRows(entry["values"] or "", int(entry["counts"]))
-                    kept = pc.indices_nonzero(keep)
-                    # Only the kept rows become Python strings: credits are ~1% of a CUR.
-                    texts = {index: pc.take(column, kept) for index, column in texts.items()}
-                    positions = kept.to_pylist()
-                values = {index: column.to_pylist() for index, column in texts.items()}
-                for offset, position in enumerate(positions):
-                    cells = [""] * width
-                    for index, column_values in values.items():
-                        value = column_values[offset]
-                        cells[index] = "" if value is None else value
-                    yield row_number + position + 1, cells
-                row_number += batch.num_rows
-
-
-@contextmanager
-def _arrow_errors() -> Iterator[None]:
-    """pyarrow's errors (some are TypeError or KeyError underneath) as a clear rejection."""
-    import pyarrow as pa  # noqa: PLC0415
-
-    try:
-        yield
-    except (pa.lib.ArrowException, OSError) as error:  # a damaged page header is a plain OSError
-        detail = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
-        raise FileRejected(f"the Parquet file cannot be read: {detail}") from None
+        selected = ", ".join(self.text_of(index) for index in columns)
+        offset = 0
+        for path in self.paths:
+            table = f"read_parquet({engine.sql_text(path)}, file_row_number = true)"
+            where = ""
+            # Rows of other types, counted: each told where its first row is, as a CSV's rows are.
+            others: list[tuple[int, IgnoredRows]] = []
+            if prefilter is not None:
+                type_column = self.text_of(prefilter.column)
+                counts = engine.connection().execute(
+                    f"SELECT {type_column}, count(*), min(file_row_number) FROM {table} GROUP BY ALL ORDER BY 3"
+                )
+                kept: list[str] = []
+                for value, count, first in counts.fetchall():
+                    if value and value.strip().casefold() in prefilter.keep:
+                        kept.append(value)
+                    else:
+                        others.append((int(first), IgnoredRows(value or "", int(count))))
+                listed = ", ".join(engine.sql_text(value) for value in kept) or "NULL"
+                where = f"WHERE {type_column} IN ({listed})"
+            others.reverse()
+            cursor = engine.cursor()
+            try:
+                cursor.execute(f"SELECT file_row_number, {selected} FROM {table} {where} ORDER BY file_row_number")
+                while batch := cursor.fetchmany(self.BATCH_ROWS):
+                    for number, *values in batch:
+                        while others and others[-1][0] < number:
+                            yield others.pop()[1]
+                        cells = [""] * width
+                        for index, value in zip(columns, values, strict=True):
+                            cells[index] = "" if value is None else value
+                        yield offset + number + 1, cells
+                while others:
+                    yield others.pop()[1]
+                rows = cursor.execute(f"SELECT count(*) FROM {table}").fetchone()
+                offset += int(rows[0]) if rows else 0
+            finally:
+                cursor.close()
 
 
 class JsonSource:

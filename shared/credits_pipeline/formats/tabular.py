@@ -269,6 +269,32 @@ class TabularFormat(FormatReader):
             notes.append(f"{rows} on an estimated bill (not final yet): a later file for the month replaces them")
         return notes
 
+    # What the columnar reader (formats.columnar) needs to read the same rows the same way.
+    @property
+    def roles(self) -> dict[str, tuple[int, ...]]:
+        """Role -> the indexes of the columns that give it."""
+        return dict(self._index)
+
+    @property
+    def width(self) -> int:
+        return self._width
+
+    @property
+    def decimal_comma(self) -> bool:
+        return self._amounts.decimal_comma
+
+    @property
+    def states_totals(self) -> bool:
+        return self._ledger is not None
+
+    @property
+    def fixed_month(self) -> str:
+        return self._fixed_month
+
+    def read_row(self, line: int, cells: list[str]) -> CreditLine | SkippedRow | IgnoredRow:
+        """One row as `rows` reads it (the columnar reader hands over the rows it cannot decide itself)."""
+        return self._row(line, cells)
+
     def _amount_column(self, header: Header) -> str:
         column = header.names[self._index["amount"][0]]
         return f"{column} ({self.spec.amount_note})" if self.spec.amount_note else column

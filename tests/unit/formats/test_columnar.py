@@ -1,0 +1,244 @@
+"""The columnar reader (CUR and FOCUS tables read by DuckDB) makes the same CreditFile as the row reader.
+
+Same to the digit and the line: every credit with its cost as written (`-4.00`, not `-4`), its lines and
+row count, every skipped row with its line and reason, the counts, the notes and the report fields; a
+file one rejects, the other rejects with the same reason and problems. The row reader
+(`ParseConfig(columnar=False)`) is the reference.
+"""
+
+import gzip
+import io
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import BinaryIO, cast
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from credits_pipeline.formats import FileRejected, ParseConfig, detect_format, read_credit_file
+from credits_pipeline.formats.columnar import read_as_columns
+from testdata.cur import LEGACY_COLUMNS, LegacyLineItem, legacy_cur_csv, write_cur2_parquet, write_legacy_cur
+from tests.unit.formats.helpers import FIXTURES
+
+NOT_CREDIT_FILES = {"README.md", "make_fixtures.py"}
+FIXTURE_FILES = sorted(
+    path.relative_to(FIXTURES).as_posix()
+    for path in FIXTURES.rglob("*")
+    if path.is_file() and path.name not in NOT_CREDIT_FILES
+)
+# What the columnar reader takes on (a multi-part zip is read row by row).
+COLUMNAR_FIXTURES = [
+    relative
+    for relative in FIXTURE_FILES
+    if relative.split("/")[0] in ("cur-legacy", "cur2", "cur-athena", "focus") and "multipart" not in relative
+]
+CONFIGS: dict[str, dict[str, object]] = {
+    "default": {},
+    "known accounts, short lists": {
+        "known_accounts": frozenset({"111122223333", "123456789012", "000000000042", "210987654321"}),
+        "max_lines_per_credit": 1,
+        "skipped_detail_limit": 2,
+    },
+    "padding refused": {"pad_account_ids": False},
+}
+
+
+@contextmanager
+def spooled(data: bytes) -> Iterator[BinaryIO]:
+    """The bytes as the splitter hands a download over: a spooled file, on disk once past its size."""
+    with tempfile.SpooledTemporaryFile(max_size=4096) as stream:
+        stream.write(data)
+        stream.seek(0)
+        yield cast(BinaryIO, stream)
+
+
+def outcome(data: bytes, name: str, config: ParseConfig) -> object:
+    """All a reader says of a file: the CreditFile's repr (Decimals as written), or the rejection whole."""
+    with spooled(data) as stream:
+        try:
+            return repr(read_credit_file(stream, name, config))
+        except FileRejected as rejection:
+            return (
+                str(rejection),
+                rejection.problems,
+                rejection.problem_counts,
+                rejection.problems_total,
+                rejection.format_id,
+            )
+
+
+def assert_same(data: bytes, name: str, **config: object) -> None:
+    columnar = outcome(data, name, ParseConfig(**config))  # type: ignore[arg-type]
+    rows = outcome(data, name, ParseConfig(columnar=False, **config))  # type: ignore[arg-type]
+    assert columnar == rows
+
+
+@pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())
+@pytest.mark.parametrize("relative", FIXTURE_FILES)
+def test_every_fixture_reads_the_same_as_columns_and_row_by_row(relative: str, config: dict[str, object]) -> None:
+    assert_same((FIXTURES / relative).read_bytes(), f"incoming/{Path(relative).name}", **config)
+
+
+@pytest.mark.parametrize("relative", COLUMNAR_FIXTURES)
+def test_cur_and_focus_tables_are_read_as_columns(relative: str) -> None:
+    config = ParseConfig()
+    with spooled((FIXTURES / relative).read_bytes()) as stream:
+        credit_format = detect_format(stream, f"incoming/{Path(relative).name}", config)
+        assert read_as_columns(credit_format, config) is not None
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
+def test_generated_legacy_curs_read_the_same(tmp_path: Path, seed: int, suffix: str) -> None:
+    path = tmp_path / f"cur{suffix}"
+    write_legacy_cur(path, rows=3_000 * seed, accounts=40 * seed, seed=seed)
+    for config in CONFIGS.values():
+        assert_same(path.read_bytes(), f"incoming/cur/cur-00001{suffix}", **config)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_generated_cur2_parquet_reads_the_same(tmp_path: Path, seed: int) -> None:
+    path = tmp_path / "cur2.parquet"
+    write_cur2_parquet(path, rows=2_000 * seed, accounts=30, seed=seed)
+    for config in CONFIGS.values():
+        assert_same(path.read_bytes(), "incoming/cur2/data/cur2-00001.snappy.parquet", **config)
+
+
+def test_a_parquet_billing_period_with_a_time_zone_is_its_month_on_a_machine_in_any_zone(tmp_path: Path) -> None:
+    path = tmp_path / "cur2.parquet"
+    expected = write_cur2_parquet(path, rows=600, accounts=5, seed=7)  # periods as timestamps with a zone
+    script = (
+        "import sys\n"
+        "from credits_pipeline.formats import ParseConfig, read_credit_file\n"
+        "with open(sys.argv[1], 'rb') as data:\n"
+        "    print(' '.join(read_credit_file(data, 'incoming/cur2.parquet', ParseConfig()).months))\n"
+    )
+    new_york = {**os.environ, "TZ": "America/New_York"}
+    command = [sys.executable, "-c", script, str(path)]
+    read = subprocess.run(command, check=False, env=new_york, capture_output=True, text=True)
+    assert read.stdout.split() == sorted(expected.months), read.stderr
+
+
+def test_credits_keep_the_digits_their_amounts_are_written_with() -> None:
+    items = [
+        LegacyLineItem("123456789012", "Credit", "-1.50", "AWS Activate Credits"),
+        LegacyLineItem("123456789012", "Credit", "-2.5", "AWS Activate Credits"),
+        LegacyLineItem("123456789012", "Usage", "0.0116000000", "BoxUsage"),
+    ]
+    data = legacy_cur_csv(items).encode()
+    with spooled(data) as stream:
+        credit_file = read_credit_file(stream, "incoming/cur.csv", ParseConfig())
+    [credit] = credit_file.months["2024-09"].credits
+    assert (str(credit.cost), credit.lines, credit.rows) == ("-4.00", (2, 3), 2)
+    assert_same(data, "incoming/cur.csv")
+
+
+# --- any legacy CUR, however odd its cells ---------------------------------------------------------
+
+ACCOUNTS = [
+    "123456789012",
+    "210987654321",
+    "000000000042",
+    "42",
+    "'123456789012",
+    "1234-5678-9012",
+    " 123456789012 ",
+    "1.23457E+11",
+    "12345678901234",
+    "",
+    "NULL",
+]
+ROW_TYPES = ["Credit", "Credit", "Usage", "Tax", "credit", " Credit ", "CREDIT", "Refund", "", "Crédit", "Credit2"]
+COSTS = [
+    "-1.5",
+    "-0.0000000001",
+    "-12.3456789012",
+    "3.25",
+    "0",
+    "-0",
+    "0.000",
+    "-1,234.50",
+    "$-5.00",
+    "",
+    "NULL",
+    "-1e-3",
+    "-1234567890123.5",
+    "-1.1234567890123456789",
+    "abc",
+    "+3",
+    "(7.25)",
+    "-999999999999.999999999999999999",
+]
+DESCRIPTIONS = ["AWS Activate Credits", "Credit for _MPE migration", "", "with, a comma", 'with "quotes"']
+PERIODS = [
+    "2024-09-01T00:00:00Z",
+    "2024-10-01T00:00:00Z",
+    "2024-09-01",
+    "2024/09/01 00:00:00",
+    "Sep 2024",
+    "",
+    "2199-01-01T00:00:00Z",
+    "2024-09-30T22:00:00-05:00",
+]
+costs = st.one_of(
+    st.sampled_from(COSTS),
+    st.decimals(min_value=Decimal("-1e6"), max_value=Decimal("1e6"), places=10).map(str),
+)
+line_items = st.builds(
+    LegacyLineItem,
+    account=st.sampled_from(ACCOUNTS),
+    row_type=st.sampled_from(ROW_TYPES),
+    cost=costs,
+    description=st.sampled_from(DESCRIPTIONS),
+    product_code=st.sampled_from(["AmazonEC2", "", "AWSLambda"]),
+    product_name=st.sampled_from(["", "Amazon Elastic Compute Cloud"]),
+    period_start=st.sampled_from(PERIODS),
+    currency=st.sampled_from(["USD", "USD", "", "usd", "EUR"]),
+)
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(
+    items=st.lists(line_items, min_size=1, max_size=40),
+    crlf=st.booleans(),
+    tail=st.sampled_from(["", "\n", "blank line", "broken row", "line break in a cell"]),
+    compressed=st.booleans(),
+    config=st.sampled_from(list(CONFIGS.values())),
+)
+def test_any_legacy_cur_reads_the_same_as_columns_and_row_by_row(
+    items: list[LegacyLineItem], crlf: bool, tail: str, compressed: bool, config: dict[str, object]
+) -> None:
+    newline = "\r\n" if crlf else "\n"
+    text = legacy_cur_csv(items, newline=newline)
+    if tail == "":
+        text = text.removesuffix(newline)
+    elif tail == "blank line":
+        text = text.replace(newline, newline + newline, 2)
+    elif tail == "broken row":
+        text += ",".join(["x"] * (len(LEGACY_COLUMNS) + 1)) + newline
+    elif tail == "line break in a cell":
+        cells = [f'"{name}\nsecond line"' if "Description" in name else "Credit" for name in LEGACY_COLUMNS]
+        text += ",".join(cells) + newline
+    data = text.encode()
+    if compressed:
+        data = gzip.compress(data)
+    assert_same(data, "incoming/cur-2024-09.csv" + (".gz" if compressed else ""), **config)
+
+
+def test_a_bomb_read_as_columns_is_refused_at_the_limit() -> None:
+    from credits_pipeline.formats.base import ArchiveLimits  # noqa: PLC0415
+
+    header = ",".join(LEGACY_COLUMNS) + "\n"
+    row = legacy_cur_csv([LegacyLineItem("123456789012", "Credit", "-1.5", "AWS Activate Credits")])
+    data = gzip.compress((header + row.split("\n", 1)[1] * 200_000).encode())
+    limits = ArchiveLimits(max_decompressed_bytes=4 * 1024**2, ratio_checked_after=1024**2)
+    with pytest.raises(FileRejected, match="MAX_DECOMPRESSED_BYTES"):
+        read_credit_file(io.BytesIO(data), "incoming/cur.csv.gz", ParseConfig(limits=limits))
