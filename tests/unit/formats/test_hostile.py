@@ -9,7 +9,7 @@ import pytest
 
 from credits_pipeline.formats.base import MAX_REASON_CHARS, ArchiveLimits
 from credits_pipeline.formats.normalise import MAX_ROW_TEXT
-from tests.unit.formats.helpers import read_bytes, rejected_bytes
+from tests.unit.formats.helpers import FIXTURES, read_bytes, rejected_bytes
 
 ROW = b"000000000001,$1.00\n"
 SMALL = ArchiveLimits(max_decompressed_bytes=4 * 1024**2, ratio_checked_after=1024**2)
@@ -149,3 +149,14 @@ def test_a_file_with_many_such_amounts_is_rejected_whole_naming_the_lines() -> N
     good = b"".join(f"{n:012d},$1.00\n".encode() for n in range(1, 6))
     rejection = rejected_bytes(good + b"000000000007,NaN\n000000000008,Infinity\n000000000009,1e309\n")
     assert [problem.split(":")[0] for problem in rejection.problems] == ["line 6", "line 7", "line 8"]
+
+
+@pytest.mark.parametrize("cut", [8, 1_000])
+def test_a_damaged_parquet_is_rejected_without_naming_where_the_engine_read_it(cut: int) -> None:
+    whole = (FIXTURES / "cur2" / "cur2-2025-01.parquet").read_bytes()
+    damaged = whole[:4] + whole[4:cut] + b"PAR1" if cut > 8 else whole[:cut]
+
+    reason = str(rejected_bytes(damaged, "cur2-2025-01.parquet"))
+
+    assert "Parquet file cannot be read" in reason
+    assert "/tmp" not in reason and "/proc" not in reason

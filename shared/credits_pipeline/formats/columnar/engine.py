@@ -7,6 +7,7 @@ it keeps insertion order: the readers number rows by their order in the file.
 
 import fcntl
 import os
+import re
 import select
 import shutil
 import tempfile
@@ -80,9 +81,13 @@ def is_damage(error: BaseException) -> bool:
     return isinstance(error, duckdb.InvalidInputException | duckdb.ConversionException) or type(error) is duckdb.Error
 
 
+# Where DuckDB read the file from (the download's descriptor or a copy in /tmp) means nothing to an operator.
+_READ_FROM = re.compile(r"'?(?:/proc/self/fd/\d+|" + re.escape(TEMP_DIRECTORY) + r"/[^'\s]*)'?")
+
+
 def rejection(error: BaseException, what: str) -> FileRejected:
-    detail = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
-    return FileRejected(f"{what}: {detail}")
+    detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return FileRejected(f"{what}: {_READ_FROM.sub('the file', detail)[:200]}")
 
 
 def sql_text(value: str) -> str:
