@@ -54,8 +54,9 @@ class ArchiveLimits:
     (inflating runs at hundreds of MB a second), so a bomb is refused in seconds whatever the caps. The
     size cap is what one run can parse: a CUR or FOCUS file is read as columns (formats.columnar) and is
     instead inflated once, as it is read, under the same limits. The row readers of the other formats
-    are far slower than inflating (issue 10), so a hand-made file of several GiB would not finish in the
-    splitter's 300 s; lower MAX_DECOMPRESSED_BYTES to fail such files fast rather than at the timeout."""
+    are far slower than inflating, so a hand-made file of several GiB would not finish in the splitter's
+    300 s; lower MAX_DECOMPRESSED_BYTES to fail such files fast rather than at the timeout. The inflated
+    text of a file read row by row is spooled to /tmp: the splitter's EphemeralStorage holds the cap."""
 
     # Decompressed bytes of all streams read from the upload together (a gzip, the members of a zip).
     # A CUR or FOCUS file is read by the columnar engine at inflating speed (10M CUR rows, ~5 GB of
