@@ -119,8 +119,11 @@ class FakeObjectStore:
     def get_json(self, bucket: str, key: str) -> bytes | None:
         return self.objects.get((bucket, key))
 
-    def put_json(self, bucket: str, key: str, body: bytes | dict[str, Any]) -> None:
-        self.objects[(bucket, key)] = body if isinstance(body, bytes) else json.dumps(body, indent=2).encode()
+    def put_json(self, bucket: str, key: str, body: bytes | dict[str, Any], *, sha256: str | None = None) -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body, indent=2).encode()
+        if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+            raise ValueError(f"BadDigest: s3://{bucket}/{key} does not have sha256 {sha256}")
+        self.objects[(bucket, key)] = data
 
     def tag(self, bucket: str, key: str, version_id: str | None, tags: dict[str, str]) -> None:
         # PutObjectTagging replaces the whole tag set.

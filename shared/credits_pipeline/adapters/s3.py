@@ -1,5 +1,6 @@
 """S3: download an upload while hashing it, store batches and reports, tag objects."""
 
+import base64
 import hashlib
 import json
 import tempfile
@@ -69,9 +70,14 @@ class ObjectStore:
             raise ValueError(f"{uri} not found")
         return json.loads(raw)
 
-    def put_json(self, bucket: str, key: str, body: bytes | dict[str, Any]) -> None:
+    def put_json(self, bucket: str, key: str, body: bytes | dict[str, Any], *, sha256: str | None = None) -> None:
         data = body if isinstance(body, bytes) else json.dumps(body, indent=2).encode()
-        self._s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="application/json")
+        # With the body's SHA-256 given, S3 refuses a body that arrives otherwise (BadDigest), and botocore
+        # computes no checksum of its own over a body already hashed (5 MB a chunk).
+        checksum: dict[str, Any] = (
+            {"ChecksumSHA256": base64.b64encode(bytes.fromhex(sha256)).decode()} if sha256 else {}
+        )
+        self._s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="application/json", **checksum)
 
     def tag(self, bucket: str, key: str, version_id: str | None, tags: dict[str, str]) -> None:
         """Show a file's state in the S3 console (tag values allow a limited character set)."""

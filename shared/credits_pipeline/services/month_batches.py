@@ -54,7 +54,7 @@ def store_month(objects: ObjectStorePort, bucket: str, file: FileRef, credits: M
         for prepared in prepare_bodies(credits.month, credits.to_send):
             body = prepared.body
             key = chunk_key(file.sha256, credits.month, body.chunk)
-            in_flight.append(uploads.submit(objects.put_json, bucket, key, body.body))
+            in_flight.append(uploads.submit(objects.put_json, bucket, key, body.body, sha256=body.sha256))
             chunks.append(
                 ChunkRef(
                     key=key,
