@@ -13,7 +13,9 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import BinaryIO, cast
+
+from isal import isal_zlib
 
 from credits_pipeline.domain.credits import CreditFile
 from credits_pipeline.formats.base import (
@@ -37,6 +39,7 @@ _UNREADABLE: tuple[type[BaseException], ...] = (
     gzip.BadGzipFile,
     EOFError,  # a truncated gzip
     zlib.error,
+    cast(type[Exception], isal_zlib.error),  # a damaged gzip, as ISA-L's inflater says it (formats.containers)
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
     json.JSONDecodeError,

@@ -4,7 +4,6 @@ A zip holds one credit file, or the parts of one multi-part CUR (read in name or
 Each part can be opened again from its start: detection reads a head, reading starts over.
 """
 
-import gzip
 import io
 import re
 import zipfile
@@ -12,6 +11,10 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import IO, Any, BinaryIO, Literal, Protocol, cast
+
+# ISA-L's gzip: the same format and API as the standard library's, inflating about 4x as fast (a CUR's
+# gzip is most of the time its read takes).
+from isal import igzip
 
 from credits_pipeline.domain.text import safe_text
 from credits_pipeline.formats.base import ArchiveLimits, FileRejected
@@ -116,7 +119,7 @@ def _gzip(
     name: str, opener: Callable[[], IO[bytes]], layers: tuple[str, ...], depth: int, budget: "_Budget"
 ) -> list[Part]:
     def open_gzip() -> IO[bytes]:
-        inflated = gzip.GzipFile(fileobj=opener(), mode="rb")
+        inflated = igzip.IGzipFile(fileobj=opener(), mode="rb")  # type: ignore[no-untyped-call]  # untyped upstream
         return cast(IO[bytes], io.BufferedReader(_Capped(inflated, _label(name), budget, opener), CHUNK))
 
     stream = open_gzip()
