@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from credits_pipeline.domain.cbf import MAX_BODY_BYTES, drop_bodies
+from credits_pipeline.domain.cbf import MAX_BODY_BYTES, MonthLimit, drop_bodies
 from credits_pipeline.domain.identity import batch_key, chunk_key
 from credits_pipeline.domain.messages import MonthBatch, MonthManifest, MonthMessage
 from credits_pipeline.formats import ParseConfig, read_credit_file
@@ -38,6 +38,19 @@ def large_month(accounts: int = 40_000) -> tuple[bytes, Decimal]:
     """Over 5,000,000 bytes of CBF: a replace_drop and at least one sum chunk."""
     data = "".join(f"{n:012d},$1.{n % 100:02d}\n" for n in range(1, accounts + 1)).encode()
     return data, -sum((Decimal(f"1.{n % 100:02d}") for n in range(1, accounts + 1)), Decimal(0))
+
+
+def test_a_month_whose_bodies_pass_the_byte_limit_stops_storing_there_and_queues_nothing() -> None:
+    world = World(month_limit=MonthLimit(bytes=MAX_BODY_BYTES + 1))  # the first chunk fits, the second does not
+    data, _ = large_month()
+
+    report = world.upload(KEY, data)
+
+    assert report.status == "rejected"
+    assert report.error is not None and "CloudZero rows in at least" in report.error
+    # The first body was stored before the second passed the limit; no later body and no manifest.
+    assert [key.rsplit("/", 1)[-1] for key in world.objects.keys("batches/")] == ["chunk-0000.json"]
+    assert world.queue.sent == []
 
 
 def version_1_batch(message: MonthMessage, data: bytes = FEBRUARY) -> MonthBatch:

@@ -151,6 +151,7 @@ def test_a_month_beyond_what_cloudzero_holds_rejects_the_file_and_sends_nothing(
     assert "nothing was sent" in report.error and "CLOUDZERO_MONTH_MAX_ROWS" in report.error
     assert report.months == {}
     assert world.queue.sent == []
+    assert world.objects.keys("batches/") == []  # refused before its bodies were stored
     assert world.records.months == {}  # no month points at the file
     assert world.objects.tags[(BUCKET, key)]["credits-pipeline-status"] == "rejected"
     [alert] = world.notifier.alerts

@@ -48,12 +48,14 @@ class MonthLimit:
     rows: int = 1_000_000
     bytes: int = 70_000_000
 
-    def exceeded_by(self, month: str, rows: int, size: int) -> str | None:
-        """Why a month of `rows` CBF rows in bodies of `size` bytes in all cannot be sent, if it cannot."""
+    def exceeded_by(self, month: str, rows: int, size: int = 0, *, so_far: bool = False) -> str | None:
+        """Why a month of `rows` CBF rows in bodies of `size` bytes (`so_far`: at least) cannot be sent, if it
+        cannot."""
         if rows <= self.rows and size <= self.bytes:
             return None
+        in_bytes = f" in {'at least ' if so_far else ''}{size:,} bytes of billing drops" if size else ""
         return (
-            f"{month} would be {rows:,} CloudZero rows in {size:,} bytes of billing drops, more than the "
+            f"{month} would be {rows:,} CloudZero rows{in_bytes}, more than the "
             f"{self.rows:,} rows and {self.bytes:,} bytes a CloudZero stream holds per month"
         )
 

@@ -218,6 +218,11 @@ class MonthCredits:
             return self.columns.total + objects
 
     @property
+    def rows(self) -> int:
+        """CBF rows the month sends: one per credit (an account can have several services)."""
+        return len(self._credits) + (len(self.columns) if self.columns is not None else 0)
+
+    @property
     def accounts(self) -> int:
         accounts = {credit.account_id for credit in self._credits}
         return len(accounts) + (len(self.columns) if self.columns is not None else 0)

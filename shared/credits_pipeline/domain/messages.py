@@ -108,16 +108,6 @@ class MonthManifest(BaseModel):
             raise ValueError("the chunks' totals do not add up to the month's total")
         return self
 
-    @property
-    def rows(self) -> int:
-        """CBF rows the month sends (one per account credit)."""
-        return sum(chunk.rows for chunk in self.chunks)
-
-    @property
-    def size(self) -> int:
-        """Bytes of all its bodies together."""
-        return sum(chunk.size for chunk in self.chunks)
-
 
 # What `MonthMessage.schema_version` says `batch_key` holds: 1 a MonthBatch, 2 a MonthManifest.
 MESSAGE_VERSIONS = (1, 2)

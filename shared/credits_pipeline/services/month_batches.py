@@ -20,7 +20,7 @@ from typing import Annotated, Protocol
 
 from pydantic import Field, TypeAdapter, ValidationError
 
-from credits_pipeline.domain.cbf import DropBody, drop_bodies, prepare_bodies
+from credits_pipeline.domain.cbf import DropBody, MonthLimit, drop_bodies, prepare_bodies
 from credits_pipeline.domain.credits import MonthCredits, exact_sum
 from credits_pipeline.domain.identity import batch_key, chunk_key
 from credits_pipeline.domain.messages import (
@@ -39,20 +39,32 @@ class BatchInvalid(Exception):
     """The month's batch is missing or is not the batch the message describes: final."""
 
 
+class MonthBeyondLimit(Exception):
+    """A month that is more than a CloudZero stream holds: refused before the rest of it is stored."""
+
+
 # Chunk bodies uploading while the next is written: a month of a million accounts is ~40 bodies of 5 MB.
 UPLOADS_IN_FLIGHT = 4
 
 
-def store_month(objects: ObjectStorePort, bucket: str, file: FileRef, credits: MonthCredits) -> MonthManifest:
+def store_month(
+    objects: ObjectStorePort, bucket: str, file: FileRef, credits: MonthCredits, limit: MonthLimit | None = None
+) -> MonthManifest:
     """Write the month's bodies, then its manifest (so a manifest's chunks are always there).
 
     Each body is uploaded in the background while the next one is written (at most UPLOADS_IN_FLIGHT held).
+    Raises MonthBeyondLimit once the bodies pass `limit`'s bytes: the rest is neither written nor stored.
     """
+    limit = limit or MonthLimit()
     chunks = []
+    size = 0
     with ThreadPoolExecutor(max_workers=UPLOADS_IN_FLIGHT, thread_name_prefix="chunk-upload") as uploads:
         in_flight: deque[Future[None]] = deque()
         for prepared in prepare_bodies(credits.month, credits.to_send):
             body = prepared.body
+            size += len(body.body)
+            if beyond := limit.exceeded_by(credits.month, credits.rows, size, so_far=True):
+                raise MonthBeyondLimit(beyond)
             key = chunk_key(file.sha256, credits.month, body.chunk)
             in_flight.append(uploads.submit(objects.put_json, bucket, key, body.body, sha256=body.sha256))
             chunks.append(

@@ -22,7 +22,7 @@ from credits_pipeline.domain.messages import FileRef, MonthMessage
 from credits_pipeline.domain.money import format_money
 from credits_pipeline.domain.report import PartEntry, RunReport, UploadEntry, UploadOutcome
 from credits_pipeline.formats import FileRejected, ParseConfig, read_credit_file
-from credits_pipeline.services.month_batches import store_month
+from credits_pipeline.services.month_batches import MonthBeyondLimit, store_month
 from credits_pipeline.services.observability import logger, metrics
 from credits_pipeline.services.ports import (
     REPLAYED,
@@ -128,22 +128,28 @@ class Splitter:
         """Store each month's bodies, record the report, point each month at this file, queue the months."""
         file = file.model_copy(update={"format": credit_file.format_id})
         batch_keys = {month: batch_key(file.sha256, month) for month in credit_file.months}
-        manifests = {
-            month: store_month(self.objects, upload.bucket, file, credits)
-            for month, credits in credit_file.months.items()
-        }
-        too_big = [
+        # A month beyond what CloudZero holds is refused before its bodies are written (rows) or while they
+        # are (bytes): nothing is queued, and what was stored stays unsent scratch.
+        beyond = [
             reason
-            for month, manifest in manifests.items()
-            if (reason := self.month_limit.exceeded_by(month, manifest.rows, manifest.size))
+            for month, credits in credit_file.months.items()
+            if (reason := self.month_limit.exceeded_by(month, credits.rows))
         ]
-        if too_big:
-            # Stored bodies stay unsent scratch: nothing points a message at them.
+        manifests = {}
+        if not beyond:
+            try:
+                manifests = {
+                    month: store_month(self.objects, upload.bucket, file, credits, self.month_limit)
+                    for month, credits in credit_file.months.items()
+                }
+            except MonthBeyondLimit as error:
+                beyond = [str(error)]
+        if beyond:
             return self._reject(
                 upload,
                 file,
                 FileRejected(
-                    f"{'; '.join(too_big)}: nothing was sent. Split the file's accounts across CloudZero "
+                    f"{'; '.join(beyond)}: nothing was sent. Split the file's accounts across CloudZero "
                     "connections, or have CloudZero raise the limit and set CLOUDZERO_MONTH_MAX_ROWS / "
                     "CLOUDZERO_MONTH_MAX_BYTES, then reprocess the file",
                     format_id=credit_file.format_id,
