@@ -116,6 +116,7 @@ def push_all(stack: StackOutputs, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "kill",
     [
+        "after:s3.PutObject:1",  # the first month's body stored (the uploads run beside the writing), no manifest
         "before:sqs.SendMessage:1",  # batches written, nothing queued
         "after:sqs.SendMessage:1",  # the first month queued, the others not
         "after:sqs.SendMessage:3",  # every month queued, the object not yet tagged
