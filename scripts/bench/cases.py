@@ -32,15 +32,15 @@ class Sizes:
     large_accounts: int
     cur_rows: tuple[int, ...]
     cur_accounts: int
-    parquet_rows: int
+    parquet_rows: tuple[int, ...]
     pusher_accounts: tuple[int, ...]
     cold_start_runs: int
 
 
 # Small enough for seconds, big enough for the same paths: the download spills past the 8 MB spool.
-QUICK = Sizes("quick", 1_000, 20_000, (20_000,), 200, 20_000, (5_000,), 1)
-STANDARD = Sizes("standard", 10_000, 1_000_000, (1_000_000,), 2_000, 1_000_000, (100_000, 1_000_000), 5)
-FULL = replace(STANDARD, name="full", cur_rows=(1_000_000, 10_000_000))
+QUICK = Sizes("quick", 1_000, 20_000, (20_000,), 200, (20_000,), (5_000,), 1)
+STANDARD = Sizes("standard", 10_000, 1_000_000, (1_000_000,), 2_000, (1_000_000,), (100_000, 1_000_000), 5)
+FULL = replace(STANDARD, name="full", cur_rows=(1_000_000, 10_000_000), parquet_rows=(1_000_000, 10_000_000))
 
 
 @dataclass(frozen=True)
@@ -90,19 +90,22 @@ def path_cases(sizes: Sizes) -> list[PathCase]:
         )
         for rows in sizes.cur_rows
     ]
-    parquet = PathCase(
-        "splitter CUR 2.0 Parquet",
-        f"{human(sizes.parquet_rows)} rows",
-        "splitter",
-        Input(
-            "cur2.parquet",
-            "incoming/cur2/data/cur2-00001.snappy.parquet",
-            partial(write_cur2_parquet, rows=sizes.parquet_rows, accounts=sizes.cur_accounts, seed=SEED + 4),
-            weight=sizes.parquet_rows * 5,
-        ),
-        "parquet",
-        Target(floor_ratio=1.0),
-    )
+    parquet = [
+        PathCase(
+            "splitter CUR 2.0 Parquet",
+            f"{human(rows)} rows",
+            "splitter",
+            Input(
+                f"cur2-{rows}.parquet",
+                "incoming/cur2/data/cur2-00001.snappy.parquet",
+                partial(write_cur2_parquet, rows=rows, accounts=sizes.cur_accounts, seed=SEED + 4),
+                weight=rows * 5,
+            ),
+            "parquet",
+            Target(floor_ratio=1.0),
+        )
+        for rows in sizes.parquet_rows
+    ]
     return [
         PathCase(
             "splitter headerless",
@@ -121,7 +124,7 @@ def path_cases(sizes: Sizes) -> list[PathCase]:
             Target(floor_ratio=2.0, peak_mib=300),
         ),
         *cur,
-        parquet,
+        *parquet,
         *(
             PathCase(
                 "pusher one month",

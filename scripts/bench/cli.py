@@ -288,7 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n\n")[0] if __doc__ else None)
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="small sizes: a smoke run in seconds")
-    size.add_argument("--full", action="store_true", help="also a 10M-row CUR (several minutes more)")
+    size.add_argument(
+        "--full", action="store_true", help="also a 10M-row CUR and a 10M-row CUR 2.0 Parquet (several minutes more)"
+    )
     parser.add_argument(
         "--cold-start", action="store_true", help="only the cold starts and package sizes (seconds, once installed)"
     )
