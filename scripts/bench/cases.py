@@ -12,8 +12,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-from testdata.cur import write_cur2_parquet, write_legacy_cur
+from testdata.cur import write_cur2_csv, write_cur2_parquet, write_legacy_cur
 from testdata.expected import Expected
+from testdata.focus import write_aws_focus_csv
 from testdata.headerless import write_monthly_file
 
 SEED = 20260101
@@ -74,20 +75,27 @@ def path_cases(sizes: Sizes) -> list[PathCase]:
         # The seed in the name too: a splitter case and a pusher case may have as many accounts.
         return Input(f"{accounts}-{seed}-{name}", f"incoming/{name}", build, weight=accounts)
 
+    # Each table as AWS delivers it: gzip CSV, at the same sizes (the writer, the file, where it is uploaded).
+    tables = (
+        ("splitter CUR CSV gzip", write_legacy_cur, "cur", "incoming/cur/20240901-20241201/cur-00001.csv.gz"),
+        ("splitter CUR 2.0 CSV gzip", write_cur2_csv, "cur2", "incoming/cur2/data/cur2-00001.csv.gz"),
+        ("splitter FOCUS 1.2 CSV gzip", write_aws_focus_csv, "focus", "incoming/focus/data/focus-00001.csv.gz"),
+    )
     cur = [
         PathCase(
-            "splitter CUR CSV gzip",
+            name,
             f"{human(rows)} rows",
             "splitter",
             Input(
-                f"cur-{rows}.csv.gz",
-                "incoming/cur/20240901-20241201/cur-00001.csv.gz",
-                partial(write_legacy_cur, rows=rows, accounts=sizes.cur_accounts, seed=SEED + 3),
+                f"{prefix}-{rows}.csv.gz",
+                key,
+                partial(write, rows=rows, accounts=sizes.cur_accounts, seed=SEED + 3),
                 weight=rows * 5,
             ),
             "csv",
             Target(floor_ratio=0.5, peak_mib=300),
         )
+        for name, write, prefix, key in tables
         for rows in sizes.cur_rows
     ]
     parquet = [

@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="small sizes: a smoke run in seconds")
     size.add_argument(
-        "--full", action="store_true", help="also a 10M-row CUR and a 10M-row CUR 2.0 Parquet (several minutes more)"
+        "--full", action="store_true", help="also 10M-row CURs, FOCUS and CUR 2.0 Parquet (many minutes more)"
     )
     parser.add_argument(
         "--cold-start", action="store_true", help="only the cold starts and package sizes (seconds, once installed)"

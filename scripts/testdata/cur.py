@@ -365,9 +365,11 @@ def cur2_item(charge: Charge) -> Cur2LineItem:
     )
 
 
-def _tally(tally: CreditTally, charge: Charge, cost: Decimal) -> None:
+def tally_charge(tally: CreditTally, charge: Charge, cost: Decimal, service: str = "") -> None:
+    """Count the charge as the pipeline reads it: a Credit row's cost summed under `service` (the product code)."""
     if charge.row_type == "Credit":
-        tally.credit(CUR_MONTHS[charge.month], charge.account, PRODUCTS[charge.product][0], charge.description, cost)
+        service = service or PRODUCTS[charge.product][0]
+        tally.credit(CUR_MONTHS[charge.month], charge.account, service, charge.description, cost)
     else:
         tally.ignored()
 
@@ -379,17 +381,34 @@ def write_legacy_cur(path: Path, rows: int, accounts: int, seed: int) -> Expecte
     def items() -> Iterator[LegacyLineItem]:
         for charge in generated_charges(rows, accounts, seed):
             item = legacy_item(charge)
-            _tally(tally, charge, Decimal(item.cost))
+            tally_charge(tally, charge, Decimal(item.cost))
             yield item
 
-    with _text_out(path) as out:
+    with text_out(path) as out:
         table = legacy_cur_rows(items())
         while chunk := list(islice(table, 10_000)):
             out.write(csv_text(chunk))
     return tally.expected("aws-cur/1")
 
 
-def _text_out(path: Path) -> TextIO:
+def write_cur2_csv(path: Path, rows: int, accounts: int, seed: int) -> Expected:
+    """CUR 2.0 (Data Exports) as CSV, every column above, costs as text; gzip when `path` ends `.gz`."""
+    tally = CreditTally()
+
+    def items() -> Iterator[Cur2LineItem]:
+        for charge in generated_charges(rows, accounts, seed):
+            item = cur2_item(charge)
+            tally_charge(tally, charge, Decimal(item.cost))
+            yield item
+
+    with text_out(path) as out:
+        table = cur2_rows(items(), tuple(CUR2_FIELDS))
+        while chunk := list(islice(table, 10_000)):
+            out.write(csv_text(chunk))
+    return tally.expected("aws-cur/2")
+
+
+def text_out(path: Path) -> TextIO:
     if path.suffix == ".gz":
         return gzip.open(path, "wt", encoding="utf-8", newline="")
     return path.open("w", encoding="utf-8", newline="")
@@ -407,7 +426,7 @@ def write_cur2_parquet(path: Path, rows: int, accounts: int, seed: int) -> Expec
             table: list[Sequence[str]] = []
             for charge in batch:
                 item = cur2_item(charge)
-                _tally(tally, charge, Decimal(repr(float(item.cost))))  # a double reads as its shortest form
+                tally_charge(tally, charge, Decimal(repr(float(item.cost))))  # a double reads as its shortest form
                 table.append(cells(item))
             yield table
 

@@ -5,9 +5,15 @@ Versions are told apart by the columns each added (1.4 also dropped two); 0.5-er
 category column `ChargeType` and write credits as `Adjustment`.
 """
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
+from itertools import islice
+from pathlib import Path
 
-from testdata.encode import ParquetType
+from testdata.cur import CUR_MONTHS, PRODUCTS, generated_charges, tally_charge, text_out
+from testdata.encode import ParquetType, csv_text
+from testdata.expected import CreditTally, Expected
 
 FOCUS_BASE = (
     "BilledCost",
@@ -203,12 +209,21 @@ class AwsFocusCharge:
     account: str  # SubAccountId
     discounts: str  # x_Discounts as a JSON object, "" for null
     description: str
+    month: str = "2025-05"  # the billing period
+    service_code: str = ""  # x_ServiceCode; "" for AmazonEC2 when the service is Amazon EC2, else AmazonS3
 
 
 def focus_1_2_aws_table(charges: list[AwsFocusCharge]) -> list[list[str]]:
-    """A header row and one row per charge, as AWS writes it: "" for null, one day of May 2025."""
-    table = [list(FOCUS_1_2_AWS_COLUMNS)]
+    """A header row and one row per charge, as AWS writes it: "" for null, the 3rd day of the charge's month."""
+    return list(aws_focus_rows(charges))
+
+
+def aws_focus_rows(charges: Iterable[AwsFocusCharge]) -> Iterator[list[str]]:
+    """`focus_1_2_aws_table` one row at a time, for a table too big to hold."""
+    yield list(FOCUS_1_2_AWS_COLUMNS)
     for charge in charges:
+        year, month = (int(part) for part in charge.month.split("-"))
+        following = f"{year + month // 12}-{month % 12 + 1:02d}"
         usage = charge.category == "Usage"
         values = dict.fromkeys(FOCUS_1_2_AWS_COLUMNS, "")
         values |= {
@@ -217,13 +232,13 @@ def focus_1_2_aws_table(charges: list[AwsFocusCharge]) -> list[list[str]]:
             "BillingAccountName": "Payer",
             "BillingAccountType": "Billing Account",
             "BillingCurrency": "USD",
-            "BillingPeriodEnd": "2025-06-01 00:00:00",
-            "BillingPeriodStart": "2025-05-01 00:00:00",
+            "BillingPeriodEnd": f"{following}-01 00:00:00",
+            "BillingPeriodStart": f"{charge.month}-01 00:00:00",
             "ChargeCategory": charge.category,
             "ChargeDescription": charge.description,
             "ChargeFrequency": "Usage-Based",
-            "ChargePeriodEnd": "2025-05-04 00:00:00",
-            "ChargePeriodStart": "2025-05-03 00:00:00",
+            "ChargePeriodEnd": f"{charge.month}-04 00:00:00",
+            "ChargePeriodStart": f"{charge.month}-03 00:00:00",
             "EffectiveCost": "0" if charge.category == "Credit" else charge.billed,
             "InvoiceId": "EUINUS25-77",
             "InvoiceIssuerName": "Amazon Web Services, Inc.",
@@ -237,7 +252,41 @@ def focus_1_2_aws_table(charges: list[AwsFocusCharge]) -> list[list[str]]:
             "Tags": '{"team":"data","env":"prod"}' if usage else "",
             "x_Discounts": charge.discounts,
             "x_Operation": "RunInstances" if usage else "",
-            "x_ServiceCode": "AmazonEC2" if charge.service == "Amazon EC2" else "AmazonS3",
+            "x_ServiceCode": charge.service_code or ("AmazonEC2" if charge.service == "Amazon EC2" else "AmazonS3"),
         }
-        table.append([values[column] for column in FOCUS_1_2_AWS_COLUMNS])
-    return table
+        yield [values[column] for column in FOCUS_1_2_AWS_COLUMNS]
+
+
+# AWS's FOCUS categories of the generated CUR line item types (`Usage` for the rest).
+_CATEGORIES = {"Credit": "Credit", "Tax": "Tax", "Fee": "Purchase", "RIFee": "Purchase"}
+
+
+def write_aws_focus_csv(path: Path, rows: int, accounts: int, seed: int) -> Expected:
+    """The generated CUR line items (testdata.cur) as AWS's FOCUS 1.2 with AWS columns; gzip when `path` ends `.gz`.
+
+    FOCUS names the service (`Amazon Elastic Compute Cloud`), where the CUR gives its code.
+    """
+    tally = CreditTally()
+
+    def charges() -> Iterator[AwsFocusCharge]:
+        for charge in generated_charges(rows, accounts, seed):
+            code, name = PRODUCTS[charge.product][:2]
+            tally_charge(tally, charge, Decimal(charge.cost), service=name)
+            yield AwsFocusCharge(
+                category=_CATEGORIES.get(charge.row_type, "Usage"),
+                billed=charge.cost,
+                provider="AWS",
+                publisher="Amazon Web Services, Inc.",
+                service=name,
+                account=charge.account,
+                discounts="",
+                description=charge.description,
+                month=CUR_MONTHS[charge.month],
+                service_code=code,
+            )
+
+    with text_out(path) as out:
+        table = aws_focus_rows(charges())
+        while chunk := list(islice(table, 10_000)):
+            out.write(csv_text(chunk))
+    return tally.expected("focus/1.2")

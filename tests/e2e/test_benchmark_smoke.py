@@ -14,6 +14,8 @@ REPO = Path(__file__).resolve().parents[2]
 CASES = (
     "splitter headerless",
     "splitter CUR CSV gzip",
+    "splitter CUR 2.0 CSV gzip",
+    "splitter FOCUS 1.2 CSV gzip",
     "splitter CUR 2.0 Parquet",
     "pusher one month",
     "cold start splitter",
