@@ -6,7 +6,6 @@ A line item's defaults are those of the format fixtures (one EC2 hour in Septemb
 any size for the benchmark, with 1% credit rows among usage, tax, fees and discounts.
 """
 
-import gzip
 import random
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -14,9 +13,8 @@ from decimal import Decimal
 from itertools import islice
 from operator import attrgetter
 from pathlib import Path
-from typing import TextIO
 
-from testdata.encode import ParquetType, csv_text, write_parquet
+from testdata.encode import ParquetType, csv_text, write_csv, write_parquet
 from testdata.expected import CreditTally, Expected
 
 # --- the legacy CUR ------------------------------------------------------------------------------
@@ -374,44 +372,28 @@ def tally_charge(tally: CreditTally, charge: Charge, cost: Decimal, service: str
         tally.ignored()
 
 
+def tallied(charges: Iterable[Charge], tally: CreditTally, *, by_name: bool = False) -> Iterator[Charge]:
+    """Each charge, counted first as the pipeline reads it: a Credit row's cost under its product code, or
+    its product name (`by_name`: FOCUS names the service)."""
+    for charge in charges:
+        tally_charge(tally, charge, Decimal(charge.cost), PRODUCTS[charge.product][1] if by_name else "")
+        yield charge
+
+
 def write_legacy_cur(path: Path, rows: int, accounts: int, seed: int) -> Expected:
     """A legacy CUR as AWS delivers it: `category/Column` headers, hourly line items; gzip when `path` ends `.gz`."""
     tally = CreditTally()
-
-    def items() -> Iterator[LegacyLineItem]:
-        for charge in generated_charges(rows, accounts, seed):
-            item = legacy_item(charge)
-            tally_charge(tally, charge, Decimal(item.cost))
-            yield item
-
-    with text_out(path) as out:
-        table = legacy_cur_rows(items())
-        while chunk := list(islice(table, 10_000)):
-            out.write(csv_text(chunk))
+    items = map(legacy_item, tallied(generated_charges(rows, accounts, seed), tally))
+    write_csv(path, legacy_cur_rows(items))
     return tally.expected("aws-cur/1")
 
 
 def write_cur2_csv(path: Path, rows: int, accounts: int, seed: int) -> Expected:
     """CUR 2.0 (Data Exports) as CSV, every column above, costs as text; gzip when `path` ends `.gz`."""
     tally = CreditTally()
-
-    def items() -> Iterator[Cur2LineItem]:
-        for charge in generated_charges(rows, accounts, seed):
-            item = cur2_item(charge)
-            tally_charge(tally, charge, Decimal(item.cost))
-            yield item
-
-    with text_out(path) as out:
-        table = cur2_rows(items(), tuple(CUR2_FIELDS))
-        while chunk := list(islice(table, 10_000)):
-            out.write(csv_text(chunk))
+    items = map(cur2_item, tallied(generated_charges(rows, accounts, seed), tally))
+    write_csv(path, cur2_rows(items, tuple(CUR2_FIELDS)))
     return tally.expected("aws-cur/2")
-
-
-def text_out(path: Path) -> TextIO:
-    if path.suffix == ".gz":
-        return gzip.open(path, "wt", encoding="utf-8", newline="")
-    return path.open("w", encoding="utf-8", newline="")
 
 
 def write_cur2_parquet(path: Path, rows: int, accounts: int, seed: int) -> Expected:

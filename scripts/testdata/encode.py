@@ -8,6 +8,7 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,6 +29,20 @@ def csv_text(rows: Rows, delimiter: str = ",", newline: str = "\n", quoting: Quo
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=delimiter, lineterminator=newline, quoting=quoting).writerows(rows)
     return buffer.getvalue()
+
+
+def write_csv(path: Path, rows: Rows, chunk_rows: int = 10_000) -> None:
+    """Rows written as `csv_text` writes them, a chunk at a time (a table too big to hold); gzip when `path`
+    ends `.gz`."""
+    remaining = iter(rows)
+    gz = path.suffix == ".gz"
+    with (
+        gzip.open(path, "wt", encoding="utf-8", newline="")
+        if gz
+        else path.open("w", encoding="utf-8", newline="") as out
+    ):
+        while chunk := list(islice(remaining, chunk_rows)):
+            out.write(csv_text(chunk))
 
 
 def gzipped(data: bytes) -> bytes:

@@ -7,12 +7,10 @@ category column `ChargeType` and write credits as `Adjustment`.
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
-from itertools import islice
 from pathlib import Path
 
-from testdata.cur import CUR_MONTHS, PRODUCTS, generated_charges, tally_charge, text_out
-from testdata.encode import ParquetType, csv_text
+from testdata.cur import CUR_MONTHS, PRODUCTS, Charge, generated_charges, tallied
+from testdata.encode import ParquetType, write_csv
 from testdata.expected import CreditTally, Expected
 
 FOCUS_BASE = (
@@ -261,32 +259,28 @@ def aws_focus_rows(charges: Iterable[AwsFocusCharge]) -> Iterator[list[str]]:
 _CATEGORIES = {"Credit": "Credit", "Tax": "Tax", "Fee": "Purchase", "RIFee": "Purchase"}
 
 
+def _aws_focus_charge(charge: Charge) -> AwsFocusCharge:
+    code, name = PRODUCTS[charge.product][:2]
+    return AwsFocusCharge(
+        category=_CATEGORIES.get(charge.row_type, "Usage"),
+        billed=charge.cost,
+        provider="AWS",
+        publisher="Amazon Web Services, Inc.",
+        service=name,
+        account=charge.account,
+        discounts="",
+        description=charge.description,
+        month=CUR_MONTHS[charge.month],
+        service_code=code,
+    )
+
+
 def write_aws_focus_csv(path: Path, rows: int, accounts: int, seed: int) -> Expected:
     """The generated CUR line items (testdata.cur) as AWS's FOCUS 1.2 with AWS columns; gzip when `path` ends `.gz`.
 
     FOCUS names the service (`Amazon Elastic Compute Cloud`), where the CUR gives its code.
     """
     tally = CreditTally()
-
-    def charges() -> Iterator[AwsFocusCharge]:
-        for charge in generated_charges(rows, accounts, seed):
-            code, name = PRODUCTS[charge.product][:2]
-            tally_charge(tally, charge, Decimal(charge.cost), service=name)
-            yield AwsFocusCharge(
-                category=_CATEGORIES.get(charge.row_type, "Usage"),
-                billed=charge.cost,
-                provider="AWS",
-                publisher="Amazon Web Services, Inc.",
-                service=name,
-                account=charge.account,
-                discounts="",
-                description=charge.description,
-                month=CUR_MONTHS[charge.month],
-                service_code=code,
-            )
-
-    with text_out(path) as out:
-        table = aws_focus_rows(charges())
-        while chunk := list(islice(table, 10_000)):
-            out.write(csv_text(chunk))
+    charges = map(_aws_focus_charge, tallied(generated_charges(rows, accounts, seed), tally, by_name=True))
+    write_csv(path, aws_focus_rows(charges))
     return tally.expected("focus/1.2")
