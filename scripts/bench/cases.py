@@ -155,7 +155,7 @@ FLOOR_NAMES = {"csv": "csv.reader loop", "parquet": "pyarrow filter+group-by"}
 
 
 def splitter_problems(expected: Expected, result: dict[str, Any]) -> list[str]:
-    """What the splitter got wrong: the file's status, and each month's accounts and total as queued."""
+    """What the splitter got wrong: the file's status and format, and each month's accounts and total as queued."""
     problems = []
     statuses = [file["status"] for file in result["result"].get("files", [])]
     if statuses != ["pending"]:
@@ -163,6 +163,9 @@ def splitter_problems(expected: Expected, result: dict[str, Any]) -> list[str]:
     queued = result["months"]
     if sorted(queued) != sorted(expected.months):
         problems.append(f"months queued {sorted(queued)}, expected {sorted(expected.months)}")
+    formats = {month["format"] for month in queued.values()}
+    if formats and formats != {expected.format_id}:
+        problems.append(f"read as {sorted(formats)}, expected {expected.format_id}")
     for month, wanted in expected.months.items():
         got = queued.get(month)
         if got and (got["accounts"], Decimal(got["total"])) != (wanted.accounts, wanted.total):

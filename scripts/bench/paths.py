@@ -30,7 +30,7 @@ def splitter_path(scene: Stage) -> dict[str, Any]:
 
 
 def queued_months(scene: Stage) -> dict[str, dict[str, Any]]:
-    """month -> accounts, total and the batch's size in S3, from the month messages waiting in SQS.
+    """month -> accounts, total, the file's format and the batch's size in S3, from the month messages in SQS.
 
     The size is the whole batch: its manifest and, since schema version 2, every chunk body it lists.
     """
@@ -46,6 +46,7 @@ def queued_months(scene: Stage) -> dict[str, dict[str, Any]]:
             "total": body["total"],
             "batch_bytes": len(stored) + sum(chunk["size"] for chunk in chunks),
             "chunks": len(chunks),
+            "format": body["file"].get("format", ""),
         }
     return months
 
