@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +24,16 @@ from hypothesis import strategies as st
 
 from credits_pipeline.formats import FileRejected, ParseConfig, detect_format, read_credit_file
 from credits_pipeline.formats.columnar import read_as_columns
-from testdata.cur import LEGACY_COLUMNS, LegacyLineItem, legacy_cur_csv, write_cur2_parquet, write_legacy_cur
+from testdata.cur import (
+    LEGACY_COLUMNS,
+    LegacyLineItem,
+    legacy_cur_csv,
+    write_cur2_csv,
+    write_cur2_parquet,
+    write_legacy_cur,
+)
+from testdata.expected import Expected
+from testdata.focus import write_aws_focus_csv
 from tests.unit.formats.helpers import FIXTURES
 
 NOT_CREDIT_FILES = {"README.md", "make_fixtures.py"}
@@ -101,6 +110,29 @@ def test_generated_legacy_curs_read_the_same(tmp_path: Path, seed: int, suffix: 
     write_legacy_cur(path, rows=3_000 * seed, accounts=40 * seed, seed=seed)
     for config in CONFIGS.values():
         assert_same(path.read_bytes(), f"incoming/cur/cur-00001{suffix}", **config)
+
+
+Writer = Callable[..., Expected]
+GENERATED_TABLES: dict[str, tuple[Writer, str]] = {
+    "CUR 2.0 CSV": (write_cur2_csv, "incoming/cur2/data/cur2-00001.csv.gz"),
+    "FOCUS 1.2 with AWS columns": (write_aws_focus_csv, "incoming/focus/data/focus-00001.csv.gz"),
+}
+
+
+@pytest.mark.parametrize("table", GENERATED_TABLES.values(), ids=GENERATED_TABLES.keys())
+def test_generated_cur2_and_focus_csvs_are_read_as_columns_the_same(tmp_path: Path, table: tuple[Writer, str]) -> None:
+    write, key = table
+    path = tmp_path / "table.csv.gz"
+    expected = write(path, rows=4_000, accounts=30, seed=6)
+    data = path.read_bytes()
+    with spooled(data) as stream:
+        credit_format = detect_format(stream, key, ParseConfig())
+        assert read_as_columns(credit_format, ParseConfig()) is not None
+    with spooled(data) as stream:
+        read = read_credit_file(stream, key, ParseConfig())
+    assert (read.format_id, read.total, read.credit_rows) == (expected.format_id, expected.total, expected.credit_rows)
+    for config in CONFIGS.values():
+        assert_same(data, key, **config)
 
 
 @pytest.mark.parametrize("seed", [4, 5])
