@@ -57,6 +57,31 @@ def test_a_month_cloudzero_holds_differently_is_unverified_listed_and_alerted_on
     assert f"s3://{BUCKET}/{KEY}" in alert.text()
 
 
+def test_a_cost_cloudzero_holds_that_is_not_a_number_is_recorded_unverified_and_alerted() -> None:
+    world = World()
+    body = uploaded(world)
+
+    def not_a_number(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        rows[0]["cost/cost"] = "n/a"
+        return rows
+
+    world.cloudzero.drift = not_a_number
+    world.deliver(body)
+
+    report = world.report(sha_of(body))
+    month = report.months["2026-02"]
+    assert (month.status, month.verified) == ("unverified", False)
+    [difference] = month.differences
+    assert (difference.account_id, difference.sent, difference.held.is_nan()) == (
+        "000000000001",
+        Decimal("-10.00"),
+        True,
+    )
+    assert "held a cost that is not a number" in (month.error or "")
+    assert type(report).model_validate_json(report.model_dump_json()).months["2026-02"].differences[0].held.is_nan()
+    assert [alert.kind for alert in world.notifier.alerts] == ["month_unverified"]
+
+
 def test_a_lost_row_is_caught_by_the_row_count() -> None:
     world = World()
     body = uploaded(world)

@@ -1,11 +1,12 @@
-"""Reading a month back: the compare names exactly the accounts whose totals differ, whatever the month's size.
+"""Reading a month back: the compare names exactly the accounts whose rows differ, whatever the month's size.
 
-The oracle is the plain compare (every account's total on each side, in dictionaries): the bounded one
+The oracle is the plain compare (every account's rows on each side, in dictionaries): the bounded one
 must say the same, account for account.
 """
 
 import itertools
 import random
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
@@ -30,18 +31,16 @@ ACCOUNTS = [*CROWDED, *(f"{n:012d}" for n in range(1, 13))]
 
 
 def plain_differences(sent: Sent, held: Held) -> list[str]:
-    """The accounts whose totals differ, the straightforward way (everything in memory)."""
-    sent_totals: dict[str, Decimal] = {}
-    held_totals: dict[str, Decimal] = {}
+    """The accounts whose rows differ (as values: `-100` is `-100.00`), the straightforward way (everything
+    in memory)."""
+    sent_rows: dict[str, Counter[Decimal]] = defaultdict(Counter)
+    held_rows: dict[str, Counter[Decimal]] = defaultdict(Counter)
     for account, cost in sent:
-        sent_totals[account] = sent_totals.get(account, Decimal(0)) + cost
+        sent_rows[account][cost] += 1
     for row in held:
-        account = row["resource/account"]
-        held_totals[account] = held_totals.get(account, Decimal(0)) + Decimal(row["cost/cost"])
+        held_rows[row["resource/account"]][Decimal(row["cost/cost"])] += 1
     return sorted(
-        account
-        for account in sent_totals.keys() | held_totals.keys()
-        if account not in sent_totals or account not in held_totals or sent_totals[account] != held_totals[account]
+        account for account in sent_rows.keys() | held_rows.keys() if sent_rows[account] != held_rows[account]
     )
 
 
@@ -96,7 +95,7 @@ def read_backs(draw: st.DrawFn) -> tuple[Sent, Held]:
 
 @settings(max_examples=300, deadline=None)
 @given(read_backs())
-def test_the_compare_names_exactly_the_accounts_whose_totals_differ(read_back: tuple[Sent, Held]) -> None:
+def test_the_compare_names_exactly_the_accounts_whose_rows_differ(read_back: tuple[Sent, Held]) -> None:
     sent, held = read_back
     wanted = plain_differences(sent, held)
 
@@ -136,6 +135,37 @@ def test_two_accounts_of_one_group_with_their_costs_swapped_are_both_named() -> 
         (first, Decimal("-1.00"), Decimal("-2.00")),
         (second, Decimal("-2.00"), Decimal("-1.00")),
     ]
+
+
+def test_an_account_whose_rows_differ_with_the_same_total_is_named_and_never_a_match() -> None:
+    account = "073933415963"
+    cases = {
+        "two services' credits altered": (["-100.00", "-50.00"], ["-120.00", "-30.00"]),
+        "a credit lost, another doubled": (["-100", "-50", "-50", "-100"], ["-100", "-100", "-100", "0"]),
+    }
+    for sent_costs, held_costs in cases.values():
+        sent = [(account, Decimal(cost)) for cost in sent_costs] + [("000000000001", Decimal("-10.00"))]
+        held = [cbf(account, cost) for cost in held_costs] + [cbf("000000000001", "-10.00")]
+
+        check = compare_month(Reads(sent), Reads(held))
+
+        assert not check.matches
+        assert [(d.account_id, d.sent, d.held) for d in check.differences] == [
+            (account, sum(map(Decimal, sent_costs)), sum(map(Decimal, held_costs)))
+        ]
+        assert f"{account}: sent" in check.summary() and "(the same total in other rows)" in check.summary()
+
+
+def test_a_held_cost_beyond_any_credit_sent_is_a_difference_not_an_error() -> None:
+    sent = [("000000000001", Decimal("-100.00"))]
+    for held_cost in ("-1E+250", "-0." + "1" * 201, "0E-1000"):
+        held = [cbf("000000000001", "-100.00"), cbf("000000000001", held_cost)]
+
+        check = compare_month(Reads(sent), Reads(held))
+
+        assert not check.matches
+        assert [d.account_id for d in check.differences] == ["000000000001"]
+        assert check.differences[0].held.is_nan()
 
 
 def test_a_cost_cloudzero_holds_that_is_not_a_number_is_a_difference() -> None:

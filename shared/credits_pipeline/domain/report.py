@@ -5,7 +5,7 @@ It is also the file's state record (kept in DynamoDB, versioned): one model, one
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -26,7 +26,8 @@ def utc_now() -> str:
 class AccountDifferenceEntry(BaseModel):
     account_id: str
     sent: Money
-    held: Money
+    # "NaN" when CloudZero holds a cost that is not a number: recorded as a difference, never refused here.
+    held: Annotated[Money, Field(allow_inf_nan=True)]
 
 
 class MonthReport(BaseModel):

@@ -4,12 +4,15 @@ In memory that stays the same whatever the month's size (a month can hold a mill
 1. each side is read once into a digest of `BUCKETS` account groups (an account's group comes from its
    id): per group the rows, their exact total and an order-independent hash of its (account, cost) rows;
 2. only the groups whose digests differ are read again, from both sides, account by account, to name
-   the accounts whose totals differ. Those groups are re-read up to `RECHECK_ROWS` rows (both sides
-   together): a month that differs nearly everywhere names and counts the accounts in the groups that fit,
-   says how many groups it did not compare, and is never called a match.
+   the accounts whose rows differ: their count, their total or their costs (an account of several rows,
+   one per service, can keep its total with a credit lost and another doubled). Those groups are re-read
+   up to `RECHECK_ROWS` rows (both sides together): a month that differs nearly everywhere names and
+   counts the accounts in the groups that fit, says how many groups it did not compare, and is never
+   called a match.
 
 A cost is hashed by its value, not its spelling: CloudZero answering "-100" for a "-100.00" sent is the
-same credit (as the account totals compared in step 2 say).
+same credit. A held cost that is not a number, or beyond what an exact sum holds (no credit sent is), is
+NaN: it differs from everything sent.
 """
 
 import zlib
@@ -24,9 +27,12 @@ from credits_pipeline.domain.money import format_money
 DIFFERENCES_LISTED = 20
 ZERO = Decimal(0)
 NOT_A_NUMBER = Decimal("NaN")  # a cost CloudZero holds that is not a number: equal to nothing sent
+# A held cost with more integer or decimal digits than this is not a credit the pipeline sent (those are
+# below 1e30 and 40 decimals) and is read as NaN: summing it exactly could need more than EXACT's digits.
+HELD_DIGITS = 90
 BUCKETS = 4096  # a power of two: an account's group is the low bits of its id's CRC-32
 # At most this many rows (sent and held) are read again account by account; each becomes at most one
-# account's running total (about 250 bytes): about 13 MiB.
+# account's running rows, total and hash (about 350 bytes): about 17 MiB.
 RECHECK_ROWS = 50_000
 
 # (account, cost) per row, read afresh from its first row at each call.
@@ -39,7 +45,11 @@ HeldRows = Callable[[], Iterable[Mapping[str, object]]]
 class AccountDifference:
     account_id: str
     sent: Decimal
-    held: Decimal
+    held: Decimal  # NaN: CloudZero holds a cost that is not a number
+
+    def shown(self) -> str:
+        same_total = " (the same total in other rows)" if self.sent == self.held else ""
+        return f"{self.account_id}: sent {_money(self.sent)}, held {_money(self.held)}{same_total}"
 
 
 @dataclass(frozen=True)
@@ -68,11 +78,9 @@ class MonthCheck:
         if self.matches:
             return f"CloudZero holds the {self.rows_held} rows sent, totalling {format_money(self.total_held)}"
         at_least = "at least " if self.groups_not_compared else ""
-        shown = "; ".join(
-            f"{d.account_id}: sent {format_money(d.sent)}, held {format_money(d.held)}" for d in self.differences[:5]
-        )
+        shown = "; ".join(difference.shown() for difference in self.differences[:5])
         return (
-            f"CloudZero holds {self.rows_held} rows totalling {format_money(self.total_held)}; "
+            f"CloudZero holds {self.rows_held} rows totalling {_total_text(self.total_held)}; "
             f"{self.rows_sent} rows totalling {format_money(self.total_sent)} were sent"
             + (f"; {at_least}{self.differences_total} accounts differ ({shown})" if self.differences_total else "")
             + (
@@ -152,13 +160,12 @@ def compare_month(sent: Costs, held: HeldRows, *, recheck_rows: int = RECHECK_RO
     if not differing:
         return check
     compared = _within_budget(differing, sent_digest, held_digest, recheck_rows)
-    sent_totals = _account_totals(sent(), compared)
-    held_totals = _account_totals(held_costs(held()), compared)
+    sent_accounts = _account_rows(sent(), compared)
+    held_accounts = _account_rows(held_costs(held()), compared)
     accounts = sorted(
         account
-        for account in sent_totals.keys() | held_totals.keys()
-        if sent_totals.get(account, ZERO) != held_totals.get(account, ZERO)
-        or (account in sent_totals) != (account in held_totals)
+        for account in sent_accounts.keys() | held_accounts.keys()
+        if not _same(sent_accounts.get(account), held_accounts.get(account))
     )
     return MonthCheck(
         rows_sent=check.rows_sent,
@@ -166,7 +173,7 @@ def compare_month(sent: Costs, held: HeldRows, *, recheck_rows: int = RECHECK_RO
         total_sent=check.total_sent,
         total_held=check.total_held,
         differences=[
-            AccountDifference(a, sent_totals.get(a, ZERO), held_totals.get(a, ZERO))
+            AccountDifference(a, _total(sent_accounts.get(a)), _total(held_accounts.get(a)))
             for a in accounts[:DIFFERENCES_LISTED]
         ],
         differences_total=len(accounts),
@@ -185,12 +192,45 @@ def _within_budget(differing: list[int], sent: MonthDigest, held: MonthDigest, b
     return frozenset(chosen)
 
 
-def _account_totals(costs: Iterable[tuple[str, Decimal]], buckets: frozenset[int]) -> dict[str, Decimal]:
-    totals: dict[str, Decimal] = {}
+@dataclass
+class _AccountRows:
+    """One account's rows on one side: how many, their exact total and the sum of their row hashes."""
+
+    rows: int = 0
+    total: Decimal = ZERO
+    hashes: int = 0
+
+
+def _same(sent: _AccountRows | None, held: _AccountRows | None) -> bool:
+    """Both sides hold the account's rows alike; NaN (a held cost that is not a number) equals nothing."""
+    if sent is None or held is None:
+        return sent is held
+    return (sent.rows, sent.hashes) == (held.rows, held.hashes) and not held.total.is_nan() and sent.total == held.total
+
+
+def _account_rows(costs: Iterable[tuple[str, Decimal]], buckets: frozenset[int]) -> dict[str, _AccountRows]:
+    accounts: dict[str, _AccountRows] = {}
     for account, cost in costs:
         if bucket_of(account) in buckets:
-            totals[account] = EXACT.add(totals.get(account, ZERO), cost)
-    return totals
+            rows = accounts.get(account)
+            if rows is None:
+                rows = accounts[account] = _AccountRows()
+            rows.rows += 1
+            rows.total = EXACT.add(rows.total, cost)
+            rows.hashes += _row_hash(account, cost)
+    return accounts
+
+
+def _total(rows: _AccountRows | None) -> Decimal:
+    return rows.total if rows is not None else ZERO
+
+
+def _money(value: Decimal) -> str:
+    return "a cost that is not a number" if value.is_nan() else format_money(value)
+
+
+def _total_text(value: Decimal) -> str:
+    return "nothing readable (a cost is not a number)" if value.is_nan() else format_money(value)
 
 
 def _held_cost(value: object) -> Decimal:
@@ -198,7 +238,9 @@ def _held_cost(value: object) -> Decimal:
         cost = Decimal(str(value))
     except InvalidOperation:
         return NOT_A_NUMBER
-    return cost if cost.is_finite() else NOT_A_NUMBER
+    if not cost.is_finite() or abs(cost.adjusted()) > HELD_DIGITS or int(cost.as_tuple().exponent) < -HELD_DIGITS:
+        return NOT_A_NUMBER
+    return cost
 
 
 def _row_hash(account: str, cost: Decimal) -> int:
