@@ -31,8 +31,9 @@ from credits_pipeline.domain.messages import MonthBatch
 from credits_pipeline.domain.money import format_money
 from credits_pipeline.domain.months import MONTH_PATTERN, month_start
 
-# CloudZero's limit is "5 MB" without saying which; stay under the smaller reading.
-MAX_BODY_BYTES = 5_000_000
+# CloudZero's limit is "5 MB" without saying which; stay under the smaller reading (5,000,000 bytes), strictly:
+# a body at the limit itself could be refused (413, final) after the month's first chunks replaced it.
+MAX_BODY_BYTES = 4_999_999
 
 Operation = Literal["replace_drop", "sum"]
 
