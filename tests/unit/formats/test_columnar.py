@@ -69,10 +69,11 @@ def spooled(data: bytes) -> Iterator[BinaryIO]:
 
 
 def outcome(data: bytes, name: str, config: ParseConfig) -> object:
-    """All a reader says of a file: the CreditFile's repr (Decimals as written), or the rejection whole."""
+    """All a reader says of a file: the CreditFile's repr and every credit's (Decimals as written), or the
+    rejection whole. A month's repr only counts its credits: they are listed beside it."""
     with spooled(data) as stream:
         try:
-            return repr(read_credit_file(stream, name, config))
+            read = read_credit_file(stream, name, config)
         except FileRejected as rejection:
             return (
                 str(rejection),
@@ -81,6 +82,7 @@ def outcome(data: bytes, name: str, config: ParseConfig) -> object:
                 rejection.problems_total,
                 rejection.format_id,
             )
+    return repr(read), {month: repr(credits.credits) for month, credits in read.months.items()}
 
 
 def assert_same(data: bytes, name: str, **config: object) -> None:
