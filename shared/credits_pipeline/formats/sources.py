@@ -159,10 +159,11 @@ class ParquetSource:
         query = f"DESCRIBE SELECT * FROM read_parquet({self._engine.sql_text(path)})"
         return [(str(row[0]), str(row[1])) for row in self._engine.connection().execute(query).fetchall()]
 
-    def text_of(self, index: int) -> str:
-        """SQL for a column's values as text. A whole double is written without `.0` (`-20`, as Arrow
-        writes it): a credit's amount keeps the digits the file gives it."""
-        text = f"CAST({self._engine.sql_name(self.header.names[index])} AS VARCHAR)"
+    def text_of(self, index: int, column: str | None = None) -> str:
+        """SQL for a column's values as text (`column`: the SQL naming it, if not its own name). A whole
+        double is written without `.0` (`-20`, as Arrow writes it): a credit's amount keeps the digits the
+        file gives it."""
+        text = f"CAST({column or self._engine.sql_name(self.header.names[index])} AS VARCHAR)"
         if self._types[index] in ("DOUBLE", "FLOAT"):
             return f"regexp_replace({text}, '\\.0$', '')"
         return text

@@ -25,13 +25,18 @@ from hypothesis import strategies as st
 from credits_pipeline.formats import FileRejected, ParseConfig, detect_format, read_credit_file
 from credits_pipeline.formats.columnar import read_as_columns
 from testdata.cur import (
+    CUR2_COLUMNS,
+    CUR2_PARQUET_TYPES,
     LEGACY_COLUMNS,
+    Cur2LineItem,
     LegacyLineItem,
+    cur2_table,
     legacy_cur_csv,
     write_cur2_csv,
     write_cur2_parquet,
     write_legacy_cur,
 )
+from testdata.encode import parquet_bytes
 from testdata.expected import Expected
 from testdata.focus import write_aws_focus_csv
 from tests.unit.formats.helpers import FIXTURES
@@ -143,6 +148,27 @@ def test_generated_cur2_parquet_reads_the_same(tmp_path: Path, seed: int) -> Non
     write_cur2_parquet(path, rows=2_000 * seed, accounts=30, seed=seed)
     for config in CONFIGS.values():
         assert_same(path.read_bytes(), "incoming/cur2/data/cur2-00001.snappy.parquet", **config)
+
+
+@pytest.mark.parametrize("extra", ["type_text", "other", "line", "value", "kind"])
+def test_a_parquet_column_named_as_the_query_names_its_own_is_not_read_in_their_place(extra: str) -> None:
+    # A file's extra column named as one of the query's own (all "Credit" here): the file is still read as
+    # columns, the Usage row stays ignored and the credit is its own row's, not 500 of usage summed into it.
+    items = [Cur2LineItem("123456789012", "Usage", "500.0"), Cur2LineItem("123456789012", "Credit", "-1.0")]
+    table = [[*row, "Credit" if n else extra] for n, row in enumerate(cur2_table(items, CUR2_COLUMNS))]
+    data = parquet_bytes(table, CUR2_PARQUET_TYPES)
+    name = "incoming/cur2/data/cur2-00001.snappy.parquet"
+
+    with spooled(data) as stream:
+        credit_format = detect_format(stream, name, ParseConfig())
+        assert read_as_columns(credit_format, ParseConfig()) is not None
+    with spooled(data) as stream:
+        read = read_credit_file(stream, name, ParseConfig())
+
+    [credit] = read.months["2025-01"].credits
+    assert (credit.account_id, credit.cost, credit.rows) == ("123456789012", Decimal("-1"), 1)
+    assert read.ignored_by_type == {"Usage": 1}
+    assert_same(data, name)
 
 
 def test_a_parquet_billing_period_with_a_time_zone_is_its_month_on_a_machine_in_any_zone(tmp_path: Path) -> None:

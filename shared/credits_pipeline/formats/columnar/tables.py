@@ -56,7 +56,7 @@ def read_as_columns(credit_format: CreditFormat, config: ParseConfig) -> Iterato
     source = credit_format.source
     try:
         if isinstance(source, ParquetSource):
-            return _read(credit_format, config, _parquet_scan(source))
+            return _read(credit_format, config, _parquet_scan(source, _needed(credit_format)))
         assert isinstance(source, CsvSource)
         part = source.content.parts[0]
         header_line = credit_format.info.header_line
@@ -103,26 +103,36 @@ def _eligible(reader: TabularFormat) -> bool:
 
 @dataclass(frozen=True)
 class _Scan:
-    """A table DuckDB reads: its FROM clause, each row's line (or row) number, and a column's text."""
+    """A table DuckDB reads, as a subquery of our own column names only: `line` (each row's line or row
+    number) and `c<index>` for the columns read (a file's own names, `type_text` say, would otherwise
+    stand in for the query's); `text(index)`: SQL for a column's values as text."""
 
     table: str
-    line: str
     text: Callable[[int], str]
+
+
+def _needed(reader: TabularFormat) -> list[int]:
+    """The columns the credit rules read: every role's."""
+    return sorted({index for indexes in reader.roles.values() for index in indexes})
 
 
 def _csv_scan(path: str, delimiter: str, width: int, header_line: int) -> _Scan:
     columns = ", ".join(f"{engine.sql_text(f'c{index}')}: 'VARCHAR'" for index in range(width))
-    table = (
+    csv = (
         f"read_csv({engine.sql_text(path)}, header = true, auto_detect = false, columns = {{{columns}}}, "
         f"delim = {engine.sql_text(delimiter)}, quote = '\"', escape = '\"', strict_mode = true)"
     )
     # Rows in the order of the file (the engine keeps insertion order), one line each (checked after).
-    return _Scan(table, f"row_number() OVER () + {header_line}", lambda index: f"c{index}")
+    return _Scan(f"(SELECT row_number() OVER () + {header_line} AS line, * FROM {csv})", lambda index: f"c{index}")
 
 
-def _parquet_scan(source: ParquetSource) -> _Scan:
-    table = f"read_parquet({engine.sql_text(source.paths[0])}, file_row_number = true)"
-    return _Scan(table, "file_row_number + 1", source.text_of)
+def _parquet_scan(source: ParquetSource, needed: list[int]) -> _Scan:
+    columns = ", ".join(f"{engine.sql_name(source.header.names[index])} AS c{index}" for index in needed)
+    parquet = f"read_parquet({engine.sql_text(source.paths[0])}, file_row_number = true)"
+    return _Scan(
+        f"(SELECT file_row_number + 1 AS line, {columns} FROM {parquet})",
+        lambda index: source.text_of(index, f"c{index}"),
+    )
 
 
 def _read(
@@ -134,7 +144,7 @@ def _read(
 
     roles = reader.roles
     spec = reader.spec
-    needed = sorted({index for indexes in roles.values() for index in indexes})
+    needed = _needed(reader)
     type_column, account, month, amount = (f"c{roles[role][0]}" for role in ("row_type", "account", "month", "amount"))
     keys = [f"c{index}" for index in needed if f"c{index}" not in (type_column, amount)]
     keep = sorted(spec.credit_types | {type_ for type_, _ in spec.conditional_types})
@@ -159,7 +169,7 @@ def _read(
             SELECT *, {type_text} AS type_text,
                 regexp_full_match(type_text, {engine.sql_text(TYPE_PATTERN)})
                     AND lower(type_text) NOT IN ({", ".join(map(engine.sql_text, keep))}) AS other
-            FROM (SELECT {scan.line} AS line, * FROM {scan.table})
+            FROM {scan.table}
         ), source AS (
             SELECT line, other, type_text AS {type_column}, {", ".join(cells)} FROM typed
         ), valued AS (
