@@ -171,6 +171,34 @@ def test_a_parquet_column_named_as_the_query_names_its_own_is_not_read_in_their_
     assert_same(data, name)
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
+@pytest.mark.parametrize("column", ["description", "region"])  # one the rules read, one they do not
+def test_a_byte_that_is_not_utf8_past_the_head_is_rejected_as_row_by_row_and_the_engine_lives_on(
+    column: str, suffix: str
+) -> None:
+    account = "123456789012"
+    items = [LegacyLineItem(account, "Credit", "-1.5", "d"), *[LegacyLineItem(account, "Usage", "1", "u")] * 400]
+    marked = (
+        LegacyLineItem(account, "Usage", "1", "X")
+        if column == "description"
+        else LegacyLineItem(account, "Usage", "1", "u", region="X")
+    )
+    text = legacy_cur_csv([*items, marked]).encode()
+    data = text.replace(b",X,", b",\xe9,") if column == "description" else text.replace(b",X\n", b",\xe9\n")
+    assert data.index(b"\xe9") > 65_536  # past the head the format is told from
+    data = gzip.compress(data) if suffix.endswith(".gz") else data
+    name = f"incoming/cur/cur-00001{suffix}"
+
+    rejected = outcome(data, name, ParseConfig())
+
+    assert isinstance(rejected, tuple) and "is not UTF-8 text" in str(rejected[0])
+    assert_same(data, name)
+    good = legacy_cur_csv(items).encode()  # DuckDB's internal error would have ended its database
+    with spooled(good) as stream:
+        assert read_as_columns(detect_format(stream, name.removesuffix(".gz"), ParseConfig()), ParseConfig())
+    assert_same(good, name.removesuffix(".gz"))
+
+
 def test_a_parquet_billing_period_with_a_time_zone_is_its_month_on_a_machine_in_any_zone(tmp_path: Path) -> None:
     path = tmp_path / "cur2.parquet"
     expected = write_cur2_parquet(path, rows=600, accounts=5, seed=7)  # periods as timestamps with a zone

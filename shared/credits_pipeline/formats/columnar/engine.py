@@ -5,6 +5,7 @@ the splitter's cold start never loads it. Its memory is capped (it spills to /tm
 it keeps insertion order: the readers number rows by their order in the file.
 """
 
+import codecs
 import fcntl
 import os
 import re
@@ -14,7 +15,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
 from credits_pipeline.formats.base import FileRejected
@@ -54,6 +55,17 @@ def connection() -> "duckdb.DuckDBPyConnection":
         )
         _in_utc(_connection)
     return _connection
+
+
+def discard_if_broken(error: BaseException) -> None:
+    """After an internal or fatal error DuckDB's database is invalid: the next file gets a new one."""
+    global _connection  # noqa: PLW0603 - the process's one engine
+    import duckdb  # noqa: PLC0415
+
+    if isinstance(error, duckdb.InternalException | duckdb.FatalException) and _connection is not None:
+        with suppress(duckdb.Error):
+            _connection.close()
+        _connection = None
 
 
 def cursor() -> "duckdb.DuckDBPyConnection":
@@ -128,16 +140,26 @@ def file_path(part: Part) -> Iterator[str]:
 
 @dataclass
 class LineEnds:
-    """What a text's line ends are: how many lines it has, and whether a lone CR is among them."""
+    """What a text's line ends are: how many lines it has, whether a lone CR is among them, and whether
+    the whole text is UTF-8 (the format was told from its head: DuckDB fails on a bad byte past it, with
+    an internal error that ends its database, or reads past it in a column no rule reads)."""
 
     newlines: int = 0
     carriage_returns: int = 0
     crlf: int = 0
     last: bytes = b""
+    utf8: bool = True
+    _decoder: codecs.IncrementalDecoder = field(default_factory=codecs.getincrementaldecoder("utf-8"))
 
     def add(self, chunk: bytes) -> None:
         if not chunk:
             return
+        # ASCII (most of a CUR) is checked at memchr speed; the rest, and a sequence cut by a chunk, decoded.
+        if self.utf8 and not (chunk.isascii() and not self._decoder.getstate()[0]):
+            try:
+                self._decoder.decode(chunk)
+            except UnicodeDecodeError:
+                self.utf8 = False
         self.newlines += chunk.count(b"\n")
         if b"\r" in chunk:  # a search at memchr speed: most CURs have no CR to count
             self.carriage_returns += chunk.count(b"\r")
@@ -145,6 +167,11 @@ class LineEnds:
         if self.last == b"\r" and chunk[:1] == b"\n":
             self.crlf += 1
         self.last = chunk[-1:]
+
+    @property
+    def whole_utf8(self) -> bool:
+        """Every byte counted so far is UTF-8, and no sequence is left unfinished at the end."""
+        return self.utf8 and not self._decoder.getstate()[0]
 
     @property
     def lines(self) -> int | None:

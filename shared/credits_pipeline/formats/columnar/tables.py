@@ -213,7 +213,8 @@ def _read(
         first = connection.execute(query).fetchmany(BATCH_RECORDS)
     except duckdb.Error as error:
         connection.close()
-        if engine.is_damage(error):
+        engine.discard_if_broken(error)
+        if engine.is_damage(error) or (line_ends is not None and not line_ends().whole_utf8):
             raise _ReadRowByRow from None  # the row reader says what is wrong, with its line
         if isinstance(error, duckdb.OutOfMemoryException):
             # Groups beyond DuckDB's share of memory (a file of millions of credit rows): the row reader
@@ -221,10 +222,13 @@ def _read(
             raise _ReadRowByRow from None
         raise
     rows_read, blank = (first[0][-2], first[0][-1]) if first else (0, False)
-    lines = line_ends().lines if line_ends is not None else rows_read + header_line
-    if blank or lines is None or lines - header_line != rows_read:
+    ends = line_ends() if line_ends is not None else None
+    lines = ends.lines if ends is not None else rows_read + header_line
+    if blank or lines is None or lines - header_line != rows_read or (ends is not None and not ends.whole_utf8):
         connection.close()
-        raise _ReadRowByRow  # rows span lines, or lines are blank: only the row reader numbers them
+        # Rows span lines, or lines are blank: only the row reader numbers them; a byte that is not UTF-8:
+        # the row reader says where.
+        raise _ReadRowByRow
     return _stream(connection, first, _Items(reader, keys, max(config.max_lines_per_credit, 1)))
 
 
