@@ -199,6 +199,21 @@ def test_a_byte_that_is_not_utf8_past_the_head_is_rejected_as_row_by_row_and_the
     assert_same(good, name.removesuffix(".gz"))
 
 
+def test_a_cell_longer_than_the_csv_modules_limit_is_refused_as_row_by_row() -> None:
+    account = "123456789012"
+    items = [
+        LegacyLineItem(account, "Credit", "-1.5", "d"),
+        *[LegacyLineItem(account, "Usage", "1", "u")] * 400,
+        LegacyLineItem(account, "Usage", "1", "y" * 200_000),  # past the head, longer than csv's 131,072
+    ]
+    data = legacy_cur_csv(items).encode()
+
+    rejected = outcome(data, "incoming/cur/cur-00001.csv", ParseConfig())
+
+    assert isinstance(rejected, tuple) and "field larger than field limit" in str(rejected[0])
+    assert_same(data, "incoming/cur/cur-00001.csv")
+
+
 def test_a_parquet_billing_period_with_a_time_zone_is_its_month_on_a_machine_in_any_zone(tmp_path: Path) -> None:
     path = tmp_path / "cur2.parquet"
     expected = write_cur2_parquet(path, rows=600, accounts=5, seed=7)  # periods as timestamps with a zone

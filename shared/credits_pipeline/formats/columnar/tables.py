@@ -17,6 +17,7 @@ only when its rows can be numbered exactly (one line each: no quoted line break,
 CR); otherwise `None` says: read it row by row.
 """
 
+import csv
 import heapq
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -39,6 +40,9 @@ MONTH_PATTERN = (
 )
 TYPE_PATTERN = r"[A-Za-z]+"
 BATCH_RECORDS = 10_000
+# The csv module refuses a cell longer than its field limit, which DuckDB reads: a longer line is left to
+# the row reader, which rejects such a cell, or reads the line when no one cell is that long.
+MAX_LINE_BYTES = csv.field_size_limit()
 _OTHER, _SUMMED, _ONE_BY_ONE = 0, 1, 2
 
 
@@ -120,7 +124,8 @@ def _csv_scan(path: str, delimiter: str, width: int, header_line: int) -> _Scan:
     columns = ", ".join(f"{engine.sql_text(f'c{index}')}: 'VARCHAR'" for index in range(width))
     csv = (
         f"read_csv({engine.sql_text(path)}, header = true, auto_detect = false, columns = {{{columns}}}, "
-        f"delim = {engine.sql_text(delimiter)}, quote = '\"', escape = '\"', strict_mode = true)"
+        f"delim = {engine.sql_text(delimiter)}, quote = '\"', escape = '\"', strict_mode = true, "
+        f"max_line_size = {MAX_LINE_BYTES})"
     )
     # Rows in the order of the file (the engine keeps insertion order), one line each (checked after).
     return _Scan(f"(SELECT row_number() OVER () + {header_line} AS line, * FROM {csv})", lambda index: f"c{index}")
