@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from credits_pipeline.domain.accounts import InvalidAccountId
+from credits_pipeline.domain.accounts import InvalidAccountId, is_short_id
 from credits_pipeline.domain.credits import CreditLine, IgnoredRow, SkippedRow
 from credits_pipeline.domain.money import InvalidAmount
 from credits_pipeline.domain.months import NoMonth, month_from_key
@@ -435,7 +435,8 @@ class TabularFormat(FormatReader):
             self._cell(cells, "description") or self.config.default_description,
             self._cell(cells, "service") or self.config.default_service,
             currency,
-            padded=account_id in self._accounts.padded,
+            # This row's id as written: a full id after the same id written short elsewhere is not padded.
+            padded=is_short_id(self._account_cell(cells)),
         )
 
     def _is_credit(self, row_type: str, cells: list[str]) -> bool:

@@ -214,6 +214,17 @@ def test_a_cell_longer_than_the_csv_modules_limit_is_refused_as_row_by_row() -> 
     assert_same(data, "incoming/cur/cur-00001.csv")
 
 
+def test_an_id_written_in_full_after_the_same_id_written_short_is_not_listed_as_padded() -> None:
+    items = [LegacyLineItem("42", "Credit", "-1", "d"), LegacyLineItem("000000000042", "Credit", "-2", "d")]
+    data = legacy_cur_csv(items).encode()
+
+    for columnar in (True, False):
+        with spooled(data) as stream:
+            read = read_credit_file(stream, "incoming/cur/cur-00001.csv", ParseConfig(columnar=columnar))
+        assert (read.padded_ids, read.padded_total) == ([(2, "000000000042")], 1)
+    assert_same(data, "incoming/cur/cur-00001.csv")
+
+
 def test_a_parquet_billing_period_with_a_time_zone_is_its_month_on_a_machine_in_any_zone(tmp_path: Path) -> None:
     path = tmp_path / "cur2.parquet"
     expected = write_cur2_parquet(path, rows=600, accounts=5, seed=7)  # periods as timestamps with a zone
