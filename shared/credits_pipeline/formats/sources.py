@@ -209,7 +209,7 @@ class ParquetSource:
                     if value and value.strip().casefold() in prefilter.keep:
                         kept.append(value)
                     else:
-                        others.append((int(first), IgnoredRows(value or "", int(count))))
+                        others.append((int(first), IgnoredRows((value or "").strip(), int(count))))  # as in a CSV
                 listed = ", ".join(engine.sql_text(value) for value in kept) or "NULL"
                 where = f"WHERE {type_column} IN ({listed})"
             others.reverse()

@@ -36,7 +36,7 @@ from testdata.cur import (
     write_cur2_parquet,
     write_legacy_cur,
 )
-from testdata.encode import parquet_bytes
+from testdata.encode import csv_text, parquet_bytes
 from testdata.expected import Expected
 from testdata.focus import write_aws_focus_csv
 from tests.unit.formats.helpers import FIXTURES
@@ -223,6 +223,18 @@ def test_an_id_written_in_full_after_the_same_id_written_short_is_not_listed_as_
             read = read_credit_file(stream, "incoming/cur/cur-00001.csv", ParseConfig(columnar=columnar))
         assert (read.padded_ids, read.padded_total) == ([(2, "000000000042")], 1)
     assert_same(data, "incoming/cur/cur-00001.csv")
+
+
+def test_a_parquet_row_type_with_spaces_is_counted_under_its_name_as_in_a_csv() -> None:
+    items = [Cur2LineItem("123456789012", " Usage", "5.0"), Cur2LineItem("123456789012", "Credit", "-1.0")]
+    name = "incoming/cur2/data/cur2-00001.snappy.parquet"
+    parquet = parquet_bytes(cur2_table(items, CUR2_COLUMNS), CUR2_PARQUET_TYPES)
+    csv = csv_text(cur2_table(items, CUR2_COLUMNS)).encode()
+
+    for data, key in ((parquet, name), (csv, name.replace(".snappy.parquet", ".csv"))):
+        for columnar in (True, False):
+            with spooled(data) as stream:
+                assert read_credit_file(stream, key, ParseConfig(columnar=columnar)).ignored_by_type == {"Usage": 1}
 
 
 def test_a_parquet_billing_period_with_a_time_zone_is_its_month_on_a_machine_in_any_zone(tmp_path: Path) -> None:
