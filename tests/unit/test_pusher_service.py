@@ -156,14 +156,35 @@ def test_a_replay_is_pushed_again_after_the_first_push() -> None:
     assert (month.status, month.attempts, month.drop_id) == ("pushed", 2, world.cloudzero.calls[-1].drop_id)
 
 
-def test_a_replay_of_an_older_file_is_pushed_although_a_later_upload_is_the_months_truth() -> None:
+def test_a_replay_of_an_older_file_made_the_months_truth_again_is_pushed() -> None:
     world = World()
-    old = uploaded(world, event_time="2026-03-01T09:00:00.000Z")
+    old = MonthMessage.model_validate_json(uploaded(world, event_time="2026-03-01T09:00:00.000Z"))
     uploaded(world, "incoming/credits-2026-02-corrected.csv", CORRECTED, event_time="2026-03-02T09:00:00.000Z")
-    replay = MonthMessage.model_validate_json(old).model_copy(update={"replay_id": "replay-1"})
+    # `credits-replay --file`: the older file becomes the month's truth, then its replay is queued
+    world.records.accept_month("2026-02", old.file.sha256, old.file.bucket, old.file.key, "", force=True)
+    replay = old.model_copy(update={"replay_id": "replay-1"})
 
     assert world.deliver(replay.model_dump_json()).status == "pushed"
     assert world.cloudzero.month_total("2026-02") == FEBRUARY_TOTAL
+
+
+def test_a_replay_that_waited_while_a_newer_upload_became_the_truth_is_superseded_unsent() -> None:
+    world = World()
+    first = uploaded(world, event_time="2026-03-01T09:00:00.000Z")
+    world.deliver(first, "message-1:1")
+    # `credits-replay --month 2026-02` queues the truth of then; an outage leaves it in the DLQ
+    replay = MonthMessage.model_validate_json(first).model_copy(update={"replay_id": "replay-1"})
+    corrected = uploaded(
+        world, "incoming/credits-2026-02-corrected.csv", CORRECTED, event_time="2026-03-05T09:00:00.000Z"
+    )
+    world.deliver(corrected, "message-2:1")
+
+    result = world.deliver(replay.model_dump_json(), "message-3:1")  # `credits-redrive`
+
+    assert result.status == "superseded"
+    assert world.cloudzero.month_total("2026-02") == CORRECTED_TOTAL
+    corrected_month = world.report(MonthMessage.model_validate_json(corrected).file.sha256).months["2026-02"]
+    assert (corrected_month.status, corrected_month.verified) == ("pushed", True)
 
 
 def test_a_batch_that_is_not_the_one_the_message_describes_is_dead_lettered_unsent() -> None:

@@ -227,8 +227,8 @@ class Pusher:
         )
 
     def _superseded_by(self, message: MonthMessage) -> str | None:
-        if message.replay_id:
-            return None  # an operator's replay is deliberate
+        # A replay too: it names the month's truth when it is queued (`--file` makes its file the truth
+        # first), so one that waited (in the DLQ, say) while a newer upload became the truth must not send.
         pointer = self.records.month_pointer(message.month)
         if pointer and pointer.sha256 != message.file.sha256:
             return f"s3://{pointer.bucket}/{pointer.key} (sha256 {pointer.sha256})"
