@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from credits_pipeline.domain.messages import MonthMessage
+from credits_pipeline.domain.report import RunReport
 from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable, OutcomeUnknown
 from testdata.headerless import monthly_csv
 from tests.fakes import World
@@ -343,6 +344,61 @@ def test_a_push_whose_report_update_was_lost_is_reported_on_redelivery(monkeypat
     assert result.status == "already_pushed"
     month = world.published_report(sha)["months"]["2026-02"]
     assert (month["status"], month["drop_id"]) == ("pushed", call.drop_id)
+
+
+def test_a_push_whose_report_update_was_lost_after_a_failed_delivery_is_reported_on_redelivery(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = World()
+    body = uploaded(world)
+    sha = MonthMessage.model_validate_json(body).file.sha256
+    world.cloudzero.fail_next(CloudZeroUnavailable("503"))
+    with pytest.raises(CloudZeroUnavailable):
+        world.deliver(body, delivery_id="delivery-1")  # the month shows this delivery's failure
+    real_update = world.records.update
+    failures = iter([RuntimeError("DynamoDB throttled the report update")])
+
+    def update_failing_once(*args, **kwargs):
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return real_update(*args, **kwargs)
+
+    monkeypatch.setattr(world.records, "update", update_failing_once)
+    with pytest.raises(RuntimeError, match="throttled"):
+        world.deliver(body, delivery_id="delivery-2")  # CloudZero has the month; the report does not know
+
+    assert world.deliver(body, delivery_id="delivery-3").status == "already_pushed"
+    month = world.report(sha).months["2026-02"]
+    assert (month.status, month.drop_id) == ("pushed", world.cloudzero.calls[-1].drop_id)
+
+
+def test_a_month_message_redriven_after_a_replay_keeps_the_replays_newer_drop() -> None:
+    world = World()
+    body = uploaded(world)
+    message = MonthMessage.model_validate_json(body)
+    world.cloudzero.read_failures = [CloudZeroUnavailable("read timeout")]
+    with pytest.raises(CloudZeroUnavailable):
+        world.deliver(body, delivery_id="delivery-1")  # pushed, not read back: back to the queue, then the DLQ
+    first_drop = world.report(message.file.sha256).months["2026-02"].drop_id
+
+    def replay_queued(report: RunReport) -> None:  # what `credits-replay --month 2026-02` records
+        report.months["2026-02"].status = "pending"
+
+    world.pusher.reports.update(message.file.sha256, replay_queued)
+    replay = message.model_copy(update={"replay_id": "replay-1"})
+    world.deliver(replay.model_dump_json(), delivery_id="delivery-2")
+    replayed = world.report(message.file.sha256).months["2026-02"]
+    assert (replayed.status, replayed.verified) == ("pushed", True) and replayed.drop_id != first_drop
+    calls = len(world.cloudzero.calls)
+
+    assert world.deliver(body, delivery_id="delivery-3").status == "already_pushed"  # `credits-redrive`
+
+    assert len(world.cloudzero.calls) == calls  # nothing sent again
+    month = world.report(message.file.sha256).months["2026-02"]
+    assert (month.status, month.drop_id, month.attempts) == ("pushed", replayed.drop_id, replayed.attempts)
+    pointer = world.records.month_pointer("2026-02")
+    assert pointer is not None and pointer.drop_id == replayed.drop_id
 
 
 def test_an_outage_between_the_chunks_of_a_large_month_never_adds_the_month_twice() -> None:

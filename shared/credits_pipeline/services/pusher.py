@@ -127,8 +127,12 @@ class Pusher:
             logger.info("month already pushed: nothing sent again", extra={"drop_id": outcome["drop_id"]})
             metrics.add_metric(name="MonthsAlreadyPushed", unit="Count", value=1)
             report = self.records.load(sha)
-            if report and report.months[message.month].drop_id != outcome["drop_id"]:
-                report = self._succeed(message, outcome)  # the push landed but its report update did not
+            state = report.months[message.month] if report else None
+            # The push landed but its report update did not (the month still waits, or shows an earlier
+            # delivery's failure). A month pushed since, by a replay, keeps that newer drop: this message's
+            # older one is not recorded over it.
+            if report and state and state.status in ("pending", "failed") and state.drop_id != outcome["drop_id"]:
+                report = self._succeed(message, outcome)
             self._verify(message, remaining, report)
             return PushResult(message.month, "already_pushed", outcome["drop_id"])
         self._verify(message, remaining, self._succeed(message, outcome))
