@@ -1,6 +1,8 @@
 """A billing period delivered as several files: pushed once, whole, whatever order the files arrive in."""
 
+import gzip
 import itertools
+from dataclasses import replace
 
 import pytest
 
@@ -141,3 +143,22 @@ def test_a_part_without_credit_rows_does_not_reject_the_export() -> None:
     assert report is not None and report.status == "pending"
     deliver_all(world)
     assert world.cloudzero.month_total(PERIOD) == credit_total(THIRDS[0]) + credit_total(THIRDS[2])
+
+
+def test_a_rejected_export_uploaded_again_after_a_setting_is_fixed_is_read_again_and_pushed() -> None:
+    euro_part = gzip.compress(gzip.decompress(FILES[part_key(PERIOD, 2)]).replace(b",USD,", b",EUR,"), mtime=0)
+    files = {**FILES, part_key(PERIOD, 2): euro_part}
+    world = World()  # USD only
+    for key, data in files.items():
+        world.objects.put(BUCKET, key, data)
+        report = world.splitter.split_upload(_upload(key))
+    assert report is not None and report.status == "rejected" and "currency EUR" in (report.error or "")
+
+    # The operator adds EUR (a redeploy), then `credits-reprocess --key <manifest>`: a new event for it.
+    world.splitter.config = replace(world.splitter.config, currencies=frozenset({"USD", "EUR"}))
+    again = world.splitter.split_upload(_upload(manifest_key(PERIOD), "2026-02-10T09:00:00.000Z"))
+
+    assert again is not None and again.status == "pending"
+    assert [message.month for message in world.queue.messages] == [PERIOD]
+    deliver_all(world)
+    assert world.cloudzero.month_total(PERIOD) == TOTAL

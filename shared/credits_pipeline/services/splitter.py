@@ -219,6 +219,11 @@ class Splitter:
         logger.set_correlation_id(identity)
         logger.append_keys(sha256=identity)
         outcome = self.once(identity, lambda: self._accept_export(manifest, identity, manifest_sha, listed))
+        if outcome.get(REPLAYED) and outcome.get("status") == "rejected" and outcome["upload_id"] != manifest.upload_id:
+            # As a single file's: a rejected export is read again on a new upload (or `scripts/reprocess.py`).
+            logger.info("a rejected export was uploaded again: reading it with the current settings")
+            self.once.forget(identity)
+            outcome = self.once(identity, lambda: self._accept_export(manifest, identity, manifest_sha, listed))
         if outcome.get(REPLAYED):
             logger.info("export already accepted: nothing to do", extra={"parts": len(listed)})
         report = self.records.load(identity)
