@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from credits_pipeline.adapters.s3 import parse_s3_uri
+from credits_pipeline.adapters.s3 import REPROCESSED_AT, UPLOADED_AT, parse_s3_uri
 from credits_pipeline.domain.identity import file_identity, report_key
 from credits_pipeline.domain.report import utc_now
 from credits_pipeline.services.splitter import SHA_TAG
@@ -29,7 +29,7 @@ EXAMPLES = (
     "python scripts/reprocess.py --key incoming/credits-2026-01.csv --stack-name credits-pipeline",
 )
 # The metadata stamp that makes the copy a change S3 accepts (a copy onto itself must change something).
-STAMP = "credits-pipeline-reprocessed-at"
+STAMP = REPROCESSED_AT
 # What a REPLACE copy would drop unless given again.
 _KEPT_HEADERS = ("CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage", "ContentType")
 
@@ -79,11 +79,19 @@ def reprocess(args: argparse.Namespace) -> int:
         {"Bucket": bucket, "Key": key},
         bucket,
         key,
-        ExtraArgs={"MetadataDirective": "REPLACE", "Metadata": {**head.get("Metadata", {}), STAMP: utc_now()}, **extra},
+        ExtraArgs={"MetadataDirective": "REPLACE", "Metadata": _stamped(head), **extra},
     )
     print(f"{where} copied onto itself: the splitter reads it again with the current settings")
     print(f"follow it: credits-status --stack-name {target.stack.name}, or its report {report_at}")
     return EXIT_OK
+
+
+def _stamped(head: Any) -> dict[str, str]:
+    """The object's metadata, stamped: when it was reprocessed, and when it was first uploaded (kept from an
+    earlier reprocess): the copy is new to S3, not a new month's file to the watchdog."""
+    metadata: dict[str, str] = dict(head.get("Metadata", {}))
+    metadata.setdefault(UPLOADED_AT, head["LastModified"].isoformat())
+    return {**metadata, STAMP: utc_now()}
 
 
 def _where(target: Target, given: str) -> tuple[str, str]:

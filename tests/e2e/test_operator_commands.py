@@ -3,6 +3,7 @@
 import json
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import boto3
 import pytest
 
 from credits_pipeline.adapters.cloudzero import AnyCostClient
+from credits_pipeline.adapters.s3 import ObjectStore
 from credits_pipeline.domain.cbf import drop_bodies
 from credits_pipeline.domain.messages import AccountCreditRow, FileRef, MonthBatch
 from credits_pipeline.formats import DEFAULT_DESCRIPTION, DEFAULT_SERVICE
@@ -178,6 +180,24 @@ def test_a_file_rejected_for_a_setting_is_reprocessed_after_the_fix_and_lands(
     assert post_count(pipeline) == 1  # the forced re-read is a duplicate: nothing sent again
     assert reprocess.main([*stack_args(pipeline), "--key", "incoming/nothing-here.csv"]) == 2
     assert "no object" in capsys.readouterr().err
+
+
+def test_a_reprocessed_copy_of_an_earlier_upload_is_not_this_months_file_to_the_watchdog(
+    pipeline: LocalPipeline,
+) -> None:
+    before_upload = datetime.now(UTC) - timedelta(seconds=1)
+    key = pipeline.put("incoming/credits-eur.csv", EUROS)
+    pipeline.runner.run_until_idle()
+    time.sleep(1.1)  # S3 times are to the second
+    month_starts = datetime.now(UTC)  # the upload was last month, say
+    time.sleep(1.1)
+    assert reprocess.main([*stack_args(pipeline), "--key", key]) == 0  # a copy onto itself: new to S3
+    assert reprocess.main([*stack_args(pipeline), "--key", key, "--force"]) == 0  # its first upload is kept
+
+    store = ObjectStore()
+    assert boto3.client("s3").head_object(Bucket=pipeline.bucket, Key=key)["LastModified"] >= month_starts
+    assert store.modified_since(pipeline.bucket, "incoming/", month_starts) is False  # no file came this month
+    assert store.modified_since(pipeline.bucket, "incoming/", before_upload) is True
 
 
 def test_a_month_beyond_what_cloudzero_holds_is_rejected_unsent_and_lands_once_the_limit_is_raised(

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 CHUNK_BYTES = 1024 * 1024
+# Metadata `credits-reprocess` gives its copy of an upload (a copy onto itself is a new object to S3): when
+# it was reprocessed, and when the file itself was first uploaded (what the watchdog's "this month's file" means).
+REPROCESSED_AT = "credits-pipeline-reprocessed-at"
+UPLOADED_AT = "credits-pipeline-uploaded-at"
 # Up to this size a download stays in memory; beyond, it spills to /tmp (EphemeralStorage).
 SPOOL_MEMORY_BYTES = 8 * 1024 * 1024
 
@@ -48,8 +52,17 @@ class ObjectStore:
         return StoredObject(etag=str(answer["ETag"]).strip('"'), size=int(answer["ContentLength"]))
 
     def modified_since(self, bucket: str, prefix: str, since: datetime) -> bool:
+        """Whether a file was uploaded under `prefix` since `since`; a reprocess's copy of an older one was not."""
         # S3 lists by name, not by date: the incoming folder is small, so a full listing is cheap.
-        return any(written >= since for _, written in self.listing(bucket, prefix))
+        return any(
+            written >= since and self._uploaded_at(bucket, key, written) >= since
+            for key, written in self.listing(bucket, prefix)
+        )
+
+    def _uploaded_at(self, bucket: str, key: str, written: datetime) -> datetime:
+        metadata = self._s3.head_object(Bucket=bucket, Key=key).get("Metadata", {})
+        uploaded = metadata.get(UPLOADED_AT)
+        return datetime.fromisoformat(uploaded) if uploaded else written
 
     def listing(self, bucket: str, prefix: str) -> Iterator[tuple[str, datetime]]:
         for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
