@@ -6,13 +6,14 @@ from dataclasses import dataclass
 
 from credits_pipeline.adapters.dynamodb import FileRecords
 from credits_pipeline.adapters.s3 import ObjectStore
-from credits_pipeline.domain.identity import report_key
+from credits_pipeline.domain.identity import file_identity, report_key
 from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.domain.months import MONTH_PATTERN
 from credits_pipeline.domain.report import MonthReport, RunReport
 from credits_pipeline.domain.verification import MonthCheck, compare_month
 from credits_pipeline.services.month_batches import BatchInvalid, StoredMonth, load_month, read_batch
 from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable, MonthPointer
+from credits_pipeline.services.splitter import SHA_TAG
 from credits_pipeline.wiring.settings import DEFAULT_IDEMPOTENCY_DAYS
 from operator_commands.cli import Target
 from operator_commands.cloudzero import anycost_client, cloudzero_error, time_left
@@ -84,3 +85,15 @@ def check_in_cloudzero(target: Target, truth: MonthTruth) -> MonthCheck:
         return compare_month(truth.stored.sent, lambda: client.month_rows(truth.month, time_left()))
     except (CloudZeroRejected, CloudZeroUnavailable) as error:
         raise cloudzero_error(error, target) from error
+
+
+def file_sha256(target: Target, bucket: str, key: str) -> str:
+    """An upload's identity: the splitter's tag when it got that far (an export's manifest is known by its
+    parts too, not its bytes alone), else worked out from the bytes and key as the splitter does."""
+    s3 = target.session.client("s3")
+    tags = {tag["Key"]: tag["Value"] for tag in s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]}
+    if tags.get(SHA_TAG):
+        return tags[SHA_TAG]
+    download = objects(target).download(bucket, key)
+    download.close()
+    return file_identity(download.sha256, key)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 import boto3
 
 from credits_pipeline.adapters.dynamodb import FileRecords
-from credits_pipeline.adapters.s3 import ObjectStore, parse_s3_uri
+from credits_pipeline.adapters.s3 import parse_s3_uri
 from credits_pipeline.adapters.sqs import MonthQueue
-from credits_pipeline.domain.identity import file_identity, month_message_dedup_id, report_key
+from credits_pipeline.domain.identity import month_message_dedup_id, report_key
 from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.domain.money import format_money
 from credits_pipeline.domain.report import RunReport
@@ -25,7 +25,7 @@ from credits_pipeline.services.report_book import ReportBook
 from operator_commands.cli import Target, command_parser, open_stack, run
 from operator_commands.cloudzero import anycost_client, cloudzero_error, time_left
 from operator_commands.errors import EXIT_OK, EXIT_PROBLEM, CommandError
-from operator_commands.months import objects, records
+from operator_commands.months import file_sha256, objects, records
 from operator_commands.stack import Stack
 
 PROG = "credits-replay"
@@ -59,7 +59,7 @@ def replay_month(
 ) -> ReplayResult:
     target = Target(stack, session or boto3.Session())
     store, book = objects(target), records(target)
-    report = _source_report(store, book, stack.bucket, month, file)
+    report = _source_report(target, book, stack.bucket, month, file)
     month_report = report.months[month]
     try:
         batch = read_batch(store, report.file.bucket, month_report.batch_key)
@@ -95,12 +95,10 @@ def replay_month(
     return replace(result, replay_id=replay_id)
 
 
-def _source_report(store: ObjectStore, book: FileRecords, bucket: str, month: str, file: str | None) -> RunReport:
+def _source_report(target: Target, book: FileRecords, bucket: str, month: str, file: str | None) -> RunReport:
     if file:
         file_bucket, key = parse_s3_uri(file) if file.startswith("s3://") else (bucket, file)
-        download = store.download(file_bucket, key)
-        download.close()
-        report = book.load(file_identity(download.sha256, key))
+        report = book.load(file_sha256(target, file_bucket, key))
         if report is None or report.status == "rejected":
             state = report.status if report else "never uploaded"
             raise ReplayError(

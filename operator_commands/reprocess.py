@@ -14,12 +14,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from credits_pipeline.adapters.s3 import REPROCESSED_AT, UPLOADED_AT, parse_s3_uri
-from credits_pipeline.domain.identity import file_identity, report_key
+from credits_pipeline.domain.identity import report_key
 from credits_pipeline.domain.report import utc_now
-from credits_pipeline.services.splitter import SHA_TAG
 from operator_commands.cli import Target, command_parser, open_stack, run
 from operator_commands.errors import EXIT_OK, EXIT_PROBLEM, CommandError
-from operator_commands.months import objects, records
+from operator_commands.months import file_sha256, records
 from operator_commands.text import outcome
 
 PROG = "credits-reprocess"
@@ -56,7 +55,7 @@ def reprocess(args: argparse.Namespace) -> int:
         if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             raise CommandError(f"no object {where}: check --key (aws s3 ls s3://{bucket}/incoming/)") from error
         raise
-    sha256 = _identity(target, bucket, key)
+    sha256 = file_sha256(target, bucket, key)
     report = records(target).load(sha256)
     report_at = f"s3://{bucket}/{report_key(sha256)}"
     if not args.force:
@@ -99,14 +98,3 @@ def _where(target: Target, given: str) -> tuple[str, str]:
     if bucket != target.stack.bucket:
         raise CommandError(f"the stack {target.stack.name} reads s3://{target.stack.bucket}/, not s3://{bucket}/")
     return bucket, key
-
-
-def _identity(target: Target, bucket: str, key: str) -> str:
-    """The file's identity: the splitter's tag when it got that far, else worked out from the bytes."""
-    s3 = target.session.client("s3")
-    tags = {tag["Key"]: tag["Value"] for tag in s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]}
-    if tags.get(SHA_TAG):
-        return tags[SHA_TAG]
-    download = objects(target).download(bucket, key)
-    download.close()
-    return file_identity(download.sha256, key)

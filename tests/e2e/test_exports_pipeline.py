@@ -1,6 +1,11 @@
 """A billing period exported as three part files and a manifest, through the whole local pipeline."""
 
+from decimal import Decimal
+
+import pytest
+
 from local_stack.stack import LocalPipeline
+from operator_commands import replay
 from tests.export_builders import credit_total, cur2_part, manifest, manifest_key, month_rows, part_key
 
 from .conftest import held_total, only_report
@@ -26,3 +31,22 @@ def test_a_three_part_export_lands_once_with_every_parts_credits(pipeline: Local
     assert run["file"]["key"] == manifest_key(PERIOD)
     assert [part["key"] for part in run["parts"]] == [part_key(PERIOD, n) for n in (1, 2, 3)]
     assert run["months"][PERIOD]["status"] == "pushed"
+
+
+def test_an_export_is_made_the_months_truth_again_by_replaying_its_manifest(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = month_rows(seed=12, accounts=20, rows=200)
+    pipeline.put(manifest_key(PERIOD), manifest(pipeline.bucket, PERIOD, parts=2))
+    for number, piece in enumerate([rows[0::2], rows[1::2]], start=1):
+        pipeline.put(part_key(PERIOD, number), cur2_part(PERIOD, piece))
+    pipeline.runner.run_until_idle()
+    pipeline.put("incoming/credits-2026-01.csv", b"000000000001,$999.00\n")  # a wrong file becomes the truth
+    pipeline.runner.run_until_idle()
+    assert held_total(pipeline, PERIOD) == Decimal("-999.00")
+
+    stack = ["--stack-name", pipeline.stack.name, "--month", PERIOD, "--file", manifest_key(PERIOD)]
+    assert replay.main(stack) == 0, capsys.readouterr().err
+    pipeline.runner.run_until_idle()
+
+    assert held_total(pipeline, PERIOD) == credit_total(rows)
