@@ -87,13 +87,19 @@ def check_in_cloudzero(target: Target, truth: MonthTruth) -> MonthCheck:
         raise cloudzero_error(error, target) from error
 
 
-def file_sha256(target: Target, bucket: str, key: str) -> str:
-    """An upload's identity: the splitter's tag when it got that far (an export's manifest is known by its
-    parts too, not its bytes alone), else worked out from the bytes and key as the splitter does."""
+def file_sha256(target: Target, bucket: str, key: str, version_id: str | None = None) -> str:
+    """An upload's identity (its latest version, or `version_id`): the splitter's tag when it got that far (an
+    export's manifest is known by its parts too, not its bytes alone), else worked out from the bytes and key
+    as the splitter does."""
     s3 = target.session.client("s3")
-    tags = {tag["Key"]: tag["Value"] for tag in s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]}
+    tagging = (
+        s3.get_object_tagging(Bucket=bucket, Key=key, VersionId=version_id)
+        if version_id
+        else s3.get_object_tagging(Bucket=bucket, Key=key)
+    )
+    tags = {tag["Key"]: tag["Value"] for tag in tagging["TagSet"]}
     if tags.get(SHA_TAG):
         return tags[SHA_TAG]
-    download = objects(target).download(bucket, key)
+    download = objects(target).download(bucket, key, version_id)
     download.close()
     return file_identity(download.sha256, key)

@@ -32,6 +32,7 @@ PROG = "credits-replay"
 EXAMPLES = (
     "credits-replay --month 2026-01                 # from the month's latest accepted file",
     "credits-replay --month 2026-01 --file incoming/credits-2026-01-fixed.csv",
+    "credits-replay --month 2026-01 --file incoming/credits-2026-01.csv --version-id 3sL4kqtJlcpXroDTDmJ",
     "credits-replay --month 2026-01 --dry-run       # CloudZero's validate endpoint; writes nothing",
     "python scripts/replay.py --month 2026-01 --stack-name credits-pipeline --region eu-west-1",
 )
@@ -52,14 +53,23 @@ class ReplayResult:
     replay_id: str | None = None
     valid: bool | None = None
     errors: tuple[str, ...] = ()
+    # `--file` named the month's truth already (under a key uploaded to again, the latest version is read).
+    already_truth: bool = False
 
 
 def replay_month(
-    stack: Stack, month: str, file: str | None = None, dry_run: bool = False, *, session: boto3.Session | None = None
+    stack: Stack,
+    month: str,
+    file: str | None = None,
+    dry_run: bool = False,
+    *,
+    session: boto3.Session | None = None,
+    version_id: str | None = None,
 ) -> ReplayResult:
     target = Target(stack, session or boto3.Session())
     store, book = objects(target), records(target)
-    report = _source_report(target, book, stack.bucket, month, file)
+    truth = book.month_pointer(month)
+    report = _source_report(target, book, stack.bucket, month, file, version_id=version_id)
     month_report = report.months[month]
     try:
         batch = read_batch(store, report.file.bucket, month_report.batch_key)
@@ -67,7 +77,13 @@ def replay_month(
         raise ReplayError(f"the batch of {report.file.key} cannot be sent again: {error}") from None
     where = f"s3://{report.file.bucket}/{report.file.key}"
     result = ReplayResult(
-        month, where, report.file.sha256, report.file.bucket, batch.accounts, format_money(batch.total)
+        month,
+        where,
+        report.file.sha256,
+        report.file.bucket,
+        batch.accounts,
+        format_money(batch.total),
+        already_truth=bool(file) and truth is not None and truth.sha256 == report.file.sha256,
     )
     replay_id = uuid.uuid4().hex
     # A month stored before prepared bodies (schema 1) is replayed as stored.
@@ -95,10 +111,14 @@ def replay_month(
     return replace(result, replay_id=replay_id)
 
 
-def _source_report(target: Target, book: FileRecords, bucket: str, month: str, file: str | None) -> RunReport:
+def _source_report(
+    target: Target, book: FileRecords, bucket: str, month: str, file: str | None, *, version_id: str | None
+) -> RunReport:
+    if version_id and not file:
+        raise ReplayError("--version-id names a version of --file: give both")
     if file:
         file_bucket, key = parse_s3_uri(file) if file.startswith("s3://") else (bucket, file)
-        report = book.load(file_sha256(target, file_bucket, key))
+        report = book.load(file_sha256(target, file_bucket, key, version_id))
         if report is None or report.status == "rejected":
             state = report.status if report else "never uploaded"
             raise ReplayError(
@@ -134,6 +154,9 @@ def parser() -> argparse.ArgumentParser:
     parser = command_parser(PROG, __doc__.split("\n\n")[0] if __doc__ else "", EXAMPLES)
     parser.add_argument("--month", required=True, help="YYYY-MM")
     parser.add_argument("--file", help="S3 key in the stack's bucket, or s3://bucket/key (default: latest accepted)")
+    parser.add_argument(
+        "--version-id", help="the version of --file to replay, when its key was uploaded to again (S3 keeps each)"
+    )
     parser.add_argument("--dry-run", action="store_true", help="validate with CloudZero; send and write nothing")
     return parser
 
@@ -144,12 +167,20 @@ def main(argv: list[str] | None = None) -> int:
 
 def replay(args: argparse.Namespace) -> int:
     target = open_stack(args)
-    result = replay_month(target.stack, args.month, args.file, args.dry_run, session=target.session)
+    result = replay_month(
+        target.stack, args.month, args.file, args.dry_run, session=target.session, version_id=args.version_id
+    )
     summary = f"{result.month} from {result.file}: {result.accounts} accounts, total {result.total}"
     if args.dry_run:
         verdict = "valid" if result.valid else "INVALID: " + "; ".join(result.errors)
         print(f"dry run, nothing sent: {summary}: CloudZero says {verdict}")
         return EXIT_OK if result.valid else EXIT_PROBLEM
     print(f"replay {result.replay_id} queued: {summary}")
+    if result.already_truth and not args.version_id:
+        print(
+            f"note: {result.file} is already the month's truth, so this sends it again; to make an earlier upload "
+            f"under the same key the truth, name its version: --version-id (aws s3api list-object-versions "
+            f"--bucket {result.bucket} --prefix {result.file.removeprefix(f's3://{result.bucket}/')})"
+        )
     print(f"follow it in s3://{result.bucket}/{report_key(result.sha256)}")
     return EXIT_OK

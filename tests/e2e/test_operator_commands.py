@@ -200,6 +200,27 @@ def test_a_reprocessed_copy_of_an_earlier_upload_is_not_this_months_file_to_the_
     assert store.modified_since(pipeline.bucket, "incoming/", before_upload) is True
 
 
+def test_an_earlier_upload_under_a_key_uploaded_to_again_is_made_the_truth_by_its_version(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s3, key = boto3.client("s3"), "incoming/credits-2026-02.csv"
+    first = s3.put_object(Bucket=pipeline.bucket, Key=key, Body=february())["VersionId"]
+    pipeline.runner.run_until_idle()
+    s3.put_object(Bucket=pipeline.bucket, Key=key, Body=b"000000000001,$999.00\n")  # the wrong file, same key
+    pipeline.runner.run_until_idle()
+    assert held_total(pipeline, "2026-02") == Decimal("-999.00")
+
+    assert replay.main([*stack_args(pipeline), "--month", "2026-02", "--file", key]) == 0
+    assert "is already the month's truth" in capsys.readouterr().out  # the latest version: the wrong file
+    pipeline.runner.run_until_idle()
+    assert held_total(pipeline, "2026-02") == Decimal("-999.00")
+
+    assert replay.main([*stack_args(pipeline), "--month", "2026-02", "--file", key, "--version-id", first]) == 0
+    assert "already the month's truth" not in capsys.readouterr().out
+    pipeline.runner.run_until_idle()
+    assert held_total(pipeline, "2026-02") == Decimal("-30.50")
+
+
 def test_a_month_beyond_what_cloudzero_holds_is_rejected_unsent_and_lands_once_the_limit_is_raised(
     pipeline: LocalPipeline,
 ) -> None:
