@@ -99,15 +99,30 @@ def replay_month(
     if file:
         book.accept_month(month, report.file.sha256, report.file.bucket, report.file.key, "", force=True)
 
+    before = (month_report.status, month_report.error)  # what the month shows if the message cannot go
+
     def queued(current: RunReport) -> None:
         current.months[month].status = "pending"
         current.months[month].error = f"replay {replay_id} queued"
         current.settle()
 
-    ReportBook(book, store).update(report.file.sha256, queued)
-    MonthQueue(stack.output("MonthQueueUrl"), group_id=stack.connection_id, client=target.session.client("sqs")).send(
-        message, deduplication_id=month_message_dedup_id(report.file.sha256, month, replay_id), reason="replay"
-    )
+    # Recorded before the message goes: a pusher that takes it at once finds the month waiting for it.
+    reports = ReportBook(book, store)
+    reports.update(report.file.sha256, queued)
+    queue = MonthQueue(stack.output("MonthQueueUrl"), group_id=stack.connection_id, client=target.session.client("sqs"))
+    try:
+        queue.send(
+            message, deduplication_id=month_message_dedup_id(report.file.sha256, month, replay_id), reason="replay"
+        )
+    except Exception as error:
+        why = f"replay {replay_id} not queued ({error}): run credits-replay again"
+
+        def not_queued(current: RunReport) -> None:
+            current.months[month].status, current.months[month].error = before[0], why
+            current.settle()
+
+        reports.update(report.file.sha256, not_queued)
+        raise
     return replace(result, replay_id=replay_id)
 
 

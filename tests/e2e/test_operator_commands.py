@@ -221,6 +221,22 @@ def test_an_earlier_upload_under_a_key_uploaded_to_again_is_made_the_truth_by_it
     assert held_total(pipeline, "2026-02") == Decimal("-30.50")
 
 
+def test_a_replay_whose_message_cannot_be_queued_fails_and_says_so_in_the_report(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.runner.run_until_idle()
+    # SQS refuses the message (as it would without the permission, or when throttled)
+    boto3.client("sqs").delete_queue(QueueUrl=pipeline.stack.output("MonthQueueUrl"))
+
+    assert replay.main([*stack_args(pipeline), "--month", "2026-02"]) != 0
+    capsys.readouterr()
+
+    month = report(pipeline, sha(february(), key.removeprefix("incoming/")))["months"]["2026-02"]
+    assert month["status"] == "pushed"  # as it was: nothing was queued
+    assert "not queued" in month["error"] and "run credits-replay again" in month["error"]
+
+
 def test_a_month_beyond_what_cloudzero_holds_is_rejected_unsent_and_lands_once_the_limit_is_raised(
     pipeline: LocalPipeline,
 ) -> None:
