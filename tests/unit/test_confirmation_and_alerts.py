@@ -32,16 +32,22 @@ def test_a_pushed_month_is_read_back_and_marked_verified() -> None:
     assert world.notifier.alerts == []  # nothing needs a person
 
 
-def test_a_month_cloudzero_holds_differently_is_unverified_listed_and_alerted_once() -> None:
+def pushed_while_cloudzero_holds_the_first_cost_as(cost: str) -> tuple[World, str]:
+    """A month pushed and read back, CloudZero answering `cost` for its first row."""
     world = World()
     body = uploaded(world)
 
-    def one_row_altered(rows: list[dict[str, str]]) -> list[dict[str, str]]:
-        rows[0]["cost/cost"] = "-1.00"
+    def first_cost_changed(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        rows[0]["cost/cost"] = cost
         return rows
 
-    world.cloudzero.drift = one_row_altered
+    world.cloudzero.drift = first_cost_changed
     world.deliver(body)
+    return world, body
+
+
+def test_a_month_cloudzero_holds_differently_is_unverified_listed_and_alerted_once() -> None:
+    world, body = pushed_while_cloudzero_holds_the_first_cost_as("-1.00")
 
     report = world.report(sha_of(body))
     month = report.months["2026-02"]
@@ -58,15 +64,7 @@ def test_a_month_cloudzero_holds_differently_is_unverified_listed_and_alerted_on
 
 
 def test_a_cost_cloudzero_holds_that_is_not_a_number_is_recorded_unverified_and_alerted() -> None:
-    world = World()
-    body = uploaded(world)
-
-    def not_a_number(rows: list[dict[str, str]]) -> list[dict[str, str]]:
-        rows[0]["cost/cost"] = "n/a"
-        return rows
-
-    world.cloudzero.drift = not_a_number
-    world.deliver(body)
+    world, body = pushed_while_cloudzero_holds_the_first_cost_as("n/a")
 
     report = world.report(sha_of(body))
     month = report.months["2026-02"]

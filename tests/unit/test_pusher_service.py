@@ -321,10 +321,17 @@ def test_any_interleaving_of_redeliveries_sends_each_month_exactly_once(case) ->
     assert world.objects.keys("reports/") == [f"reports/{world.queue.messages[0].file.sha256}.json"]
 
 
-def test_a_push_whose_report_update_was_lost_is_reported_on_redelivery(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("failed_before", [False, True], ids=["first delivery", "after a failed delivery"])
+def test_a_push_whose_report_update_was_lost_is_reported_on_redelivery(
+    monkeypatch: pytest.MonkeyPatch, failed_before: bool
+) -> None:
     world = World()
     body = uploaded(world)
     sha = MonthMessage.model_validate_json(body).file.sha256
+    if failed_before:  # the month shows that delivery's failure when the push lands
+        world.cloudzero.fail_next(CloudZeroUnavailable("503"))
+        with pytest.raises(CloudZeroUnavailable):
+            world.deliver(body, delivery_id="delivery-0")
     real_update = world.records.update
     failures = iter([RuntimeError("DynamoDB throttled the report update")])
 
@@ -337,40 +344,14 @@ def test_a_push_whose_report_update_was_lost_is_reported_on_redelivery(monkeypat
     monkeypatch.setattr(world.records, "update", update_failing_once)
     with pytest.raises(RuntimeError, match="throttled"):
         world.deliver(body)  # CloudZero has the month; the report does not know yet
+    sent = len(world.cloudzero.calls)
 
     result = world.deliver(body, delivery_id="delivery-2")
 
-    [call] = world.cloudzero.calls
-    assert result.status == "already_pushed"
+    call = world.cloudzero.calls[-1]
+    assert (result.status, len(world.cloudzero.calls)) == ("already_pushed", sent)  # nothing sent again
     month = world.published_report(sha)["months"]["2026-02"]
     assert (month["status"], month["drop_id"]) == ("pushed", call.drop_id)
-
-
-def test_a_push_whose_report_update_was_lost_after_a_failed_delivery_is_reported_on_redelivery(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    world = World()
-    body = uploaded(world)
-    sha = MonthMessage.model_validate_json(body).file.sha256
-    world.cloudzero.fail_next(CloudZeroUnavailable("503"))
-    with pytest.raises(CloudZeroUnavailable):
-        world.deliver(body, delivery_id="delivery-1")  # the month shows this delivery's failure
-    real_update = world.records.update
-    failures = iter([RuntimeError("DynamoDB throttled the report update")])
-
-    def update_failing_once(*args, **kwargs):
-        failure = next(failures, None)
-        if failure is not None:
-            raise failure
-        return real_update(*args, **kwargs)
-
-    monkeypatch.setattr(world.records, "update", update_failing_once)
-    with pytest.raises(RuntimeError, match="throttled"):
-        world.deliver(body, delivery_id="delivery-2")  # CloudZero has the month; the report does not know
-
-    assert world.deliver(body, delivery_id="delivery-3").status == "already_pushed"
-    month = world.report(sha).months["2026-02"]
-    assert (month.status, month.drop_id) == ("pushed", world.cloudzero.calls[-1].drop_id)
 
 
 def test_a_month_message_redriven_after_a_replay_keeps_the_replays_newer_drop() -> None:
