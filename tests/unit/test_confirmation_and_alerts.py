@@ -80,6 +80,24 @@ def test_a_cost_cloudzero_holds_that_is_not_a_number_is_recorded_unverified_and_
     assert [alert.kind for alert in world.notifier.alerts] == ["month_unverified"]
 
 
+def test_a_month_pushed_but_never_read_back_tells_a_person_on_the_last_delivery() -> None:
+    world = World()
+    body = uploaded(world)
+    world.cloudzero.read_failures = [CloudZeroUnavailable("CloudZero went away")] * 5
+
+    for attempt in range(1, 6):
+        with pytest.raises(CloudZeroUnavailable):
+            world.deliver(body, f"message-1:{attempt}", last_attempt=attempt == 5)
+        assert world.notifier.kinds() == ([] if attempt < 5 else ["month_not_read_back"])
+
+    [alert] = world.notifier.alerts
+    assert alert.months == ["2026-02"]
+    assert "scripts/verify.py --month 2026-02" in alert.fix
+    assert len(world.cloudzero.calls) == 1  # sent once; only the read-back was tried again
+    month = world.report(sha_of(body)).months["2026-02"]
+    assert (month.status, month.verified) == ("pushed", None)
+
+
 def test_a_lost_row_is_caught_by_the_row_count() -> None:
     world = World()
     body = uploaded(world)

@@ -15,6 +15,7 @@ AlertKind = Literal[
     "month_failed",
     "month_dead_lettered",
     "month_unverified",
+    "month_not_read_back",
     "api_key_refused",
     "file_pushed",
     "export_incomplete",
@@ -129,6 +130,14 @@ def month_unverified(problem: MonthProblem, context: OperatorContext) -> Alert:
         + _ops(context, f"python scripts/replay.py --month {problem.month}")
     )
     return _month_alert("month_unverified", f"CloudZero does not hold {problem.month} as it was sent", problem, fix)
+
+
+def month_not_read_back(problem: MonthProblem, context: OperatorContext) -> Alert:
+    fix = "read it back and record what CloudZero holds: " + _ops(
+        context, f"python scripts/verify.py --month {problem.month}"
+    )
+    title = f"{problem.month} was pushed but could not be read back from CloudZero after every retry"
+    return _month_alert("month_not_read_back", title, problem, fix)
 
 
 def file_pushed(file: str, months: list[str], summary: str, report: str) -> Alert:

@@ -133,12 +133,14 @@ class Pusher:
             # older one is not recorded over it.
             if report and state and state.status in ("pending", "failed") and state.drop_id != outcome["drop_id"]:
                 report = self._succeed(message, outcome)
-            self._verify(message, remaining, report)
+            self._verify(message, remaining, report, last_attempt=last_attempt)
             return PushResult(message.month, "already_pushed", outcome["drop_id"])
-        self._verify(message, remaining, self._succeed(message, outcome))
+        self._verify(message, remaining, self._succeed(message, outcome), last_attempt=last_attempt)
         return PushResult(message.month, "pushed", outcome["drop_id"])
 
-    def _verify(self, message: MonthMessage, remaining: Remaining, report: RunReport | None) -> None:
+    def _verify(
+        self, message: MonthMessage, remaining: Remaining, report: RunReport | None, *, last_attempt: bool = False
+    ) -> None:
         """Read the month back from CloudZero and compare it with what was sent (once per push).
 
         `report` is the file's report as the push left it. A read-back that cannot be made returns the
@@ -148,8 +150,8 @@ class Pusher:
         state = report.months.get(message.month) if report else None
         if state is None or state.status != "pushed" or state.verified is not None:
             return
-        month_sent = load_month(self.objects, message)
         try:
+            month_sent = load_month(self.objects, message)
             # Each side is read as it streams (and read again only where they differ): never a month in memory.
             check = compare_month(month_sent.sent, lambda: self.cloudzero.month_rows(message.month, remaining))
         except Exception as error:
@@ -160,6 +162,8 @@ class Pusher:
 
             self._update(message, not_read)
             logger.warning("month pushed, read-back failed: it returns to the queue", extra={"error": str(error)})
+            if last_attempt:  # the message goes to the DLQ: a person checks the month
+                self._alert(alerts.month_not_read_back, message, why)
             raise
 
         def verified(report: RunReport) -> None:
