@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from credits_pipeline.adapters.s3 import REPROCESSED_AT, UPLOADED_AT, parse_s3_uri
-from credits_pipeline.domain.identity import report_key
+from credits_pipeline.domain.identity import report_key, s3_event_time
 from credits_pipeline.domain.report import utc_now
 from operator_commands.cli import Target, command_parser, open_stack, run
 from operator_commands.errors import EXIT_OK, EXIT_PROBLEM, CommandError
@@ -89,7 +89,7 @@ def _stamped(head: Any) -> dict[str, str]:
     """The object's metadata, stamped: when it was reprocessed, and when it was first uploaded (kept from an
     earlier reprocess): the copy is new to S3, not a new month's file to the watchdog."""
     metadata: dict[str, str] = dict(head.get("Metadata", {}))
-    metadata.setdefault(UPLOADED_AT, head["LastModified"].isoformat())
+    metadata.setdefault(UPLOADED_AT, s3_event_time(head["LastModified"]))
     return {**metadata, STAMP: utc_now()}
 
 

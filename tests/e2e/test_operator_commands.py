@@ -237,6 +237,26 @@ def test_a_replay_whose_message_cannot_be_queued_fails_and_says_so_in_the_report
     assert "not queued" in month["error"] and "run credits-replay again" in month["error"]
 
 
+def test_a_rejected_file_reprocessed_after_a_newer_file_landed_does_not_replace_it(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    older = pipeline.put("incoming/credits-eur.csv", EUROS)
+    pipeline.runner.run_until_idle()
+    time.sleep(1.1)  # S3 times are to the second
+    newer = b"Account ID,Month,Amount,Currency\n000000000001,2026-01,12.00,USD\n"
+    pipeline.put("incoming/credits-usd.csv", newer)
+    pipeline.runner.run_until_idle()
+    assert held_total(pipeline, "2026-01") == Decimal("-12.00")
+
+    pipeline.runner.update_environment("splitter", {"CURRENCIES": "USD,EUR"})
+    assert reprocess.main([*stack_args(pipeline), "--key", older]) == 0
+    pipeline.runner.run_until_idle()
+
+    assert held_total(pipeline, "2026-01") == Decimal("-12.00")  # the later upload stays the month's truth
+    month = report(pipeline, sha(EUROS, older))["months"]["2026-01"]
+    assert month["status"] == "superseded" and "credits-usd.csv" in month["error"]
+
+
 def test_a_month_beyond_what_cloudzero_holds_is_rejected_unsent_and_lands_once_the_limit_is_raised(
     pipeline: LocalPipeline,
 ) -> None:

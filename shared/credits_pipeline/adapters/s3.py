@@ -40,7 +40,8 @@ class ObjectStore:
             spool.write(chunk)
             size += len(chunk)
         spool.seek(0)
-        return Download(spool, digest.hexdigest(), size, response.get("VersionId"))  # type: ignore[arg-type]
+        uploaded_at = response.get("Metadata", {}).get(UPLOADED_AT)
+        return Download(spool, digest.hexdigest(), size, response.get("VersionId"), uploaded_at)  # type: ignore[arg-type]
 
     def head(self, bucket: str, key: str) -> StoredObject | None:
         try:

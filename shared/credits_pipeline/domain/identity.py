@@ -5,6 +5,7 @@ pins each scheme to a literal value.
 """
 
 import hashlib
+from datetime import UTC, datetime
 
 from credits_pipeline.domain.months import key_months
 
@@ -70,6 +71,12 @@ def drop_request_key(
     """`cloudzero-idempotency-key`: unique to connection, month, chunk, body, delivery and error-answer count."""
     parts = [connection_id, month, str(chunk), body_sha256, delivery, str(generation)]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def s3_event_time(moment: datetime) -> str:
+    """A moment written as S3 writes an event's time (`2026-02-01T09:00:00.000Z`), so that the two sort alike."""
+    utc = moment.astimezone(UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
 def upload_order(event_time: str, sequencer: str = "") -> str:

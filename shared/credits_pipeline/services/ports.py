@@ -66,6 +66,8 @@ class Download:
     sha256: str
     size: int
     version_id: str | None
+    # When the file was first uploaded, if the object is an operator's reprocess copy of it (S3's event is the copy's).
+    uploaded_at: str | None = None
 
     def close(self) -> None:
         self.data.close()

@@ -50,6 +50,9 @@ class Upload(BaseModel):
     event_time: str = ""
     # S3's order of events for one key: events arrive in no order, and two PUTs can share a millisecond.
     sequencer: str = ""
+    # The file's first upload, when this event is an operator's reprocess copy of it: a file's place among
+    # the month's uploads is its upload's, not its copy's (an older file reprocessed is not newer than one since).
+    uploaded_at: str = ""
 
     @property
     def upload_id(self) -> str:
@@ -92,6 +95,8 @@ class Splitter:
         if export is not None:
             return self._export_upload(upload, export)
         download = self.objects.download(upload.bucket, upload.key, upload.version_id)
+        if download.uploaded_at:
+            upload = upload.model_copy(update={"uploaded_at": download.uploaded_at})
         sha256 = file_identity(download.sha256, upload.key)
         try:
             logger.set_correlation_id(sha256)
@@ -163,7 +168,7 @@ class Splitter:
 
         report = self.reports.update(file.sha256, accept, new=lambda: RunReport(file=file))
         for month, manifest in manifests.items():
-            order = upload_order(upload.event_time, upload.sequencer)
+            order = upload_order(upload.uploaded_at or upload.event_time, upload.sequencer)
             self.records.accept_month(month, file.sha256, upload.bucket, upload.key, order)
             message = MonthMessage.pointing_at(manifest, upload.bucket, batch_keys[month])
             self.queue.send(message, deduplication_id=month_message_dedup_id(file.sha256, month))
