@@ -20,7 +20,7 @@ from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.domain.money import format_money
 from credits_pipeline.domain.report import RunReport
 from credits_pipeline.services.month_batches import BatchInvalid, StoredMonth, load_month, read_batch
-from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable
+from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable, MonthPointer
 from credits_pipeline.services.report_book import ReportBook
 from operator_commands.cli import Target, command_parser, open_stack, run
 from operator_commands.cloudzero import anycost_client, cloudzero_error, time_left
@@ -69,7 +69,7 @@ def replay_month(
     target = Target(stack, session or boto3.Session())
     store, book = objects(target), records(target)
     truth = book.month_pointer(month)
-    report = _source_report(target, book, stack.bucket, month, file, version_id=version_id)
+    report = _source_report(target, book, stack.bucket, month, file, truth=truth, version_id=version_id)
     month_report = report.months[month]
     try:
         batch = read_batch(store, report.file.bucket, month_report.batch_key)
@@ -99,7 +99,7 @@ def replay_month(
     if file:
         book.accept_month(month, report.file.sha256, report.file.bucket, report.file.key, "", force=True)
 
-    before = (month_report.status, month_report.error)  # what the month shows if the message cannot go
+    status_before = month_report.status  # what the month shows again if the message cannot go
 
     def queued(current: RunReport) -> None:
         current.months[month].status = "pending"
@@ -118,7 +118,7 @@ def replay_month(
         why = f"replay {replay_id} not queued ({error}): run credits-replay again"
 
         def not_queued(current: RunReport) -> None:
-            current.months[month].status, current.months[month].error = before[0], why
+            current.months[month].status, current.months[month].error = status_before, why
             current.settle()
 
         reports.update(report.file.sha256, not_queued)
@@ -127,8 +127,16 @@ def replay_month(
 
 
 def _source_report(
-    target: Target, book: FileRecords, bucket: str, month: str, file: str | None, *, version_id: str | None
+    target: Target,
+    book: FileRecords,
+    bucket: str,
+    month: str,
+    file: str | None,
+    *,
+    truth: MonthPointer | None,
+    version_id: str | None,
 ) -> RunReport:
+    """The report of the file to replay: `--file`'s, else the month's truth's (`truth`, its pointer as read)."""
     if version_id and not file:
         raise ReplayError("--version-id names a version of --file: give both")
     if file:
@@ -140,12 +148,11 @@ def _source_report(
                 f"s3://{file_bucket}/{key} was not accepted by the pipeline ({state}): upload it under incoming/"
             )
     else:
-        pointer = book.month_pointer(month)
-        if pointer is None:
+        if truth is None:
             raise ReplayError(f"no accepted file holds {month}: upload one, or name one with --file")
-        report = book.load(pointer.sha256)
+        report = book.load(truth.sha256)
         if report is None:
-            raise ReplayError(f"the record of {pointer.key} is gone")
+            raise ReplayError(f"the record of {truth.key} is gone")
     if month not in report.months:
         raise ReplayError(
             f"{report.file.key} holds no credits for {month} (it holds {', '.join(report.months) or 'none'})"

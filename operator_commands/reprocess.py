@@ -27,8 +27,6 @@ EXAMPLES = (
     "credits-reprocess --key s3://my-credits-bucket/incoming/credits-2026-01.csv --force",
     "python scripts/reprocess.py --key incoming/credits-2026-01.csv --stack-name credits-pipeline",
 )
-# The metadata stamp that makes the copy a change S3 accepts (a copy onto itself must change something).
-STAMP = REPROCESSED_AT
 # What a REPLACE copy would drop unless given again.
 _KEPT_HEADERS = ("CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage", "ContentType")
 
@@ -90,7 +88,8 @@ def _stamped(head: Any) -> dict[str, str]:
     earlier reprocess): the copy is new to S3, not a new month's file to the watchdog."""
     metadata: dict[str, str] = dict(head.get("Metadata", {}))
     metadata.setdefault(UPLOADED_AT, s3_event_time(head["LastModified"]))
-    return {**metadata, STAMP: utc_now()}
+    # The stamp also makes the copy a change S3 accepts (a copy onto itself must change something).
+    return {**metadata, REPROCESSED_AT: utc_now()}
 
 
 def _where(target: Target, given: str) -> tuple[str, str]:

@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from credits_pipeline.adapters.cloudzero import AnyCostClient
-from credits_pipeline.adapters.s3 import ObjectStore
+from credits_pipeline.adapters.s3 import REPROCESSED_AT, ObjectStore
 from credits_pipeline.domain.cbf import drop_bodies
 from credits_pipeline.domain.messages import AccountCreditRow, FileRef, MonthBatch
 from credits_pipeline.formats import DEFAULT_DESCRIPTION, DEFAULT_SERVICE
@@ -170,7 +170,7 @@ def test_a_file_rejected_for_a_setting_is_reprocessed_after_the_fix_and_lands(
     assert [upload["outcome"] for upload in landed["uploads"]] == ["rejected", "accepted"]
     assert held_total(pipeline, "2026-01") == Decimal("-15.00")
     body = boto3.client("s3").get_object(Bucket=pipeline.bucket, Key=key)
-    assert body["Body"].read() == EUROS and reprocess.STAMP in body["Metadata"]
+    assert body["Body"].read() == EUROS and REPROCESSED_AT in body["Metadata"]
 
     assert reprocess.main([*stack_args(pipeline), "--key", key]) == 1
     err = capsys.readouterr().err

@@ -12,6 +12,7 @@ from itertools import islice
 from operator import itemgetter
 from typing import Literal
 
+from credits_pipeline.domain.accounts import ACCOUNT_ID_DIGITS
 from credits_pipeline.domain.money import format_money
 
 SkipCategory = Literal["invalid", "zero", "duplicate", "unknown_account", "net_zero"]
@@ -78,10 +79,9 @@ class AccountCredit:
     rows: int = 0
 
 
-ACCOUNT_DIGITS = 12
 SEPARATOR = ":"  # between the account and the magnitude in a CreditColumns text
-ACCOUNT = itemgetter(slice(ACCOUNT_DIGITS))  # of a CreditColumns text: the account id
-MAGNITUDE = itemgetter(slice(ACCOUNT_DIGITS + len(SEPARATOR), None))  # and the cost's magnitude
+ACCOUNT = itemgetter(slice(ACCOUNT_ID_DIGITS))  # of a CreditColumns text: the account id
+MAGNITUDE = itemgetter(slice(ACCOUNT_ID_DIGITS + len(SEPARATOR), None))  # and the cost's magnitude
 
 
 class CreditColumns:
@@ -112,21 +112,16 @@ class CreditColumns:
 
     def repeated(self) -> set[str]:
         """The accounts held more than once (which a reader must not give): repeats are neighbours."""
-        keys = map(itemgetter(slice(ACCOUNT_DIGITS + len(SEPARATOR))), self.texts)
+        keys = map(itemgetter(slice(ACCOUNT_ID_DIGITS + len(SEPARATOR))), self.texts)
         if not any(map(str.startswith, islice(self.texts, 1, None), keys)):
             return set()
         pairs = zip(self.accounts(), self.accounts(1), strict=False)
         return {account for account, following in pairs if account == following}
 
-    def magnitudes(self) -> Iterator[str]:
-        """The costs without their sign, as plain decimals: `6407.96` for a cost of -6407.96."""
-        return map(MAGNITUDE, self.texts)
-
     @staticmethod
     def total_of(texts: Iterable[str]) -> Decimal:
-        """The exact sum of the costs of `texts` (as `exact_sum` of their Decimals)."""
-        with localcontext(EXACT):
-            return sum(map(Decimal, map(MAGNITUDE, texts)), Decimal(0)).copy_negate()
+        """The exact sum of the costs of `texts`."""
+        return exact_sum(map(Decimal, map(MAGNITUDE, texts))).copy_negate()
 
     @property
     def total(self) -> Decimal:
@@ -165,7 +160,7 @@ class CreditColumns:
             and _plain_exponent(credit.cost)
             and len(credit.lines) == 1
             and credit.rows == 1
-            and len(credit.account_id) == ACCOUNT_DIGITS
+            and len(credit.account_id) == ACCOUNT_ID_DIGITS
             and credit.account_id.isascii()
             and credit.account_id.isdigit()
         )

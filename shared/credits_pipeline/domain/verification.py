@@ -79,8 +79,9 @@ class MonthCheck:
             return f"CloudZero holds the {self.rows_held} rows sent, totalling {format_money(self.total_held)}"
         at_least = "at least " if self.groups_not_compared else ""
         shown = "; ".join(difference.shown() for difference in self.differences[:5])
+        held = _money(self.total_held, "nothing readable (a cost is not a number)")
         return (
-            f"CloudZero holds {self.rows_held} rows totalling {_total_text(self.total_held)}; "
+            f"CloudZero holds {self.rows_held} rows totalling {held}; "
             f"{self.rows_sent} rows totalling {format_money(self.total_sent)} were sent"
             + (f"; {at_least}{self.differences_total} accounts differ ({shown})" if self.differences_total else "")
             + (
@@ -225,12 +226,8 @@ def _total(rows: _AccountRows | None) -> Decimal:
     return rows.total if rows is not None else ZERO
 
 
-def _money(value: Decimal) -> str:
-    return "a cost that is not a number" if value.is_nan() else format_money(value)
-
-
-def _total_text(value: Decimal) -> str:
-    return "nothing readable (a cost is not a number)" if value.is_nan() else format_money(value)
+def _money(value: Decimal, not_a_number: str = "a cost that is not a number") -> str:
+    return not_a_number if value.is_nan() else format_money(value)
 
 
 def _held_cost(value: object) -> Decimal:

@@ -1,6 +1,7 @@
 """The splitter: one uploaded file -> each month's CloudZero bodies in S3 and one message per month, exactly once."""
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from pydantic import BaseModel
@@ -101,15 +102,12 @@ class Splitter:
         try:
             logger.set_correlation_id(sha256)
             logger.append_keys(sha256=sha256, file=f"s3://{upload.bucket}/{upload.key}")
-            outcome = self.once(sha256, lambda: self._accept(upload, download, sha256))
-            new_upload = outcome.get(REPLAYED) and outcome["upload_id"] != upload.upload_id
-            if new_upload and outcome.get("status") == "rejected":
-                # A rejected file is never a duplicate: a new upload of it (or `scripts/reprocess.py`, after
-                # a setting was fixed) is read again, from the same download, with the current settings.
-                logger.info("a rejected file was uploaded again: reading it with the current settings")
-                self.once.forget(sha256)
-                download.data.seek(0)
-                outcome = self.once(sha256, lambda: self._accept(upload, download, sha256))
+
+            def accept() -> Outcome:
+                download.data.seek(0)  # a second reading starts from the same download
+                return self._accept(upload, download, sha256)
+
+            outcome = self._once_rereading_rejected(sha256, upload, accept)
         finally:
             download.close()
         if outcome.get(REPLAYED) and outcome["upload_id"] != upload.upload_id:
@@ -117,6 +115,16 @@ class Splitter:
         report = self.records.load(sha256)
         assert report is not None  # _accept always writes it
         return report
+
+    def _once_rereading_rejected(self, identity: str, upload: Upload, accept: Callable[[], Outcome]) -> Outcome:
+        """`accept` once per identity; but a rejected file (or export) is never a duplicate: a new upload of it
+        (or `scripts/reprocess.py`, after a setting was fixed) is read again, with the current settings."""
+        outcome = self.once(identity, accept)
+        if outcome.get(REPLAYED) and outcome.get("status") == "rejected" and outcome["upload_id"] != upload.upload_id:
+            logger.info("a rejected file was uploaded again: reading it with the current settings")
+            self.once.forget(identity)
+            outcome = self.once(identity, accept)
+        return outcome
 
     def _accept(self, upload: Upload, download: Download, sha256: str) -> Outcome:
         file = FileRef(bucket=upload.bucket, key=upload.key, sha256=sha256, content_sha256=download.sha256)
@@ -223,12 +231,9 @@ class Splitter:
         )
         logger.set_correlation_id(identity)
         logger.append_keys(sha256=identity)
-        outcome = self.once(identity, lambda: self._accept_export(manifest, identity, manifest_sha, listed))
-        if outcome.get(REPLAYED) and outcome.get("status") == "rejected" and outcome["upload_id"] != manifest.upload_id:
-            # As a single file's: a rejected export is read again on a new upload (or `scripts/reprocess.py`).
-            logger.info("a rejected export was uploaded again: reading it with the current settings")
-            self.once.forget(identity)
-            outcome = self.once(identity, lambda: self._accept_export(manifest, identity, manifest_sha, listed))
+        outcome = self._once_rereading_rejected(
+            identity, manifest, lambda: self._accept_export(manifest, identity, manifest_sha, listed)
+        )
         if outcome.get(REPLAYED):
             logger.info("export already accepted: nothing to do", extra={"parts": len(listed)})
         report = self.records.load(identity)
