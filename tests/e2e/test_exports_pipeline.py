@@ -1,14 +1,16 @@
 """A billing period exported as three part files and a manifest, through the whole local pipeline."""
 
+import gzip
+import time
 from decimal import Decimal
 
 import pytest
 
 from local_stack.stack import LocalPipeline
-from operator_commands import replay
+from operator_commands import replay, reprocess
 from tests.export_builders import credit_total, cur2_part, manifest, manifest_key, month_rows, part_key
 
-from .conftest import held_total, only_report
+from .conftest import held_total, only_report, report, tags
 
 PERIOD = "2026-01"
 
@@ -50,3 +52,27 @@ def test_an_export_is_made_the_months_truth_again_by_replaying_its_manifest(
     pipeline.runner.run_until_idle()
 
     assert held_total(pipeline, PERIOD) == credit_total(rows)
+
+
+def test_a_rejected_export_reprocessed_after_a_newer_file_landed_does_not_replace_it(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = month_rows(seed=13, accounts=20, rows=200)
+    euros = gzip.compress(gzip.decompress(cur2_part(PERIOD, rows[1::2])).replace(b",USD,", b",EUR,"), mtime=0)
+    pipeline.put(manifest_key(PERIOD), manifest(pipeline.bucket, PERIOD, parts=2))
+    pipeline.put(part_key(PERIOD, 1), cur2_part(PERIOD, rows[0::2]))
+    pipeline.put(part_key(PERIOD, 2), euros)
+    pipeline.runner.run_until_idle()  # rejected: EUR is not a configured currency
+    time.sleep(1.1)  # S3 times are to the second
+    pipeline.put("incoming/credits-2026-01.csv", b"000000000001,$12.00\n")  # a newer file for the month
+    pipeline.runner.run_until_idle()
+    assert held_total(pipeline, PERIOD) == Decimal("-12.00")
+
+    pipeline.runner.update_environment("splitter", {"CURRENCIES": "USD,EUR"})
+    assert reprocess.main(["--stack-name", pipeline.stack.name, "--key", manifest_key(PERIOD)]) == 0
+    capsys.readouterr()
+    pipeline.runner.run_until_idle()
+
+    assert held_total(pipeline, PERIOD) == Decimal("-12.00")  # the later upload stays the month's truth
+    export = report(pipeline, tags(pipeline, manifest_key(PERIOD))["credits-pipeline-sha256"])
+    assert export["months"][PERIOD]["status"] == "superseded"

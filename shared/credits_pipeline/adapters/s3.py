@@ -40,8 +40,7 @@ class ObjectStore:
             spool.write(chunk)
             size += len(chunk)
         spool.seek(0)
-        uploaded_at = response.get("Metadata", {}).get(UPLOADED_AT)
-        return Download(spool, digest.hexdigest(), size, response.get("VersionId"), uploaded_at)  # type: ignore[arg-type]
+        return Download(spool, digest.hexdigest(), size, response.get("VersionId"), _uploaded_at(response))  # type: ignore[arg-type]
 
     def head(self, bucket: str, key: str) -> StoredObject | None:
         try:
@@ -50,20 +49,21 @@ class ObjectStore:
             if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
-        return StoredObject(etag=str(answer["ETag"]).strip('"'), size=int(answer["ContentLength"]))
-
-    def modified_since(self, bucket: str, prefix: str, since: datetime) -> bool:
-        """Whether a file was uploaded under `prefix` since `since`; a reprocess's copy of an older one was not."""
-        # S3 lists by name, not by date: the incoming folder is small, so a full listing is cheap.
-        return any(
-            written >= since and self._uploaded_at(bucket, key, written) >= since
-            for key, written in self.listing(bucket, prefix)
+        return StoredObject(
+            etag=str(answer["ETag"]).strip('"'), size=int(answer["ContentLength"]), uploaded_at=_uploaded_at(answer)
         )
 
-    def _uploaded_at(self, bucket: str, key: str, written: datetime) -> datetime:
-        metadata = self._s3.head_object(Bucket=bucket, Key=key).get("Metadata", {})
-        uploaded = metadata.get(UPLOADED_AT)
-        return datetime.fromisoformat(uploaded) if uploaded else written
+    def modified_since(self, bucket: str, prefix: str, since: datetime) -> bool:
+        """Whether a file was uploaded under `prefix` since `since`; a reprocess's copy of an older one was not
+        (its first upload's time is read only for objects S3 lists as written since)."""
+        # S3 lists by name, not by date: the incoming folder is small, so a full listing is cheap.
+        for key, written in self.listing(bucket, prefix):
+            if written >= since:
+                stored = self.head(bucket, key)
+                first = _as_time(stored.uploaded_at if stored else None) or written
+                if first >= since:
+                    return True
+        return False
 
     def listing(self, bucket: str, prefix: str) -> Iterator[tuple[str, datetime]]:
         for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
@@ -110,3 +110,15 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
         raise ValueError(f"not an s3://bucket/key URI: {uri!r}")
     bucket, key = uri[5:].split("/", 1)
     return bucket, key
+
+
+def _uploaded_at(answer: Any) -> str | None:
+    """The first upload's time a reprocess copy carries (see UPLOADED_AT), as S3 writes an event's time."""
+    return answer.get("Metadata", {}).get(UPLOADED_AT) or None
+
+
+def _as_time(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:  # edited by hand: the object's own time stands
+        return None

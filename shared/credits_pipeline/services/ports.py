@@ -92,6 +92,8 @@ class StoredObject:
 
     etag: str
     size: int
+    # When the file was first uploaded, if the object is an operator's reprocess copy of it.
+    uploaded_at: str | None = None
 
 
 class ObjectStorePort(Protocol):

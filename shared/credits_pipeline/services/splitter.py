@@ -209,7 +209,13 @@ class Splitter:
                 extra={"part": f"s3://{upload.bucket}/{upload.key}"},
             )
             return None
-        manifest = Upload(bucket=upload.bucket, key=export.manifest_key, event_time=upload.event_time)
+        stored_manifest = self.objects.head(upload.bucket, export.manifest_key)
+        manifest = Upload(
+            bucket=upload.bucket,
+            key=export.manifest_key,
+            event_time=upload.event_time,
+            uploaded_at=(stored_manifest.uploaded_at if stored_manifest else None) or "",
+        )
         manifest_sha = hashlib.sha256(raw).hexdigest()
         try:
             listed = manifest_parts(raw, upload.bucket)
