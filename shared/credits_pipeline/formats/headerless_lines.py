@@ -64,13 +64,13 @@ def scan(text: str, max_columns: int) -> Scan | None:
     """The text's clean lines and its other rows; None when it must be read row by row."""
     if text.count("\r") != text.count("\r\n"):
         return None  # a lone CR ends a line for the csv module
-    if text.endswith("\n"):
-        text = text[:-1]  # the last line's end: no line follows it
+    # The last line's end: no line follows it (read up to it, not a copy of the text without it).
+    stop = len(text) - 1 if text.endswith("\n") else len(text)
     result = Scan(text)
     start, line = 0, 1
-    while start <= len(text):
-        end = text.find("\n", start + BLOCK_CHARS)
-        end = len(text) if end < 0 else end
+    while start <= stop:
+        end = text.find("\n", start + BLOCK_CHARS, stop)
+        end = stop if end < 0 else end
         block = text[start:end]
         lines = block.count("\n") + 1
         texts, clean = CLEAN_LINE.subn(AS_TEXT, block)
