@@ -1,11 +1,11 @@
 """What the pipeline would decide for a local credit file, without sending anything.
 
 It calls the pipeline's own functions (`read_credit_file`, `MonthBatch.from_month_credits`,
-`cbf.prepare_bodies`), so it decides exactly as the splitter and pusher would: the detected format and
-version, the months with their accounts and totals, every skipped row with its reason, and with
-`--cbf` the Common Bill Format rows and the `replace_drop` bodies. The month of a headerless file
-comes from the object key: `--name` gives the key it would be uploaded as (default
-`incoming/<file name>`). The settings are the splitter's defaults and the options given; with
+`month_batches.month_bodies`), so it decides exactly as the splitter and pusher would: the detected format
+and version, the months with their accounts and totals, every skipped row with its reason, a month beyond
+what CloudZero holds, and with `--cbf` the Common Bill Format rows and the `replace_drop` bodies. The
+month of a headerless file comes from the object key: `--name` gives the key it would be uploaded as
+(default `incoming/<file name>`). The settings are the splitter's defaults and the options given; with
 `--from-stack` they are the deployed splitter's (read from the stack's function, column mappings
 included), so a fixed setting can be tried before `credits-reprocess`. Exit status: 0 when the file
 would be accepted, 1 when it would be rejected (the reason and first problems are printed), 2 for a
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from credits_pipeline.adapters.s3 import ObjectStore
-from credits_pipeline.domain.cbf import cbf_rows, prepare_bodies
+from credits_pipeline.domain.cbf import MonthLimit, cbf_rows
 from credits_pipeline.domain.credits import CreditFile
 from credits_pipeline.domain.identity import file_identity
 from credits_pipeline.domain.messages import FileRef, MonthBatch
@@ -32,6 +32,7 @@ from credits_pipeline.formats import (
     read_credit_file,
     validate_column_mappings,
 )
+from credits_pipeline.services.month_batches import MonthBeyondLimit, beyond_limit_reason, month_bodies, months_beyond
 from credits_pipeline.wiring.settings import SettingsError, load_settings_from
 from credits_pipeline.wiring.splitter_settings import SplitterSettings
 from operator_commands.cli import command_parser, open_stack, run
@@ -80,9 +81,9 @@ def parser() -> argparse.ArgumentParser:
     return parser
 
 
-def build_config(args: argparse.Namespace) -> ParseConfig:
-    """The splitter's config: its settings' defaults (not the environment) or the deployed ones, with the
-    options given."""
+def build_config(args: argparse.Namespace) -> tuple[ParseConfig, MonthLimit]:
+    """The splitter's config and CloudZero month limit: its settings' defaults (not the environment) or the
+    deployed ones, with the options given."""
     fields: dict[str, Any] = {}
     if args.known_accounts:
         fields["known_accounts"] = args.known_accounts
@@ -96,9 +97,11 @@ def build_config(args: argparse.Namespace) -> ParseConfig:
     if args.mappings:
         mappings = validate_column_mappings(json.loads(args.mappings.read_text(encoding="utf-8")))
     if not args.from_stack:
-        return SplitterSettings.model_construct(**fields).parse_config(mappings)
+        settings = SplitterSettings.model_construct(**fields)
+        return settings.parse_config(mappings), settings.month_limit
     deployed, deployed_mappings = _deployed_settings(args)
-    return deployed.model_copy(update=fields).parse_config(mappings or deployed_mappings)
+    settings = deployed.model_copy(update=fields)
+    return settings.parse_config(mappings or deployed_mappings), settings.month_limit
 
 
 def _deployed_settings(args: argparse.Namespace) -> tuple[SplitterSettings, tuple[dict[str, object], ...]]:
@@ -117,22 +120,28 @@ def _deployed_settings(args: argparse.Namespace) -> tuple[SplitterSettings, tupl
     return settings, validate_column_mappings(loaded)
 
 
-def preview(path: Path, name: str, config: ParseConfig, cbf: bool) -> dict[str, Any]:
+def preview(path: Path, name: str, config: ParseConfig, cbf: bool, limit: MonthLimit | None = None) -> dict[str, Any]:
     """The pipeline's decision for a file, as plain data (money as decimal strings)."""
     content_sha256 = _sha256(path)
     with path.open("rb") as data:
         try:
             credit_file = read_credit_file(data, name, config)
         except FileRejected as rejection:
-            return {
-                "file": str(path),
-                "name": name,
-                "status": "rejected",
-                "format": rejection.format_id,
-                "reason": str(rejection),
-                "problems": rejection.problems,
-                "problem_counts": rejection.problem_counts,
-            }
+            return _rejected(path, name, rejection)
+    # The splitter's last check: a month beyond what CloudZero holds rejects the file before anything is sent.
+    limit = limit or MonthLimit()
+    drops: dict[str, list[dict[str, Any]]] = {}
+    beyond = months_beyond(credit_file.months, limit)
+    try:
+        for month, credits in credit_file.months.items() if not beyond else ():
+            drops[month] = [
+                {"chunk": body.chunk, "operation": body.operation, "rows": body.rows, "bytes": len(body.body)}
+                for body in (prepared.body for prepared in month_bodies(credits, limit))
+            ]
+    except MonthBeyondLimit as error:
+        beyond = [str(error)]
+    if beyond:
+        return _rejected(path, name, FileRejected(beyond_limit_reason(beyond), format_id=credit_file.format_id))
     file = FileRef(
         bucket="local",
         key=name,
@@ -140,10 +149,24 @@ def preview(path: Path, name: str, config: ParseConfig, cbf: bool) -> dict[str, 
         format=credit_file.format_id,
         content_sha256=content_sha256,
     )
-    return _accepted(path, name, file, credit_file, cbf)
+    return _accepted(path, name, file, credit_file, drops if cbf else None)
 
 
-def _accepted(path: Path, name: str, file: FileRef, credit_file: CreditFile, cbf: bool) -> dict[str, Any]:
+def _rejected(path: Path, name: str, rejection: FileRejected) -> dict[str, Any]:
+    return {
+        "file": str(path),
+        "name": name,
+        "status": "rejected",
+        "format": rejection.format_id,
+        "reason": str(rejection),
+        "problems": rejection.problems,
+        "problem_counts": rejection.problem_counts,
+    }
+
+
+def _accepted(
+    path: Path, name: str, file: FileRef, credit_file: CreditFile, drops: dict[str, list[dict[str, Any]]] | None
+) -> dict[str, Any]:
     months: dict[str, Any] = {}
     for month, credits in credit_file.months.items():
         batch = MonthBatch.from_month_credits(file, credits)
@@ -157,12 +180,9 @@ def _accepted(path: Path, name: str, file: FileRef, credit_file: CreditFile, cbf
             }
             for credit in batch.credits
         ]
-        if cbf:
+        if drops is not None:
             entry["cbf_rows"] = cbf_rows(batch)
-            entry["drops"] = [
-                {"chunk": body.chunk, "operation": body.operation, "rows": body.rows, "bytes": len(body.body)}
-                for body in (prepared.body for prepared in prepare_bodies(month, credits.to_send))
-            ]
+            entry["drops"] = drops[month]
         months[month] = entry
     return {
         "file": str(path),
@@ -258,8 +278,8 @@ def preview_command(args: argparse.Namespace) -> int:
         raise CommandError(f"no such file: {args.file}")
     name = args.name or f"incoming/{args.file.name}"
     try:
-        config = build_config(args)
-        result = preview(args.file, name, config, args.cbf)
+        config, limit = build_config(args)
+        result = preview(args.file, name, config, args.cbf, limit)
     except (InvalidColumnMapping, json.JSONDecodeError, OSError) as error:
         raise CommandError(str(error), EXIT_USAGE) from error
     print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else render(result))

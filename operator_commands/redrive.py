@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class RedriveResult:
     method: str
-    moved: int
+    moved: int  # copy: messages moved; native: messages in the DLQ when SQS's move task started
     task_handle: str | None = None
 
 
@@ -117,11 +117,18 @@ def redrive_command(args: argparse.Namespace) -> int:
         args.method,
         session=target.session,
     )
-    handle = f" (task {result.task_handle})" if result.task_handle else ""
-    print(
-        f"redrive by {result.method}{handle}: {result.moved} month message(s) moved back to the month queue "
-        f"from {dlq.rsplit('/', 1)[-1]}"
-    )
+    print(summary(result, dlq.rsplit("/", 1)[-1]))
     if result.moved:
         print(f"follow them: credits-status --stack-name {stack.name} (reports in s3://{stack.bucket}/reports/)")
     return EXIT_OK
+
+
+def summary(result: RedriveResult, dlq_name: str) -> str:
+    """What the redrive did: a copy has moved the messages; SQS's move task has only started moving them."""
+    if result.method == "native":
+        return (
+            f"redrive started (SQS move task {result.task_handle}): {result.moved} month message(s) in {dlq_name} "
+            "are moving back to the month queue in the background; `aws sqs list-message-move-tasks "
+            "--source-arn <the DLQ's ARN>` shows its progress"
+        )
+    return f"redrive by copy: {result.moved} month message(s) moved back to the month queue from {dlq_name}"

@@ -12,24 +12,24 @@ import sys
 
 import pytest
 
+from bench.cases import NOT_AT_COLD_START
 from local_stack.provision import StackOutputs
 from local_stack.runner import REPO
 from tests.lambda_events import SETTINGS_VARIABLES
 
 PROBE = "import json, sys\nimport app\nprint(json.dumps(sorted(sys.modules)))"
-# Read a file only when one comes (lazily, in the splitter's readers); the CloudZero client is the pusher's.
-NEVER_AT_COLD_START = ("pyarrow", "duckdb", "pydantic_settings")
+# Beyond what no handler loads at cold start (the benchmark's list): the CloudZero client is the pusher's.
 NOT_LOADED = {
     # Any Powertools data class loads them all; the splitter reads its S3 event itself (adapters.s3_events).
     "splitter": (
-        *NEVER_AT_COLD_START,
+        *NOT_AT_COLD_START,
         "requests",
         "credits_pipeline.adapters.cloudzero",
         "aws_lambda_powertools.utilities.data_classes",
     ),
     # Powertools' batch loads its pydantic event models when pydantic is already loaded: it must come first.
-    "pusher": (*NEVER_AT_COLD_START, "credits_pipeline.formats", "aws_lambda_powertools.utilities.parser"),
-    "watchdog": (*NEVER_AT_COLD_START, "requests", "credits_pipeline.adapters.cloudzero", "credits_pipeline.formats"),
+    "pusher": (*NOT_AT_COLD_START, "credits_pipeline.formats", "aws_lambda_powertools.utilities.parser"),
+    "watchdog": (*NOT_AT_COLD_START, "requests", "credits_pipeline.adapters.cloudzero", "credits_pipeline.formats"),
 }
 
 

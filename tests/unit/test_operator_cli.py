@@ -150,3 +150,12 @@ def test_preflight_names_a_subscription_waiting_for_its_confirmation() -> None:
         [finding] = preflight.alert_findings(Target(stack, cast(boto3.Session, OneClient())))
     assert finding.verdict == "PROBLEM"
     assert "email:ops@example.com has not confirmed" in finding.text and "open the link" in finding.text
+
+
+def test_a_native_redrive_says_it_started_moving_the_messages_and_a_copy_says_it_moved_them() -> None:
+    started = redrive.summary(redrive.RedriveResult("native", 3, "task-1"), "credits-dlq.fifo")
+    copied = redrive.summary(redrive.RedriveResult("copy", 3), "credits-dlq.fifo")
+
+    assert "redrive started (SQS move task task-1)" in started
+    assert "3 month message(s) in credits-dlq.fifo are moving back" in started and "moved" not in started
+    assert copied == "redrive by copy: 3 month message(s) moved back to the month queue from credits-dlq.fifo"

@@ -74,3 +74,25 @@ def test_an_export_missing_parts_long_after_its_manifest_is_told_once() -> None:
     for number in (2, 3):
         objects.put(BUCKET, part_key("2026-01", number), b"part")
     assert dog.check_waiting_exports(later) == []
+
+
+def test_a_splitter_failure_delivered_twice_is_told_once_and_another_failure_of_the_file_again() -> None:
+    dog, _, notifier = watchdog()
+    key = "incoming/credits-2026-01.csv"
+    records = [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}]
+
+    def failure(request_id: str) -> str:
+        return json.dumps(
+            {
+                "requestContext": {"requestId": request_id, "condition": "RetriesExhausted"},
+                "requestPayload": {"Records": records},
+                "responsePayload": {"errorType": "MemoryError", "errorMessage": ""},
+            }
+        )
+
+    dog.splitter_failed(failure("request-1"))
+    dog.splitter_failed(failure("request-1"))  # SQS delivered the same record again
+    assert [alert.file for alert in notifier.alerts] == [f"s3://{BUCKET}/{key}"]
+
+    dog.splitter_failed(failure("request-2"))  # the file failed again, after a reprocess
+    assert len(notifier.alerts) == 2

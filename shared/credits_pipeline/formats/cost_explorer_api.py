@@ -222,7 +222,7 @@ class CostExplorerApiFormat(FormatReader):
         if dimensions.record_type is not None and keys[dimensions.record_type].casefold() != "credit":
             return IgnoredRow(record, keys[dimensions.record_type])
         try:
-            account_id = self._accounts.read(keys[dimensions.account])
+            account_id, padded = self._accounts.read(keys[dimensions.account])
         except InvalidAccountId as error:
             return SkippedRow(record, keys[dimensions.account] or None, str(error))
         metric = group.get("Metrics")
@@ -249,7 +249,7 @@ class CostExplorerApiFormat(FormatReader):
             self.config.default_description,
             service.strip() or self.config.default_service,
             unit.strip().upper() if isinstance(unit, str) else "",
-            padded=account_id in self._accounts.padded,
+            padded=padded,
         )
 
 

@@ -36,6 +36,7 @@ from credits_pipeline.formats.sources import BadRow, Header, RowSource
 from credits_pipeline.formats.tabular import SIGN_RULES, FormatEntry, Match, sample_decimal_comma
 from credits_pipeline.formats.totals import FILE, TotalsLedger, total_label
 from credits_pipeline.formats.values import (
+    AccountCell,
     AccountReader,
     AmountReader,
     InvalidMonth,
@@ -121,22 +122,26 @@ class CostExplorerCsvFormat(FormatReader):
         self._groups: list[tuple[int, str]] = []
         unnamed: list[str] = []
         seen: dict[str, str] = {}
+        # The accounts whose column wrote the id short: each of their credits is listed as padded.
+        self._padded: set[str] = set()
         for index in match.indexes["groups"]:
-            account = _account_of(_money_column(names[index]) or "", accounts)
-            if account is None:
+            cell = _account_of(_money_column(names[index]) or "", accounts)
+            if cell is None:
                 unnamed.append(names[index])
-            elif account in seen:
+                continue
+            account = cell.account_id
+            if account in seen:
                 raise FileRejected(f"account {account} has two columns: {seen[account]!r} and {names[index]!r}")
-            else:
-                seen[account] = names[index]
-                self._groups.append((index, account))
+            seen[account] = names[index]
+            self._groups.append((index, account))
+            if cell.padded:
+                self._padded.add(account)
         if unnamed:
             raise FileRejected(
                 f"{len(unnamed)} column(s) of this Cost Explorer download name no 12-digit account id "
                 f"({', '.join(repr(n) for n in unnamed[:5])}): their credits cannot be given an account; "
                 "download it with account ids shown"
             )
-        self._padded = accounts.padded
         total_index = match.indexes["total"][0]
         self._total = total_index
         self._currency = "USD"  # `($)`: Cost Explorer shows costs in US dollars
@@ -244,14 +249,14 @@ class CostExplorerCsvFormat(FormatReader):
         yield IgnoredRow(line, "totals row")
 
 
-def _account_of(label: str, accounts: AccountReader) -> str | None:
+def _account_of(label: str, accounts: AccountReader) -> AccountCell | None:
     """The account a column's label names: the label itself (`111122223333`), or the one 12-digit id in it
     (`Member (111122223333)`); None when it names none."""
     try:
         return accounts.read(label)
     except InvalidAccountId:
         ids = set(_ACCOUNT_IN_LABEL.findall(label))
-        return ids.pop() if len(ids) == 1 else None
+        return AccountCell(ids.pop(), padded=False) if len(ids) == 1 else None
 
 
 def _period(text: str) -> tuple[str, date]:

@@ -167,7 +167,7 @@ class HeaderlessFormat(FormatReader):
         if label is not None:
             return self._total_row(line, label, fields[1])
         try:
-            account_id = self._accounts.read(account_text)
+            account_id, padded = self._accounts.read(account_text)
         except InvalidAccountId as error:
             return SkippedRow(line, account_text.strip() or None, str(error))
         try:
@@ -182,7 +182,7 @@ class HeaderlessFormat(FormatReader):
             self._description,
             self._service,
             currency,
-            padded=account_id in self._accounts.padded,
+            padded=padded,
         )
 
     def _fast_lane(self) -> tuple[list[FormatRow], tuple[int, FileRejected] | None] | None:
@@ -194,16 +194,16 @@ class HeaderlessFormat(FormatReader):
         if scan is None:
             return None
         del text
-        others, padded_since, stop = self._other_rows(scan.others)
+        others, stop = self._other_rows(scan.others)
         block = self._columns(scan.texts, scan.lines)
-        # A clean line whose account another row also gives (or that the row path would call padded, or
-        # unknown) is a CreditLine, in line order: `normalise` decides its duplicates and conflicts as always.
+        # A clean line whose account another row also gives (or that is unknown) is a CreditLine, in line
+        # order: `normalise` decides its duplicates and conflicts as always.
         slow = {outcome.account_id for _, outcome in others if isinstance(outcome, CreditLine)}
-        special = _held(block, slow | padded_since.keys()) | block.repeated() | self._unknown(block)
+        special = _held(block, slow) | block.repeated() | self._unknown(block)
         singles: list[tuple[int, RowOutcome]] = []
         named, first_named = scan.dollars, scan.first_dollar  # the block's rows with `$`, the first one's line
         if special:
-            block, singles, named, first_named = self._split(scan, special, padded_since)
+            block, singles, named, first_named = self._split(scan, special)
         rows: list[FormatRow] = []
         placed = not len(block)
         for line, outcome in heapq.merge(others, singles, key=itemgetter(0)):
@@ -239,21 +239,16 @@ class HeaderlessFormat(FormatReader):
 
     def _other_rows(
         self, others: list[tuple[int, list[str]]]
-    ) -> tuple[list[tuple[int, RowOutcome]], dict[str, int], tuple[int, FileRejected] | None]:
-        """Each other row read by the per-row rules; from which line on each padded account reads as padded (the
-        row path marks every later row of an account padded once a short form of it was read); and the
-        rejection a row raised (a file stating too many totals), with no row read after it."""
+    ) -> tuple[list[tuple[int, RowOutcome]], tuple[int, FileRejected] | None]:
+        """Each other row read by the per-row rules, and the rejection a row raised (a file stating too many
+        totals), with no row read after it."""
         outcomes: list[tuple[int, RowOutcome]] = []
-        padded_since: dict[str, int] = {}
         for line, cells in others:
-            padded = len(self._accounts.padded)
             try:
                 outcomes.append((line, self._row(line, cells)))
             except FileRejected as rejection:
-                return outcomes, padded_since, (line, rejection)
-            if len(self._accounts.padded) != padded:
-                padded_since.update(dict.fromkeys(self._accounts.padded - padded_since.keys(), line))
-        return outcomes, padded_since, None
+                return outcomes, (line, rejection)
+        return outcomes, None
 
     def _columns(self, texts: list[str], lines: Sequence[int]) -> CreditColumns:
         return CreditColumns(self._month, self._description, self._service, texts, lines)
@@ -262,9 +257,7 @@ class HeaderlessFormat(FormatReader):
         known = self._known
         return set() if known is None else set(filterfalse(known.__contains__, block.accounts()))
 
-    def _split(
-        self, scan: Scan, special: set[str], padded_since: dict[str, int]
-    ) -> tuple[CreditColumns, list[tuple[int, RowOutcome]], int, int]:
+    def _split(self, scan: Scan, special: set[str]) -> tuple[CreditColumns, list[tuple[int, RowOutcome]], int, int]:
         """The block without the `special` accounts' lines, those lines as CreditLines, and how many of the
         block's rows name `$` and the first one's line."""
         texts: list[str] = []
@@ -291,8 +284,7 @@ class HeaderlessFormat(FormatReader):
             account = ACCOUNT(text)
             cost = Decimal(MAGNITUDE(text)).copy_negate()
             currency = "USD" if line in dollar else ""
-            padded = padded_since.get(account, line) < line
-            credit = CreditLine(line, account, self._month, cost, self._description, self._service, currency, padded)
+            credit = CreditLine(line, account, self._month, cost, self._description, self._service, currency)
             singles.append((line, credit))
         return self._columns(texts, lines), singles, scan.dollars - len(dollar), first_named
 

@@ -293,7 +293,7 @@ class WideFormat(FormatReader):
             yield from self._total_row(line, cells)
             return
         try:
-            account_id = self._accounts.read(cells[self._account])
+            account_id, padded = self._accounts.read(cells[self._account])
         except InvalidAccountId as error:
             yield SkippedRow(line, account_text or None, str(error))
             return
@@ -312,7 +312,6 @@ class WideFormat(FormatReader):
                 yield SkippedRow(line, account_id, f"{month}: {error}")
                 continue
             cost = amount.copy_abs().copy_negate() if amount else Decimal(0)
-            padded = account_id in self._accounts.padded
             credit = CreditLine(line, account_id, month, cost, description, service, currency, padded=padded)
             self._ledger.credit(credit, *([("line", line)] if self._total is not None else []))
             yield credit

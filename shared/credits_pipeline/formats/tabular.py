@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from credits_pipeline.domain.accounts import InvalidAccountId, is_short_id
+from credits_pipeline.domain.accounts import InvalidAccountId
 from credits_pipeline.domain.credits import CreditLine, IgnoredRow, SkippedRow
 from credits_pipeline.domain.money import InvalidAmount
 from credits_pipeline.domain.months import NoMonth, month_from_key
@@ -341,7 +341,7 @@ class TabularFormat(FormatReader):
             target, what = ("invoice", invoice), f"the {what} of invoice {invoice or '(blank)'}"
         elif scope == "account":
             try:
-                account = self._accounts.read(self._account_cell(cells))
+                account = self._accounts.read(self._account_cell(cells)).account_id
             except InvalidAccountId as error:
                 return SkippedRow(line, None, f"{kind}: {error}")
             target, what = ("account", account), f"the {what} of account {account}"
@@ -406,7 +406,7 @@ class TabularFormat(FormatReader):
                 return IgnoredRow(line, "subtotal row (not checked: its rows are not stated)")
             return self._stated_total(line, cells, "Total", "file")
         try:
-            account_id = self._accounts.read(self._account_cell(cells))
+            account_id, padded = self._accounts.read(self._account_cell(cells))
         except InvalidAccountId as error:
             return SkippedRow(line, account_text or None, str(error))
         if self._fixed_month:
@@ -435,8 +435,7 @@ class TabularFormat(FormatReader):
             self._cell(cells, "description") or self.config.default_description,
             self._cell(cells, "service") or self.config.default_service,
             currency,
-            # This row's id as written: a full id after the same id written short elsewhere is not padded.
-            padded=is_short_id(self._account_cell(cells)),
+            padded=padded,
         )
 
     def _is_credit(self, row_type: str, cells: list[str]) -> bool:

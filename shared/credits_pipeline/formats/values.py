@@ -7,6 +7,7 @@ once, and values that repeat (months, account ids) are read once and remembered 
 import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from credits_pipeline.domain.accounts import InvalidAccountId, is_short_id, normalise_account_id
 from credits_pipeline.domain.money import InvalidAmount
@@ -287,15 +288,15 @@ def parse_month(text: str) -> str:
     raise InvalidMonth(f"not a month: {raw!r}")
 
 
-class _Remembered:
+class _Remembered[T]:
     """A cell reader whose answers (the value, or its `error` to raise) are remembered per distinct text."""
 
     error_type: type[ValueError]
 
     def __init__(self) -> None:
-        self._seen: dict[str, str | ValueError] = {}
+        self._seen: dict[str, T | ValueError] = {}
 
-    def read(self, text: str) -> str:
+    def read(self, text: str) -> T:
         known = self._seen.get(text)
         if known is None:
             try:
@@ -308,11 +309,11 @@ class _Remembered:
             raise known
         return known
 
-    def _parse(self, text: str) -> str:
+    def _parse(self, text: str) -> T:
         raise NotImplementedError
 
 
-class MonthReader(_Remembered):
+class MonthReader(_Remembered[str]):
     """`parse_month` remembered per distinct value: a CUR repeats one billing period on every row."""
 
     error_type = InvalidMonth
@@ -324,7 +325,18 @@ class MonthReader(_Remembered):
 # --- account ids -----------------------------------------------------------------------------------
 
 
-class AccountReader(_Remembered):
+class AccountCell(NamedTuple):
+    """An account cell as read: its 12-digit id, and whether this cell wrote it short (read zero-padded).
+
+    The report lists each padded row, whatever other rows of the file write for the same account: a dropped
+    digit looks the same as a dropped leading zero.
+    """
+
+    account_id: str
+    padded: bool
+
+
+class AccountReader(_Remembered[AccountCell]):
     """`normalise_account_id` remembered per distinct value, with spreadsheet wrappers removed."""
 
     error_type = InvalidAccountId
@@ -332,16 +344,11 @@ class AccountReader(_Remembered):
     def __init__(self, *, pad: bool = True) -> None:
         super().__init__()
         self._pad = pad
-        # Ids that were written short and padded: the report lists them (a dropped digit looks the same).
-        self.padded: set[str] = set()
 
-    def _parse(self, text: str) -> str:
+    def _parse(self, text: str) -> AccountCell:
         raw = text.strip()
         if raw.startswith('="') and raw.endswith('"'):  # Excel's way of keeping leading zeros
             raw = raw[2:-1]
         if raw.casefold() in EMPTY_MARKERS:
             raw = ""
-        account_id = normalise_account_id(raw, pad=self._pad)
-        if is_short_id(raw) and len(self.padded) < _CACHE_LIMIT:
-            self.padded.add(account_id)
-        return account_id
+        return AccountCell(normalise_account_id(raw, pad=self._pad), is_short_id(raw))

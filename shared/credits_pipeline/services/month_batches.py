@@ -11,7 +11,7 @@ import hashlib
 import io
 import json
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,7 +20,7 @@ from typing import Annotated, Protocol
 
 from pydantic import Field, TypeAdapter, ValidationError
 
-from credits_pipeline.domain.cbf import DropBody, MonthLimit, drop_bodies, prepare_bodies
+from credits_pipeline.domain.cbf import DropBody, MonthLimit, PreparedBody, drop_bodies, prepare_bodies
 from credits_pipeline.domain.credits import MonthCredits, exact_sum
 from credits_pipeline.domain.identity import batch_key, chunk_key
 from credits_pipeline.domain.messages import (
@@ -43,6 +43,30 @@ class MonthBeyondLimit(Exception):
     """A month that is more than a CloudZero stream holds: refused before the rest of it is stored."""
 
 
+def months_beyond(months: Mapping[str, MonthCredits], limit: MonthLimit) -> list[str]:
+    """Why each month of more rows than `limit` cannot be sent: known before any body is written."""
+    return [reason for month, credits in months.items() if (reason := limit.exceeded_by(month, credits.rows))]
+
+
+def month_bodies(credits: MonthCredits, limit: MonthLimit) -> Iterator[PreparedBody]:
+    """The month's bodies in order; raises MonthBeyondLimit as soon as they pass `limit` (the rest is never made)."""
+    size = 0
+    for prepared in prepare_bodies(credits.month, credits.to_send):
+        size += len(prepared.body.body)
+        if beyond := limit.exceeded_by(credits.month, credits.rows, size, so_far=True):
+            raise MonthBeyondLimit(beyond)
+        yield prepared
+
+
+def beyond_limit_reason(reasons: list[str]) -> str:
+    """Why a file with months beyond CloudZero's limit is rejected, and what the operator can do."""
+    return (
+        f"{'; '.join(reasons)}: nothing was sent. Split the file's accounts across CloudZero connections, or have "
+        "CloudZero raise the limit and set CLOUDZERO_MONTH_MAX_ROWS / CLOUDZERO_MONTH_MAX_BYTES, then reprocess "
+        "the file"
+    )
+
+
 # Chunk bodies uploading while the next is written: a month of a million accounts is ~40 bodies of 5 MB.
 UPLOADS_IN_FLIGHT = 4
 
@@ -55,16 +79,11 @@ def store_month(
     Each body is uploaded in the background while the next one is written (at most UPLOADS_IN_FLIGHT held).
     Raises MonthBeyondLimit once the bodies pass `limit`'s bytes: the rest is neither written nor stored.
     """
-    limit = limit or MonthLimit()
     chunks = []
-    size = 0
     with ThreadPoolExecutor(max_workers=UPLOADS_IN_FLIGHT, thread_name_prefix="chunk-upload") as uploads:
         in_flight: deque[Future[None]] = deque()
-        for prepared in prepare_bodies(credits.month, credits.to_send):
+        for prepared in month_bodies(credits, limit or MonthLimit()):
             body = prepared.body
-            size += len(body.body)
-            if beyond := limit.exceeded_by(credits.month, credits.rows, size, so_far=True):
-                raise MonthBeyondLimit(beyond)
             key = chunk_key(file.sha256, credits.month, body.chunk)
             in_flight.append(uploads.submit(objects.put_json, bucket, key, body.body, sha256=body.sha256))
             chunks.append(

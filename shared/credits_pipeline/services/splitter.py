@@ -23,7 +23,12 @@ from credits_pipeline.domain.messages import FileRef, MonthMessage
 from credits_pipeline.domain.money import format_money
 from credits_pipeline.domain.report import PartEntry, RunReport, UploadEntry, UploadOutcome
 from credits_pipeline.formats import FileRejected, ParseConfig, read_credit_file
-from credits_pipeline.services.month_batches import MonthBeyondLimit, store_month
+from credits_pipeline.services.month_batches import (
+    MonthBeyondLimit,
+    beyond_limit_reason,
+    months_beyond,
+    store_month,
+)
 from credits_pipeline.services.observability import logger, metrics
 from credits_pipeline.services.ports import (
     REPLAYED,
@@ -143,11 +148,7 @@ class Splitter:
         batch_keys = {month: batch_key(file.sha256, month) for month in credit_file.months}
         # A month beyond what CloudZero holds is refused before its bodies are written (rows) or while they
         # are (bytes): nothing is queued, and what was stored stays unsent scratch.
-        beyond = [
-            reason
-            for month, credits in credit_file.months.items()
-            if (reason := self.month_limit.exceeded_by(month, credits.rows))
-        ]
+        beyond = months_beyond(credit_file.months, self.month_limit)
         manifests = {}
         if not beyond:
             try:
@@ -161,12 +162,7 @@ class Splitter:
             return self._reject(
                 upload,
                 file,
-                FileRejected(
-                    f"{'; '.join(beyond)}: nothing was sent. Split the file's accounts across CloudZero "
-                    "connections, or have CloudZero raise the limit and set CLOUDZERO_MONTH_MAX_ROWS / "
-                    "CLOUDZERO_MONTH_MAX_BYTES, then reprocess the file",
-                    format_id=credit_file.format_id,
-                ),
+                FileRejected(beyond_limit_reason(beyond), format_id=credit_file.format_id),
             )
 
         def accept(report: RunReport) -> None:

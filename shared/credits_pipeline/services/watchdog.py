@@ -2,6 +2,7 @@
 missing parts long after its manifest, and a splitter that failed on a file for good (Lambda's failure
 destination), each told to a person once, readably."""
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -74,8 +75,11 @@ class Watchdog:
         response = record.get("responsePayload") or {}
         reason = safe_text(f"{response.get('errorType', 'error')}: {response.get('errorMessage', record_body)}")
         files = _s3_objects(record.get("requestPayload") or {})
+        # SQS may deliver a record twice: each failure (its record, byte for byte) is told once per file.
+        failure = hashlib.sha256(record_body.encode()).hexdigest()
         for bucket, key in files or [("?", "?")]:
-            self.notifier.notify(alerts.splitter_crashed(f"s3://{bucket}/{key}", key, reason, self.operator))
+            alert = alerts.splitter_crashed(f"s3://{bucket}/{key}", key, reason, self.operator)
+            self.once(f"watchdog.splitter_failed#{failure}#{bucket}/{key}", partial(self._tell, alert))
 
     def _tell(self, alert: alerts.Alert) -> dict[str, str]:
         self.notifier.notify(alert)

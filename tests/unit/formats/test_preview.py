@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from credits_pipeline.domain.cbf import MonthLimit
+from credits_pipeline.formats import ParseConfig
 from operator_commands import preview
 from tests.unit.formats.helpers import fixture
 
@@ -118,3 +120,27 @@ def test_preview_lists_padded_account_ids_and_can_refuse_them(capsys, tmp_path):
     code, out, _ = run(capsys, path, "--account-id-padding", "refuse", "--max-invalid-share", "0.5")
     assert code == 0
     assert "ACCOUNT_ID_PADDING=refuse" in out
+
+
+@pytest.mark.parametrize(
+    ("limit", "beyond"),
+    [(MonthLimit(rows=1), "2 CloudZero rows"), (MonthLimit(bytes=200), "more than the 1,000,000 rows and 200 bytes")],
+)
+def test_preview_rejects_a_month_beyond_what_cloudzero_holds_as_the_splitter_does(
+    tmp_path: Path, limit: MonthLimit, beyond: str
+) -> None:
+    path = tmp_path / "credits-2026-02.csv"
+    path.write_bytes(b"111122223333,-10.00\n444455556666,-2.50\n")
+
+    result = preview.preview(path, "incoming/credits-2026-02.csv", ParseConfig(), cbf=False, limit=limit)
+
+    assert result["status"] == "rejected"
+    assert result["format"] == "headerless/1"
+    assert "2026-02 would be" in result["reason"] and beyond in result["reason"]
+    assert "nothing was sent" in result["reason"] and "CLOUDZERO_MONTH_MAX_ROWS" in result["reason"]
+    assert "nothing would be sent to CloudZero" in preview.render(result)
+    # At the limit the month goes, as in the splitter.
+    at_limit = preview.preview(path, "incoming/credits-2026-02.csv", ParseConfig(), cbf=True, limit=MonthLimit(rows=2))
+    assert at_limit["status"] == "accepted"
+    assert at_limit["months"]["2026-02"]["total"] == "-12.50"
+    assert [drop["rows"] for drop in at_limit["months"]["2026-02"]["drops"]] == [2]

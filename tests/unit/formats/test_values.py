@@ -157,17 +157,19 @@ def test_month_reader_remembers_values_and_their_errors():
 
 
 @pytest.mark.parametrize(
-    ("text", "account"),
+    ("text", "account", "padded"),
     [
-        ("62951470133", "062951470133"),
-        ("'062951470133", "062951470133"),
-        ('="062951470133"', "062951470133"),
-        ("0629-5147-0133", "062951470133"),
-        ("062951470133.0", "062951470133"),
+        ("62951470133", "062951470133", True),
+        ("'062951470133", "062951470133", False),
+        ('="062951470133"', "062951470133", False),
+        ('="62951470133"', "062951470133", True),  # Excel kept the text, but it was written short
+        ("0629-5147-0133", "062951470133", False),
+        ("062951470133.0", "062951470133", False),
+        ("62951470133.0", "062951470133", True),
     ],
 )
-def test_account_ids_are_read_as_text_and_padded(text, account):
-    assert AccountReader().read(text) == account
+def test_account_ids_are_read_as_text_and_a_short_one_is_padded_and_says_so(text, account, padded):
+    assert AccountReader().read(text) == (account, padded)
 
 
 @pytest.mark.parametrize(
