@@ -58,11 +58,13 @@ def local_pipeline(
     environment: Mapping[str, str] | None = None,
     cloudzero_port: int = 0,
     function_log: TextIO | None = None,
+    retry_delay_seconds: int = 0,
 ) -> Iterator[LocalPipeline]:
     """Provision and wire everything; AWS_ENDPOINT_URL must already point at moto's server.
 
     `cloudzero_port`: the emulator's port (a free one by default); `function_log`: where the functions'
-    log lines and metrics go (stdout by default, as Lambda's go to CloudWatch).
+    log lines and metrics go (stdout by default, as Lambda's go to CloudWatch); `retry_delay_seconds`: how
+    long a month message that failed stays invisible (the queue's visibility timeout, 0 locally by default).
     """
     with ExitStack() as cleanup:
         emulator = None
@@ -83,6 +85,7 @@ def local_pipeline(
             month_queue_url=outputs.month_queue_url,
             splitter_failure_queue_url=outputs.splitter_failure_queue_url,
             log=function_log,
+            retry_delay_seconds=retry_delay_seconds,
         )
         cleanup.callback(runner.close)
         # The operator's view of the stack, as the operator commands read it.

@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+import uuid
 from decimal import Decimal
 
 import boto3
@@ -10,7 +11,7 @@ import pytest
 from credits_pipeline.adapters.sqs import MonthQueue
 from credits_pipeline.domain.messages import FileRef, MonthMessage
 from local_stack.provision import LOCAL_API_KEY
-from local_stack.stack import LocalPipeline
+from local_stack.stack import LocalPipeline, local_pipeline
 from operator_commands.redrive import main as redrive_main
 from operator_commands.redrive import redrive
 from operator_commands.replay import ReplayError, replay_month
@@ -105,6 +106,33 @@ def test_uploading_the_same_bytes_again_sends_nothing_and_says_duplicate(pipelin
     assert post_count(pipeline) == 1
     assert held_total(pipeline, "2026-01") == JANUARY_TOTAL
     assert tags(pipeline, second)["credits-pipeline-status"] == "duplicate"
+
+
+def test_a_chunk_that_gets_no_answer_is_followed_by_nothing_until_the_month_is_delivered_again(
+    aws_endpoint: str,
+) -> None:
+    # CloudZero takes longer over a sum chunk than the pusher waits, and applies it anyway. Nothing may be
+    # sent while it is in flight: the month starts over at its next delivery, after the visibility timeout.
+    accounts = 40_000  # over 5,000,000 bytes of CBF: a replace_drop and a sum
+    data = "".join(f"{n:012d},$1.{n % 100:02d}\n" for n in range(1, accounts + 1)).encode()
+    expected = -sum((Decimal(f"1.{n % 100:02d}") for n in range(1, accounts + 1)), Decimal(0))
+    with local_pipeline(
+        stack_name=f"e2e-{uuid.uuid4().hex[:8]}",
+        pusher_timeout_seconds=10.0,
+        environment={"DEADLINE_MARGIN_SECONDS": "0.5", "REQUEST_TIMEOUT_SECONDS": "2"},
+        retry_delay_seconds=3,  # the slow request ends 1 s after the pusher gave up on it
+    ) as slow:
+        assert slow.emulator is not None
+        slow.emulator.inject_fault(delay_seconds=3.0, month="2026-03", chunk=1, count=1)
+        slow.put("incoming/credits-2026-03.csv", data)
+        slow.runner.run_until_idle()
+
+        assert slow.emulator.concurrency_violations == []
+        assert held_total(slow, "2026-03") == expected  # the late sum was replaced, not added twice
+        month = only_report(slow)["months"]["2026-03"]
+        assert (month["status"], month["verified"], month["attempts"]) == ("pushed", True, 2)
+        # The slow sum landed after its delivery gave up; the next delivery started the month over.
+        assert [d.operation for d in slow.emulator.drops()] == ["replace_drop", "sum", "replace_drop", "sum"]
 
 
 def test_after_an_outage_one_redrive_lands_every_month_exactly_once(pipeline: LocalPipeline) -> None:

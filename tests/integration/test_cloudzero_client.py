@@ -1,6 +1,7 @@
 """The AnyCost client against the emulator over HTTP: retries, idempotency keys, deadlines, read-backs."""
 
 import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -10,7 +11,7 @@ import pytest
 from credits_pipeline.adapters.cloudzero import AnyCostClient
 from credits_pipeline.domain.cbf import drop_bodies
 from credits_pipeline.domain.messages import AccountCreditRow, FileRef, MonthBatch
-from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable, OutcomeUnknown
+from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable, NoAnswer, OutcomeUnknown
 from local_stack.cloudzero import CloudZeroEmulator
 
 CONNECTION = "conn-1"
@@ -161,6 +162,26 @@ def test_a_sum_chunk_is_never_retried_on_its_own_after_a_5xx(emulator: CloudZero
         cloudzero.post_drop(chunk, "delivery-1", plenty)
     posts = [request for request in emulator.requests if request.method == "POST"]
     assert len(posts) == 2  # the replace_drop and the one sum that failed: no retry of the sum
+
+
+@pytest.mark.parametrize("chunk", [0, 1], ids=["replace_drop", "sum"])
+def test_a_chunk_of_a_month_of_several_that_gets_no_answer_is_not_sent_again(
+    emulator: CloudZeroEmulator, chunk: int
+) -> None:
+    # CloudZero may still be applying it: a second request now would be two in flight, and whichever lands
+    # last could add a sum twice or wipe the chunks after a replace_drop.
+    bodies = drop_bodies(batch(), max_bytes=len(drop_bodies(batch())[0].body) - 10)[:2]
+    cloudzero = client(emulator, waits=[], timeout=1.0)
+    if chunk:
+        cloudzero.post_drop(bodies[0], "delivery-1", plenty, alone=False)
+    emulator.inject_fault(delay_seconds=1.5, count=1)
+
+    with pytest.raises(NoAnswer, match=f"chunk {chunk} of 2026-01 got no answer"):
+        cloudzero.post_drop(bodies[chunk], "delivery-1", plenty, alone=False)
+    time.sleep(1.0)  # the emulator logs a request when it ends: the slow one ends 0.5 s after the timeout
+    posts = [request for request in emulator.requests if request.method == "POST"]
+    assert len(posts) == chunk + 1  # the one that got no answer was not sent again
+    assert emulator.concurrency_violations == []
 
 
 def test_a_replace_drop_is_retried_after_a_5xx(emulator: CloudZeroEmulator) -> None:

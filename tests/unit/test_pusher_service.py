@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.domain.report import RunReport
-from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable, OutcomeUnknown
+from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable, NoAnswer, OutcomeUnknown
 from testdata.headerless import monthly_csv
 from tests.fakes import World
 
@@ -429,9 +429,9 @@ def test_a_month_whose_chunk_outcome_stays_unknown_goes_back_to_the_queue_exact(
     world = World()
     data, expected = _large_month()
     body = uploaded(world, data=data)
-    world.cloudzero.ghost_next(OutcomeUnknown("connection reset"), times=1, after=1)
+    world.cloudzero.ghost_next(OutcomeUnknown("CloudZero answered 502"), times=1, after=1)
     for _ in range(3):  # every fresh start meets a ghost on its second chunk
-        world.cloudzero.ghost_next(OutcomeUnknown("connection reset"), times=1, after=1)
+        world.cloudzero.ghost_next(OutcomeUnknown("CloudZero answered 502"), times=1, after=1)
 
     with pytest.raises(CloudZeroUnavailable, match="started over 3 times"):
         world.deliver(body)
@@ -441,6 +441,27 @@ def test_a_month_whose_chunk_outcome_stays_unknown_goes_back_to_the_queue_exact(
     world.deliver(body, delivery_id="delivery-2")  # the redelivery after CloudZero recovered
     assert world.cloudzero.month_total("2026-02") == expected
     assert world.report(sha).months["2026-02"].status == "pushed"
+
+
+def test_a_chunk_without_an_answer_ends_the_delivery_and_the_next_one_starts_the_month_over_exact() -> None:
+    world = World()
+    data, expected = _large_month()
+    body = uploaded(world, data=data)
+    world.cloudzero.ghost_next(NoAnswer("chunk 1 of 2026-02 got no answer (read timed out)"), after=1)
+
+    with pytest.raises(NoAnswer):
+        world.deliver(body)
+    # Nothing followed the chunk that got no answer: CloudZero may still be applying it.
+    sent = [(call.operation, call.applied) for call in world.cloudzero.calls]
+    assert sent == [("replace_drop", False), ("sum", True)]
+    sha = MonthMessage.model_validate_json(body).file.sha256
+    month = world.report(sha).months["2026-02"]
+    assert month.status == "failed" and "returns to the queue" in (month.error or "")
+
+    world.deliver(body, delivery_id="delivery-2")  # after the queue's visibility timeout
+    assert world.cloudzero.calls[2].operation == "replace_drop"
+    assert world.cloudzero.month_total("2026-02") == expected  # the late chunk was replaced, not added twice
+    assert world.report(sha).months["2026-02"].verified is True
 
 
 def test_two_puts_of_one_key_in_the_same_millisecond_are_ordered_by_s3s_sequencer() -> None:

@@ -5,9 +5,12 @@ exponential backoff and jitter, honouring Retry-After; 400/403/404/413 are final
 every answer under an idempotency key, errors included, so a retry after an error ANSWER takes a fresh
 key; a retry after a timeout or a broken connection (outcome unknown) reuses the key.
 
-A `sum` chunk is never retried on its own after a 5xx, a timeout or a broken connection: it may have
-been applied, and a second copy would add the credits twice. `OutcomeUnknown` tells the caller to start
-the month over from its `replace_drop`. A 429 is retried: CloudZero applied nothing.
+A `sum` chunk is never retried on its own after a 5xx: it may have been applied, and a second copy would
+add the credits twice. `OutcomeUnknown` tells the caller to start the month over from its `replace_drop`.
+A chunk of a month of several that gets no answer at all (a timeout, a broken connection) may still be
+in CloudZero's hands and land after anything sent next: `NoAnswer` ends the delivery, so nothing else
+goes to the connection until the queue delivers the month again. A 429 is retried: CloudZero applied
+nothing.
 """
 
 from collections.abc import Callable, Iterator
@@ -24,6 +27,7 @@ from credits_pipeline.services.ports import (
     CloudZeroRejected,
     CloudZeroUnavailable,
     DropReceipt,
+    NoAnswer,
     OutcomeUnknown,
     Remaining,
     Validation,
@@ -71,8 +75,13 @@ class AnyCostClient:
     def _drops_url(self) -> str:
         return f"{self._base}/v2/connections/billing/anycost/{self.connection_id}/billing_drops"
 
-    def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining) -> DropReceipt:
-        """Send one body; retry what is retryable until `remaining()` seconds run short."""
+    def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining, *, alone: bool = True) -> DropReceipt:
+        """Send one body; retry what is retryable until `remaining()` seconds run short.
+
+        `alone`: the body is the month's only chunk. Without an answer it is sent again under the same key
+        (two copies of a whole month's `replace_drop` leave the month alike); a chunk of a month of several
+        raises NoAnswer instead.
+        """
         generation = 0
         key_refreshed = False
 
@@ -87,8 +96,12 @@ class AnyCostClient:
                     timeout=self._attempt_timeout(remaining),
                 )
             except (requests.Timeout, requests.ConnectionError) as error:
-                if body.operation == "sum":
-                    raise OutcomeUnknown(f"chunk {body.chunk} of {body.month}: {_short(error)}") from error
+                if not alone or body.operation == "sum":
+                    raise NoAnswer(
+                        f"chunk {body.chunk} of {body.month} got no answer ({_short(error)}): CloudZero may still "
+                        "be applying it, so nothing more is sent now; the month starts over from its replace_drop "
+                        "at its next delivery"
+                    ) from error
                 raise  # outcome unknown: the same key again (a replace_drop applied twice is applied once)
             if response.status_code == 200:
                 drop = response.json()["connection"]

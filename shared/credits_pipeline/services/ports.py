@@ -52,9 +52,17 @@ class CloudZeroUnavailable(Exception):
 
 
 class OutcomeUnknown(CloudZeroUnavailable):
-    """A `sum` chunk got a 5xx, a timeout or a broken connection: CloudZero may or may not have added it.
+    """A `sum` chunk got a 5xx answer: CloudZero may or may not have added it, and is done with it.
 
     Sending it again could add it twice; the month must start over from its `replace_drop`.
+    """
+
+
+class NoAnswer(CloudZeroUnavailable):
+    """A chunk of a month of several got no answer (a timeout, a broken connection): CloudZero may still be
+    working on it, and may apply it after anything sent next (a `sum` twice, or a `replace_drop` wiping the
+    chunks after it). Nothing more goes to the connection in this delivery: the month returns to the queue
+    and starts over from its `replace_drop` once the queue's visibility timeout has passed.
     """
 
 
@@ -140,7 +148,11 @@ class MonthQueuePort(Protocol):
 
 
 class CloudZeroPort(Protocol):
-    def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining) -> DropReceipt: ...
+    def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining, *, alone: bool = True) -> DropReceipt:
+        """Send one body. `alone`: it is the month's only chunk (a request without an answer is then sent
+        again under the same key: a second copy of the whole month replaces it alike)."""
+        ...
+
     def month_rows(self, month: str, remaining: Remaining) -> Iterable[Mapping[str, object]]:
         """The CBF rows CloudZero holds for the month (none without a drop), yielded as they are read:
         the request is made at the call, the rows may arrive while they are iterated."""
