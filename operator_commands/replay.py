@@ -9,17 +9,19 @@ endpoint and sends nothing. Exit status: 0 queued (or valid), 1 invalid, 2 when 
 import argparse
 import uuid
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 import boto3
 
 from credits_pipeline.adapters.dynamodb import FileRecords
 from credits_pipeline.adapters.s3 import parse_s3_uri
 from credits_pipeline.adapters.sqs import MonthQueue
-from credits_pipeline.domain.identity import month_message_dedup_id, report_key
+from credits_pipeline.domain.identity import report_key, s3_event_time, upload_order
 from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.domain.money import format_money
 from credits_pipeline.domain.report import RunReport
 from credits_pipeline.services.month_batches import BatchInvalid, StoredMonth, load_month, read_batch
+from credits_pipeline.services.month_replays import queue_month_again
 from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable, MonthPointer
 from credits_pipeline.services.report_book import ReportBook
 from operator_commands.cli import Target, command_parser, open_stack, run
@@ -97,32 +99,18 @@ def replay_month(
         return _validate(target, stored, result)
 
     if file:
-        book.accept_month(month, report.file.sha256, report.file.bucket, report.file.key, "", force=True)
+        # The truth from now on: an upload made before this replay (its event late, or reprocessed) is older.
+        now = upload_order(s3_event_time(datetime.now(UTC)))
+        book.accept_month(month, report.file.sha256, report.file.bucket, report.file.key, now, force=True)
 
-    status_before = month_report.status  # what the month shows again if the message cannot go
-
-    def queued(current: RunReport) -> None:
-        current.months[month].status = "pending"
-        current.months[month].error = f"replay {replay_id} queued"
-        current.settle()
-
-    # Recorded before the message goes: a pusher that takes it at once finds the month waiting for it.
-    reports = ReportBook(book, store)
-    reports.update(report.file.sha256, queued)
     queue = MonthQueue(stack.output("MonthQueueUrl"), group_id=stack.connection_id, client=target.session.client("sqs"))
-    try:
-        queue.send(
-            message, deduplication_id=month_message_dedup_id(report.file.sha256, month, replay_id), reason="replay"
-        )
-    except Exception as error:
-        why = f"replay {replay_id} not queued ({error}): run credits-replay again"
-
-        def not_queued(current: RunReport) -> None:
-            current.months[month].status, current.months[month].error = status_before, why
-            current.settle()
-
-        reports.update(report.file.sha256, not_queued)
-        raise
+    queue_month_again(
+        ReportBook(book, store),
+        queue,
+        message,
+        queued=f"replay {replay_id} queued",
+        not_queued=lambda error: f"replay {replay_id} not queued ({error}): run credits-replay again",
+    )
     return replace(result, replay_id=replay_id)
 
 

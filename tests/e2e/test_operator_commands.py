@@ -257,6 +257,33 @@ def test_a_rejected_file_reprocessed_after_a_newer_file_landed_does_not_replace_
     assert month["status"] == "superseded" and "credits-usd.csv" in month["error"]
 
 
+def test_a_file_made_the_truth_by_a_replay_stays_it_when_an_older_file_is_reprocessed(
+    pipeline: LocalPipeline,
+) -> None:
+    older = pipeline.put("incoming/credits-eur.csv", EUROS)  # rejected: EUR is not allowed yet
+    pipeline.runner.run_until_idle()
+    time.sleep(1.1)  # S3 times are to the second
+    right = b"Account ID,Month,Amount,Currency\n000000000001,2026-01,12.00,USD\n"
+    wrong = b"Account ID,Month,Amount,Currency\n000000000001,2026-01,1200.00,USD\n"
+    pipeline.put("incoming/credits-usd.csv", right)
+    pipeline.runner.run_until_idle()
+    pipeline.put("incoming/credits-usd-wrong.csv", wrong)
+    pipeline.runner.run_until_idle()
+    assert held_total(pipeline, "2026-01") == Decimal("-1200.00")
+
+    replay.replay_month(pipeline.stack, "2026-01", file="incoming/credits-usd.csv")  # the operator's fix
+    pipeline.runner.run_until_idle()
+    assert held_total(pipeline, "2026-01") == Decimal("-12.00")
+
+    pipeline.runner.update_environment("splitter", {"CURRENCIES": "USD,EUR"})
+    assert reprocess.main([*stack_args(pipeline), "--key", older]) == 0  # a file uploaded before the replay
+    pipeline.runner.run_until_idle()
+
+    assert held_total(pipeline, "2026-01") == Decimal("-12.00")  # the replayed file stays the month's truth
+    month = report(pipeline, sha(EUROS, older))["months"]["2026-01"]
+    assert month["status"] == "superseded" and "credits-usd.csv" in month["error"]
+
+
 def test_a_month_beyond_what_cloudzero_holds_is_rejected_unsent_and_lands_once_the_limit_is_raised(
     pipeline: LocalPipeline,
 ) -> None:

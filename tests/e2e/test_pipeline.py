@@ -276,6 +276,24 @@ def test_replay_resends_a_month_and_dry_run_writes_nothing(pipeline: LocalPipeli
         replay_month(pipeline.stack, "2025-12")
 
 
+def test_the_right_file_uploaded_again_after_a_wrong_one_lands_again(pipeline: LocalPipeline) -> None:
+    right, wrong = february(), february("000000000003,$5.00\n")
+    key = pipeline.put("incoming/credits-2026-02.csv", right)
+    pipeline.runner.run_until_idle()
+    pipeline.put(key, wrong)  # a mistake, under the same key
+    pipeline.runner.run_until_idle()
+    assert held_total(pipeline, "2026-02") == Decimal("-35.50")
+
+    pipeline.put(key, right)  # the operator puts the right file back: the month's latest upload
+    pipeline.runner.run_until_idle()
+
+    assert held_total(pipeline, "2026-02") == Decimal("-30.50")
+    month = report(pipeline, sha(right, key))["months"]["2026-02"]
+    assert (month["status"], month["verified"]) == ("pushed", True)
+    assert tags(pipeline, key)["credits-pipeline-status"] == "duplicate"
+    assert pipeline.emulator is not None and pipeline.emulator.concurrency_violations == []
+
+
 def test_replay_of_a_named_file_makes_it_the_months_truth(pipeline: LocalPipeline) -> None:
     first, second = february(), february("000000000003,$5.00\n")
     pipeline.put("incoming/credits-2026-02.csv", first)

@@ -307,3 +307,74 @@ def test_a_file_rejected_for_a_setting_is_read_again_once_the_setting_is_fixed()
     # The same bytes once more are now a plain duplicate: nothing is queued again.
     assert world.upload("incoming/credits-eur.csv", euros, event_time="2026-03-03T09:00:00.000Z").status == "duplicate"
     assert len(world.queue.messages) == 1
+
+
+# --- the latest upload of a month is its truth, also when it repeats an earlier file's bytes -----------------
+
+WRONG = b"000000000001,$1000.00\n000000000002,$20.50\n"
+WRONG_TOTAL = -(Decimal("1000.00") + Decimal("20.50"))
+FEBRUARY_KEY = "incoming/credits-2026-02.csv"
+
+
+def push_all(world: World, seen: int = 0) -> int:
+    """Deliver every month message sent since `seen` to the pusher; how many were sent in all."""
+    for sent in world.queue.sent[seen:]:
+        world.deliver(sent.body, delivery_id=f"delivery-{sent.deduplication_id}")
+    return len(world.queue.sent)
+
+
+def test_the_right_file_uploaded_again_after_a_wrong_one_is_pushed_again_and_is_the_truth() -> None:
+    world = World()
+    good = world.upload(FEBRUARY_KEY, FEBRUARY, event_time="2026-03-01T09:00:00.000Z", version_id="v1")
+    seen = push_all(world)
+    world.upload(FEBRUARY_KEY, WRONG, event_time="2026-03-01T10:00:00.000Z", version_id="v2")  # a mistake
+    seen = push_all(world, seen)
+    assert world.cloudzero.month_total("2026-02") == WRONG_TOTAL
+
+    again = world.upload(FEBRUARY_KEY, FEBRUARY, event_time="2026-03-01T11:00:00.000Z", version_id="v3")
+    assert again.months["2026-02"].status == "pending"
+    assert world.records.months["2026-02"]["sha256"] == good.file.sha256  # the month's truth again
+    push_all(world, seen)
+
+    assert world.cloudzero.month_total("2026-02") == FEBRUARY_TOTAL  # total in == total out
+    month = world.report(good.file.sha256).months["2026-02"]
+    assert (month.status, month.verified) == ("pushed", True)
+    assert [u.outcome for u in world.report(good.file.sha256).uploads] == ["accepted", "duplicate"]
+    assert world.objects.tags[(BUCKET, FEBRUARY_KEY)]["credits-pipeline-status"] == "duplicate"
+
+
+def test_an_upload_of_the_bytes_cloudzero_holds_sends_nothing_and_a_retried_event_queues_one_push() -> None:
+    world = World()
+    good = world.upload(FEBRUARY_KEY, FEBRUARY, event_time="2026-03-01T09:00:00.000Z", version_id="v1")
+    seen = push_all(world)
+    world.upload("incoming/credits-2026-02 (copy).csv", FEBRUARY, event_time="2026-03-01T09:30:00.000Z")
+    assert len(world.queue.sent) == seen  # CloudZero holds these bytes already: a plain duplicate
+
+    world.upload(FEBRUARY_KEY, WRONG, event_time="2026-03-01T10:00:00.000Z", version_id="v2")
+    seen = push_all(world, seen)
+    world.queue.fail_next(RuntimeError("SQS is unavailable"))
+    with pytest.raises(RuntimeError):
+        world.upload(FEBRUARY_KEY, FEBRUARY, event_time="2026-03-01T11:00:00.000Z", version_id="v3")
+    assert "not queued again" in (world.report(good.file.sha256).months["2026-02"].error or "")
+    # Lambda retries the event: the push is queued now, once, whatever the retries.
+    for _ in range(2):
+        world.upload(FEBRUARY_KEY, FEBRUARY, event_time="2026-03-01T11:00:00.000Z", version_id="v3")
+    queued = world.queue.sent[seen:]
+    assert len({sent.deduplication_id for sent in queued}) == 1
+    push_all(world, seen)
+    assert world.cloudzero.month_total("2026-02") == FEBRUARY_TOTAL
+
+
+def test_an_earlier_upload_of_the_same_bytes_delivered_late_does_not_take_the_month_back() -> None:
+    world = World()
+    world.upload(FEBRUARY_KEY, FEBRUARY, event_time="2026-03-01T09:00:00.000Z", version_id="v1")
+    seen = push_all(world)
+    wrong = world.upload(FEBRUARY_KEY, WRONG, event_time="2026-03-01T10:00:00.000Z", version_id="v2")
+    seen = push_all(world, seen)
+
+    # A copy of the first file made before the second upload, whose event S3 delivers only now.
+    world.upload("incoming/credits-2026-02 (copy).csv", FEBRUARY, event_time="2026-03-01T09:30:00.000Z")
+
+    assert len(world.queue.sent) == seen  # nothing queued: the later upload stays the truth
+    assert world.records.months["2026-02"]["sha256"] == wrong.file.sha256
+    assert world.cloudzero.month_total("2026-02") == WRONG_TOTAL

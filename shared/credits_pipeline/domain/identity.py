@@ -50,6 +50,12 @@ def month_message_dedup_id(sha256: str, month: str, replay_id: str | None = None
     return f"{sha256}-{month}-replay-{replay_id}" if replay_id else f"{sha256}-{month}"
 
 
+def reupload_replay_id(upload_id: str) -> str:
+    """The new push of a month whose truth is again a file uploaded before (its bytes uploaded again): one
+    per upload, so a retried event queues it once (FIFO de-duplication, then the pusher's record of it)."""
+    return "reupload-" + hashlib.sha256(upload_id.encode()).hexdigest()[:32]
+
+
 def dead_letter_dedup_id(push: str, delivery_id: str) -> str:
     """A month moved to the DLQ by the pusher (final failure), once per delivery."""
     return f"{push}-final-{delivery_id}"

@@ -17,6 +17,7 @@ from credits_pipeline.domain.identity import (
     file_identity,
     month_message_dedup_id,
     report_key,
+    reupload_replay_id,
     upload_order,
 )
 from credits_pipeline.domain.messages import FileRef, MonthMessage
@@ -27,8 +28,10 @@ from credits_pipeline.services.month_batches import (
     MonthBeyondLimit,
     beyond_limit_reason,
     months_beyond,
+    read_batch,
     store_month,
 )
+from credits_pipeline.services.month_replays import queue_month_again
 from credits_pipeline.services.observability import logger, metrics
 from credits_pipeline.services.ports import (
     REPLAYED,
@@ -294,16 +297,55 @@ class Splitter:
                 report.status = "duplicate"
 
         report = self.reports.update(sha256, duplicate)
+        again = self._truth_again(upload, report) if report.status != "rejected" else []
+        if again:
+            report = self.records.load(sha256) or report
         self._tag(upload, sha256, "duplicate")
         metrics.add_metric(name="FilesDuplicate", unit="Count", value=1)
         accepted = next((u for u in report.uploads if u.outcome != "duplicate"), None)
         first_upload = f"s3://{accepted.bucket}/{accepted.key}" if accepted else first["upload_id"]
         message = f"duplicate upload: same bytes as {first_upload}; nothing was sent again"
+        if again:
+            message = (
+                f"upload of the same bytes as {first_upload}: the latest upload of {', '.join(again)} again, whose "
+                "credits CloudZero no longer held: queued to be pushed again"
+            )
         failed = sorted(month for month, state in report.months.items() if state.status == "failed")
         if failed:
             message += f"; months still not pushed: {', '.join(failed)} (redrive the DLQ or replay them)"
         file_summary(report, message, failed=bool(failed))
         return report
+
+    def _truth_again(self, upload: Upload, report: RunReport) -> list[str]:
+        """The months this upload of an earlier file's bytes makes that file's truth again (the latest upload of
+        a month is its truth) while CloudZero holds another file's credits for them: each is pushed again.
+
+        A month whose own message is still on its way (pending, or failed and waiting in the DLQ) goes with
+        it; a later upload stays the truth. Safe to repeat: a retried event queues the same push once.
+        """
+        order = upload_order(upload.uploaded_at or upload.event_time, upload.sequencer)
+        replay_id = reupload_replay_id(upload.upload_id)
+        queued = f"pushed again {replay_id}: s3://{upload.bucket}/{upload.key} is the month's latest upload"
+        again = []
+        for month, state in report.months.items():
+            if not self.records.accept_month(month, report.file.sha256, upload.bucket, upload.key, order):
+                continue  # a later upload is the month's truth
+            pointer = self.records.month_pointer(month)
+            held = pointer.pushed_sha256 if pointer else None
+            on_its_way = state.status in ("pending", "failed") and state.error != queued
+            if held == report.file.sha256 or on_its_way:
+                continue
+            batch = read_batch(self.objects, report.file.bucket, state.batch_key)
+            message = MonthMessage.pointing_at(batch, report.file.bucket, state.batch_key, replay_id)
+            queue_month_again(
+                self.reports,
+                self.queue,
+                message,
+                queued=queued,
+                not_queued=lambda error: f"not queued again ({error}): upload the file again or run credits-replay",
+            )
+            again.append(month)
+        return again
 
     def _tag(self, upload: Upload, sha256: str, status: str) -> None:
         self.objects.tag(upload.bucket, upload.key, upload.version_id, {STATUS_TAG: status, SHA_TAG: sha256})
