@@ -144,6 +144,7 @@ class FakeFileRecords:
     def __init__(self) -> None:
         self.reports: dict[str, str] = {}  # sha256 -> RunReport JSON; its `version` is the lock
         self.months: dict[str, dict[str, str]] = {}  # month -> the item's attributes
+        self.exports: dict[str, tuple[str, str]] = {}  # manifest URI -> (its SHA-256, the export's identity)
 
     def load(self, sha256: str) -> RunReport | None:
         stored = self.reports.get(sha256)
@@ -205,6 +206,12 @@ class FakeFileRecords:
 
     def record_push(self, month: str, sha256: str, drop_id: str) -> None:
         self.months[month] = {**self.months.get(month, {}), "pushed_sha256": sha256, "drop_id": drop_id}
+
+    def export_accepted(self, manifest: str) -> tuple[str, str] | None:
+        return self.exports.get(manifest)
+
+    def record_export(self, manifest: str, manifest_sha256: str, identity: str) -> None:
+        self.exports[manifest] = (manifest_sha256, identity)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,10 @@ from tests.export_builders import credit_total, cur2_part, manifest, month_rows
             "incoming/cur/kw/20260101-20260201/kw-Manifest.json",
             ExportKey("incoming/cur/kw/20260101-20260201/kw-Manifest.json", "2026-01", True),
         ),
+        (  # the assembly's copy of the manifest: taken as a part (never read as a credits file)
+            "incoming/cur/kw/20260101-20260201/4f2a-assembly/kw-Manifest.json",
+            ExportKey("incoming/cur/kw/20260101-20260201/kw-Manifest.json", "2026-01", False),
+        ),
     ],
 )
 def test_export_parts_and_manifests_are_recognised_by_their_keys(key: str, expected: ExportKey) -> None:
@@ -48,7 +52,6 @@ def test_export_parts_and_manifests_are_recognised_by_their_keys(key: str, expec
     [
         "incoming/credits-2026-01.csv",
         "incoming/cur-2024-09.csv.gz",
-        "incoming/cur/kw/20260101-20260201/4f2a-assembly/kw-Manifest.json",  # the assembly's copy: not read
         "incoming/x/cur2/data/BILLING_PERIOD=1999-01/cur2-00001.csv.gz",  # outside 2000-2099
         "incoming/x/cur2/metadata/BILLING_PERIOD=2026-01/other-Manifest.json",  # not this export's manifest
     ],

@@ -99,6 +99,44 @@ def test_a_restated_export_replaces_the_month_with_the_new_whole() -> None:
     assert [call.operation for call in world.cloudzero.drops] == ["replace_drop", "replace_drop"]
 
 
+def test_an_export_refreshing_its_parts_in_place_is_pushed_only_whole_when_its_new_manifest_comes() -> None:
+    # An OVERWRITE export delivers the period again: the same credits cut into other parts, each part
+    # rewritten in place, the manifest written last. A part's event must not read the old manifest's list
+    # with some parts new and some old: that month would add some credits twice and miss others.
+    world = World()
+    for key, data in FILES.items():
+        world.objects.put(BUCKET, key, data)
+    world.splitter.split_upload(_upload(manifest_key(PERIOD)))
+    deliver_all(world)
+    third = len(ROWS) // 3
+    refreshed = [ROWS[:third], ROWS[third : 2 * third], ROWS[2 * third :]]
+
+    for number, rows in enumerate(refreshed, start=1):
+        world.objects.put(BUCKET, part_key(PERIOD, number), cur2_part(PERIOD, rows))
+        assert world.splitter.split_upload(_upload(part_key(PERIOD, number), "2026-02-02T00:00:00.000Z")) is None
+    assert len(world.queue.messages) == 1  # nothing queued while the parts were being rewritten
+
+    world.upload(
+        manifest_key(PERIOD), manifest(BUCKET, PERIOD, parts=3, execution="exec-2"), "2026-02-02T00:01:00.000Z"
+    )
+    deliver_all(world)
+    assert len(world.queue.messages) == 2
+    assert world.cloudzero.month_total(PERIOD) == TOTAL  # the same credits, whole, never mixed
+    assert [call.operation for call in world.cloudzero.drops] == ["replace_drop", "replace_drop"]
+
+
+def test_the_legacy_curs_copy_of_its_manifest_in_the_assembly_folder_is_no_rejected_file() -> None:
+    # Every legacy CUR delivery writes it; read as a credits file it was rejected, with an alert, each month.
+    world = World()
+    key = "incoming/cur/kw/20260101-20260201/4f2a-assembly/kw-Manifest.json"
+    world.objects.put(BUCKET, key, b'{"assemblyId": "4f2a-assembly", "reportKeys": []}')
+
+    assert world.splitter.split_upload(_upload(key)) is None  # it waits for the period's manifest, like a part
+    assert world.notifier.alerts == []
+    assert world.records.reports == {}
+    assert (BUCKET, key) not in world.objects.tags
+
+
 def test_a_damaged_part_rejects_the_export_naming_the_part() -> None:
     world = World()
     for key, data in FILES.items():

@@ -76,6 +76,26 @@ def test_an_export_missing_parts_long_after_its_manifest_is_told_once() -> None:
     assert dog.check_waiting_exports(later) == []
 
 
+def test_export_parts_whose_manifest_never_came_are_told_once_and_not_while_they_still_arrive() -> None:
+    # Say only the export's data/ folder was copied into incoming/: a part alone is never pushed.
+    dog, objects, notifier = watchdog()
+    objects.put(BUCKET, part_key("2026-01", 1), b"part one")
+    objects.put(BUCKET, part_key("2026-01", 2), b"part two")
+    later = datetime.now(UTC) + timedelta(hours=25)
+
+    assert dog.check_waiting_exports(datetime.now(UTC)) == []  # the manifest is written last: not yet overdue
+    assert dog.check_waiting_exports(later) == [manifest_key("2026-01")]
+    assert dog.check_waiting_exports(later) == [manifest_key("2026-01")]  # still waiting: told once
+    [alert] = notifier.alerts
+    assert (alert.kind, alert.months) == ("export_incomplete", ["2026-01"])
+    assert alert.file == f"s3://{BUCKET}/{manifest_key('2026-01')}"
+    assert "2 parts are in the bucket, their manifest is not" in alert.reason
+    assert "upload the export's manifest" in alert.fix
+
+    objects.put(BUCKET, manifest_key("2026-01"), manifest(BUCKET, "2026-01", parts=2))
+    assert dog.check_waiting_exports(later) == []
+
+
 def test_a_splitter_failure_delivered_twice_is_told_once_and_another_failure_of_the_file_again() -> None:
     dog, _, notifier = watchdog()
     key = "incoming/credits-2026-01.csv"

@@ -138,6 +138,22 @@ class FileRecords:
             drop_id=values.get("drop_id"),
         )
 
+    def export_accepted(self, manifest: str) -> tuple[str, str] | None:
+        item = self._ddb.get_item(TableName=self._table, Key={"id": {"S": f"export#{manifest}"}}, ConsistentRead=True)
+        values = {name: value.get("S") or "" for name, value in item.get("Item", {}).items()}
+        return (values["manifest_sha256"], values["identity"]) if values else None
+
+    def record_export(self, manifest: str, manifest_sha256: str, identity: str) -> None:
+        self._ddb.put_item(
+            TableName=self._table,
+            Item={
+                "id": {"S": f"export#{manifest}"},
+                "manifest_sha256": {"S": manifest_sha256},
+                "identity": {"S": identity},
+                "accepted_at": {"S": utc_now()},
+            },
+        )
+
     def record_push(self, month: str, sha256: str, drop_id: str) -> None:
         self._ddb.update_item(
             TableName=self._table,

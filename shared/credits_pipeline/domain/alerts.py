@@ -176,6 +176,19 @@ def no_file_yet(month: str, day: int, incoming: str, context: OperatorContext) -
     )
 
 
+def export_without_manifest(manifest: str, period: str, parts: list[str], hours: int) -> Alert:
+    shown = ", ".join(parts[:5]) + (f" and {len(parts) - 5} more" if len(parts) > 5 else "")
+    return Alert(
+        kind="export_incomplete",
+        title=f"parts of the {period} export have waited {hours} hours for their manifest; nothing was pushed",
+        file=manifest,
+        months=[period],
+        reason=f"{len(parts)} parts are in the bucket, their manifest is not: {shown}",
+        fix=f"upload the export's manifest to {manifest} (a part is never pushed alone: each would replace the "
+        "others); the month goes once the manifest and every part it names are in",
+    )
+
+
 def export_incomplete(manifest: str, period: str, missing: list[str], hours: int) -> Alert:
     shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
     return Alert(

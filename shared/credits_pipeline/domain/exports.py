@@ -8,7 +8,8 @@ month goes once, from all the parts its manifest names, when every one of them i
   `dataFiles` are the parts' S3 URIs.
 - Legacy CUR: `<prefix>/<report>/<yyyymmdd-yyyymmdd>/<assemblyId>/<report>-<n>.csv.gz` and
   `<prefix>/<report>/<yyyymmdd-yyyymmdd>/<report>-Manifest.json` whose `reportKeys` are the parts' keys.
-  (The copy of the manifest inside the assembly folder is not read: the period's own one names the parts.)
+  The copy of the manifest inside the assembly folder is never read as a credits file (it is no such
+  thing): its event is taken as a part's, the period's own manifest naming the parts.
 """
 
 import json
@@ -30,6 +31,9 @@ _CUR_PART = re.compile(
 )
 _CUR_MANIFEST = re.compile(
     r"^(?P<root>(?:.*/)?)(?P<report>[^/]+)/(?P<year>\d{4})(?P<month>0[1-9]|1[0-2])01-\d{8}/(?P=report)-Manifest\.json$"
+)
+_CUR_MANIFEST_COPY = re.compile(
+    r"^(?P<root>(?:.*/)?)(?P<report>[^/]+)/(?P<year>\d{4})(?P<month>0[1-9]|1[0-2])01-\d{8}/[^/]+/(?P=report)-Manifest\.json$"
 )
 # A manifest lists a handful of parts; a thousand is a broken or hostile one.
 MAX_PARTS = 1_000
@@ -57,7 +61,7 @@ def export_key(key: str) -> ExportKey | None:
         return _export(f"{manifest}{match['export']}-Manifest.json", match, is_manifest=False)
     if match := _CUR_MANIFEST.match(key):
         return _export(key, match, is_manifest=True)
-    if match := _CUR_PART.match(key):
+    if match := _CUR_PART.match(key) or _CUR_MANIFEST_COPY.match(key):
         period_folder = key.rsplit("/", 2)[0]
         return _export(f"{period_folder}/{match['report']}-Manifest.json", match, is_manifest=False)
     return None

@@ -236,9 +236,22 @@ class Splitter:
         )
         logger.set_correlation_id(identity)
         logger.append_keys(sha256=identity)
+        accepted = self.records.export_accepted(where)
+        if not export.is_manifest and accepted and accepted[0] == manifest_sha and accepted[1] != identity:
+            # Parts rewritten under a manifest already read with other parts: an export refreshing its files in
+            # place (the manifest is written last). Read now, the month would mix old parts and new.
+            metrics.add_metric(name="ExportsWaiting", unit="Count", value=1)
+            logger.info(
+                "export being delivered again: its parts changed since its manifest was read; it waits for the "
+                "new manifest (re-upload or reprocess the manifest to read the parts as they are)",
+                extra={"part": f"s3://{upload.bucket}/{upload.key}"},
+            )
+            return None
         outcome = self._once_rereading_rejected(
             identity, manifest, lambda: self._accept_export(manifest, identity, manifest_sha, listed)
         )
+        if outcome.get("status") != "rejected":
+            self.records.record_export(where, manifest_sha, identity)
         if outcome.get(REPLAYED):
             logger.info("export already accepted: nothing to do", extra={"parts": len(listed)})
         report = self.records.load(identity)

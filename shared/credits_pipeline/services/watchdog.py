@@ -49,7 +49,9 @@ class Watchdog:
         """Manifests older than `export_wait_hours` whose parts are not all in: told once each."""
         cutoff = (now or datetime.now(UTC)) - timedelta(hours=self.export_wait_hours)
         waiting = []
-        for key, written in self.objects.listing(self.bucket, self.incoming_prefix):
+        in_bucket = dict(self.objects.listing(self.bucket, self.incoming_prefix))
+        waiting += self._parts_without_manifest(in_bucket, cutoff)
+        for key, written in in_bucket.items():
             export = export_key(key)
             if export is None or not export.is_manifest or written > cutoff:
                 continue
@@ -65,6 +67,28 @@ class Watchdog:
                 alert = alerts.export_incomplete(where, export.period, missing, self.export_wait_hours)
                 self.once(f"watchdog.export#{key}#{written.isoformat()}", partial(self._tell, alert))
         return waiting
+
+    def _parts_without_manifest(self, in_bucket: dict[str, datetime], cutoff: datetime) -> list[str]:
+        """Manifests that parts waited for past the cutoff without it ever arriving (the parts alone are never
+        pushed): told once per manifest and newest part."""
+        orphans: dict[str, list[tuple[str, datetime]]] = {}
+        for key, written in in_bucket.items():
+            export = export_key(key)
+            if export is not None and not export.is_manifest and export.manifest_key not in in_bucket:
+                orphans.setdefault(export.manifest_key, []).append((key, written))
+        told = []
+        for manifest_key, parts in orphans.items():
+            newest = max(written for _, written in parts)
+            if newest > cutoff:
+                continue  # still arriving: the manifest is written last
+            export = export_key(manifest_key)
+            assert export is not None  # derived from a part's key
+            where = f"s3://{self.bucket}/{manifest_key}"
+            keys = [f"s3://{self.bucket}/{key}" for key, _ in sorted(parts)]
+            alert = alerts.export_without_manifest(where, export.period, keys, self.export_wait_hours)
+            self.once(f"watchdog.export_parts#{manifest_key}#{newest.isoformat()}", partial(self._tell, alert))
+            told.append(manifest_key)
+        return told
 
     def splitter_failed(self, record_body: str) -> None:
         """One record of the splitter's failure destination: the S3 event it could not handle, and why."""

@@ -225,6 +225,31 @@ def test_an_id_written_in_full_after_the_same_id_written_short_is_not_listed_as_
     assert_same(data, "incoming/cur/cur-00001.csv")
 
 
+def test_a_damaged_parquet_read_after_one_of_the_same_size_and_time_is_rejected_not_read_as_that_one() -> None:
+    # A warm splitter reads each file at a path the next may take (/proc/self/fd/N). DuckDB's file cache knew
+    # a file by path, size and modification time: a damaged file was read as the file before it, credits and
+    # all, and accepted.
+    items = [Cur2LineItem("123456789012", "Credit", "-1.25"), Cur2LineItem("123456789012", "Usage", "5.0")]
+    good = parquet_bytes(cur2_table(items, CUR2_COLUMNS), CUR2_PARQUET_TYPES)
+    footer = len(good) - 8 - int.from_bytes(good[-8:-4], "little")
+    damaged = good[:footer] + b"\xff" * 16 + good[footer + 16 :]  # the footer's first bytes: same size
+    same_tick = 1_700_000_000_000_000_000
+    name = "incoming/cur2/data/cur2-00001.snappy.parquet"
+    with tempfile.TemporaryFile() as stream:
+        stream.write(good)
+        stream.flush()
+        os.utime(stream.fileno(), ns=(same_tick, same_tick))
+        stream.seek(0)
+        assert read_credit_file(stream, name, ParseConfig()).months["2025-01"].total == Decimal("-1.25")
+    with tempfile.TemporaryFile() as stream:  # the same descriptor number, so the same path
+        stream.write(damaged)
+        stream.flush()
+        os.utime(stream.fileno(), ns=(same_tick, same_tick))  # written in the same clock tick
+        stream.seek(0)
+        with pytest.raises(FileRejected, match="cannot be read"):
+            read_credit_file(stream, name, ParseConfig())
+
+
 def test_a_parquet_row_type_with_spaces_is_counted_under_its_name_as_in_a_csv() -> None:
     items = [Cur2LineItem("123456789012", " Usage", "5.0"), Cur2LineItem("123456789012", "Credit", "-1.0")]
     name = "incoming/cur2/data/cur2-00001.snappy.parquet"

@@ -51,6 +51,10 @@ def connection() -> "duckdb.DuckDBPyConnection":
                 "enable_external_access": True,
                 "autoinstall_known_extensions": False,
                 "autoload_known_extensions": False,
+                # Each file is read at a path a later file may take (/proc/self/fd/N): DuckDB's cache of file
+                # blocks knows a file by its path, size and modification time, so a file of the same size
+                # written in the same clock tick was read as the one before it.
+                "enable_external_file_cache": False,
             }
         )
         _in_utc(_connection)
