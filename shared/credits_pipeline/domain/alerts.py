@@ -176,26 +176,26 @@ def no_file_yet(month: str, day: int, incoming: str, context: OperatorContext) -
     )
 
 
-def export_without_manifest(manifest: str, period: str, parts: list[str], hours: int) -> Alert:
-    shown = ", ".join(parts[:5]) + (f" and {len(parts) - 5} more" if len(parts) > 5 else "")
+def export_incomplete(manifest: str, period: str, hours: int, *, missing: list[str], manifest_missing: bool) -> Alert:
+    """An export waiting past `hours`: for the parts its manifest names (`missing`), or, with `manifest_missing`,
+    for the manifest of the parts in the bucket (`missing` then lists those parts)."""
+    files = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    if manifest_missing:
+        waited, reason = "their manifest", f"{len(missing)} parts are in the bucket, their manifest is not: {files}"
+        fix = (
+            f"upload the export's manifest to {manifest} (a part is never pushed alone: each would replace the "
+            "others); the month goes once the manifest and every part it names are in"
+        )
+    else:
+        waited, reason = "parts its manifest names", f"{len(missing)} parts are not in the bucket: {files}"
+        fix = (
+            "check the export's delivery (AWS Data Exports / CUR settings); the month goes as soon as every part is in"
+        )
     return Alert(
         kind="export_incomplete",
-        title=f"parts of the {period} export have waited {hours} hours for their manifest; nothing was pushed",
+        title=f"the {period} export has waited {hours} hours for {waited}; nothing was pushed",
         file=manifest,
         months=[period],
-        reason=f"{len(parts)} parts are in the bucket, their manifest is not: {shown}",
-        fix=f"upload the export's manifest to {manifest} (a part is never pushed alone: each would replace the "
-        "others); the month goes once the manifest and every part it names are in",
-    )
-
-
-def export_incomplete(manifest: str, period: str, missing: list[str], hours: int) -> Alert:
-    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-    return Alert(
-        kind="export_incomplete",
-        title=f"the {period} export has waited {hours} hours for parts its manifest names; nothing was pushed",
-        file=manifest,
-        months=[period],
-        reason=f"{len(missing)} parts are not in the bucket: {shown}",
-        fix="check the export's delivery (AWS Data Exports / CUR settings); the month goes as soon as every part is in",
+        reason=reason,
+        fix=fix,
     )

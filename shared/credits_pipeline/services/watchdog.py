@@ -64,7 +64,9 @@ class Watchdog:
             if missing:
                 waiting.append(key)
                 where = f"s3://{self.bucket}/{key}"
-                alert = alerts.export_incomplete(where, export.period, missing, self.export_wait_hours)
+                alert = alerts.export_incomplete(
+                    where, export.period, self.export_wait_hours, missing=missing, manifest_missing=False
+                )
                 self.once(f"watchdog.export#{key}#{written.isoformat()}", partial(self._tell, alert))
         return waiting
 
@@ -85,7 +87,8 @@ class Watchdog:
             assert export is not None  # derived from a part's key
             where = f"s3://{self.bucket}/{manifest_key}"
             keys = [f"s3://{self.bucket}/{key}" for key, _ in sorted(parts)]
-            alert = alerts.export_without_manifest(where, export.period, keys, self.export_wait_hours)
+            hours = self.export_wait_hours
+            alert = alerts.export_incomplete(where, export.period, hours, missing=keys, manifest_missing=True)
             self.once(f"watchdog.export_parts#{manifest_key}#{newest.isoformat()}", partial(self._tell, alert))
             told.append(manifest_key)
         return told
