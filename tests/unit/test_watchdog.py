@@ -4,8 +4,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from credits_pipeline.services.watchdog import Watchdog
-from tests.export_builders import manifest, manifest_key, part_key
-from tests.fakes import BUCKET, FakeNotifier, FakeObjectStore, InMemoryOnce
+from tests.export_builders import cur2_part, manifest, manifest_key, month_rows, part_key
+from tests.fakes import BUCKET, FakeNotifier, FakeObjectStore, InMemoryOnce, World
 
 
 def watchdog(day: int | None = 5) -> tuple[Watchdog, FakeObjectStore, FakeNotifier]:
@@ -116,3 +116,25 @@ def test_a_splitter_failure_delivered_twice_is_told_once_and_another_failure_of_
 
     dog.splitter_failed(failure("request-2"))  # the file failed again, after a reprocess
     assert len(notifier.alerts) == 2
+
+
+def test_an_export_whose_parts_were_rewritten_and_no_new_manifest_followed_is_told_once() -> None:
+    # A refresh in place that stopped before its manifest: the splitter waits for it (never a mixed month).
+    world = World()
+    rows = month_rows(seed=7)
+    for number, part in enumerate((rows[0::2], rows[1::2]), start=1):
+        world.objects.put(BUCKET, part_key("2026-01", number), cur2_part("2026-01", part))
+    world.upload(manifest_key("2026-01"), manifest(BUCKET, "2026-01", parts=2))
+    notifier = FakeNotifier()
+    dog = Watchdog(world.objects, notifier, InMemoryOnce(), BUCKET, "incoming/", records=world.records)
+    later = datetime.now(UTC) + timedelta(hours=25)
+    assert dog.check_waiting_exports(later) == []  # read whole: nothing waits
+
+    world.objects.put(BUCKET, part_key("2026-01", 1), cur2_part("2026-01", rows[:3]))  # the refresh begins
+    assert dog.check_waiting_exports(datetime.now(UTC)) == []  # its manifest may still come
+    assert dog.check_waiting_exports(later) == [manifest_key("2026-01")]
+    assert dog.check_waiting_exports(later) == [manifest_key("2026-01")]  # told once
+    [alert] = notifier.alerts
+    assert (alert.kind, alert.months) == ("export_incomplete", ["2026-01"])
+    assert "rewritten after its manifest was read" in alert.reason
+    assert f"scripts/reprocess.py --key {manifest_key('2026-01')} --force" in alert.fix

@@ -176,21 +176,44 @@ def no_file_yet(month: str, day: int, incoming: str, context: OperatorContext) -
     )
 
 
-def export_incomplete(manifest: str, period: str, hours: int, *, missing: list[str], manifest_missing: bool) -> Alert:
-    """An export waiting past `hours`: for the parts its manifest names (`missing`), or, with `manifest_missing`,
-    for the manifest of the parts in the bucket (`missing` then lists those parts)."""
-    files = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-    if manifest_missing:
-        waited, reason = "their manifest", f"{len(missing)} parts are in the bucket, their manifest is not: {files}"
-        fix = (
+ExportWait = Literal["parts", "manifest", "new manifest"]
+
+
+def export_incomplete(
+    manifest: str,
+    period: str,
+    hours: int,
+    files: list[str],
+    waiting_for: ExportWait,
+    *,
+    key: str,
+    context: OperatorContext,
+) -> Alert:
+    """An export that has waited past `hours`: for the parts its manifest names (`files`: those missing), for
+    the manifest of the parts in the bucket (`files`: those parts), or for the new manifest of parts rewritten
+    since it was read (`files`: the parts). `key`: the manifest's key."""
+    shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+    delivery = "check the export's delivery (AWS Data Exports / CUR settings)"
+    waited, reason, fix = {
+        "parts": (
+            "parts its manifest names",
+            f"{len(files)} parts are not in the bucket: {shown}",
+            f"{delivery}; the month goes as soon as every part is in",
+        ),
+        "manifest": (
+            "their manifest",
+            f"{len(files)} parts are in the bucket, their manifest is not: {shown}",
             f"upload the export's manifest to {manifest} (a part is never pushed alone: each would replace the "
-            "others); the month goes once the manifest and every part it names are in"
-        )
-    else:
-        waited, reason = "parts its manifest names", f"{len(missing)} parts are not in the bucket: {files}"
-        fix = (
-            "check the export's delivery (AWS Data Exports / CUR settings); the month goes as soon as every part is in"
-        )
+            "others); the month goes once the manifest and every part it names are in",
+        ),
+        "new manifest": (
+            "a new manifest",
+            f"its parts were rewritten after its manifest was read, and no new manifest followed: {shown}; "
+            "CloudZero still holds the month as the manifest last read it",
+            f"{delivery}; to read the parts as they are, upload the manifest again, or "
+            + _ops(context, f"python scripts/reprocess.py --key {shlex.quote(key)} --force"),
+        ),
+    }[waiting_for]
     return Alert(
         kind="export_incomplete",
         title=f"the {period} export has waited {hours} hours for {waited}; nothing was pushed",

@@ -11,11 +11,12 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from credits_pipeline.domain import alerts
-from credits_pipeline.domain.alerts import OperatorContext
+from credits_pipeline.domain.alerts import Alert, ExportWait, OperatorContext
 from credits_pipeline.domain.exports import ManifestInvalid, export_key, manifest_parts
+from credits_pipeline.domain.identity import export_identity
 from credits_pipeline.domain.text import safe_text
 from credits_pipeline.services.observability import logger
-from credits_pipeline.services.ports import NotifierPort, ObjectStorePort, Once
+from credits_pipeline.services.ports import FileRecordsPort, NotifierPort, ObjectStorePort, Once
 
 
 @dataclass
@@ -30,6 +31,8 @@ class Watchdog:
     # How long a multi-file export may wait for its parts before a person is told.
     export_wait_hours: int = 24
     operator: OperatorContext = field(default_factory=OperatorContext)
+    # Which parts each export was last read with (the splitter's record): to tell of a refresh left half-done.
+    records: FileRecordsPort | None = None
 
     def check_expected_file(self, now: datetime | None = None) -> bool:
         """True when this month's file is late (and a person was told, once per month)."""
@@ -60,15 +63,35 @@ class Watchdog:
                 listed = manifest_parts(raw or b"", self.bucket)
             except ManifestInvalid:
                 continue  # the splitter rejected it and said so
-            missing = [f"s3://{b}/{k}" for b, k in listed if self.objects.head(b, k) is None]
+            stored = {part: self.objects.head(*part) for part in listed}
+            missing = [f"s3://{b}/{k}" for (b, k), found in stored.items() if found is None]
+            where = f"s3://{self.bucket}/{key}"
             if missing:
                 waiting.append(key)
-                where = f"s3://{self.bucket}/{key}"
-                alert = alerts.export_incomplete(
-                    where, export.period, self.export_wait_hours, missing=missing, manifest_missing=False
-                )
+                alert = self._export_alert(where, key, export.period, missing, "parts")
                 self.once(f"watchdog.export#{key}#{written.isoformat()}", partial(self._tell, alert))
+                continue
+            manifest_sha = hashlib.sha256(raw or b"").hexdigest()
+            parts = [(b, k, found.etag, found.size) for (b, k), found in stored.items() if found]
+            identity = export_identity(manifest_sha, parts)
+            rewritten = max((in_bucket[k] for b, k in listed if b == self.bucket and k in in_bucket), default=written)
+            if rewritten <= cutoff and self._read_with_other_parts(where, manifest_sha, identity):
+                waiting.append(key)
+                alert = self._export_alert(
+                    where, key, export.period, [f"s3://{b}/{k}" for b, k in listed], "new manifest"
+                )
+                self.once(f"watchdog.export_refresh#{key}#{identity}", partial(self._tell, alert))
         return waiting
+
+    def _read_with_other_parts(self, where: str, manifest_sha: str, identity: str) -> bool:
+        """Whether the splitter last read these manifest bytes with other parts: the parts were rewritten since,
+        and it waits for a new manifest (an export refreshing its files in place writes it last)."""
+        accepted = self.records.export_accepted(where) if self.records is not None else None
+        return accepted is not None and accepted[0] == manifest_sha and accepted[1] != identity
+
+    def _export_alert(self, where: str, key: str, period: str, files: list[str], waiting_for: ExportWait) -> Alert:
+        hours = self.export_wait_hours
+        return alerts.export_incomplete(where, period, hours, files, waiting_for, key=key, context=self.operator)
 
     def _parts_without_manifest(self, in_bucket: dict[str, datetime], cutoff: datetime) -> list[str]:
         """Manifests that parts waited for past the cutoff without it ever arriving (the parts alone are never
@@ -87,8 +110,7 @@ class Watchdog:
             assert export is not None  # derived from a part's key
             where = f"s3://{self.bucket}/{manifest_key}"
             keys = [f"s3://{self.bucket}/{key}" for key, _ in sorted(parts)]
-            hours = self.export_wait_hours
-            alert = alerts.export_incomplete(where, export.period, hours, missing=keys, manifest_missing=True)
+            alert = self._export_alert(where, manifest_key, export.period, keys, "manifest")
             self.once(f"watchdog.export_parts#{manifest_key}#{newest.isoformat()}", partial(self._tell, alert))
             told.append(manifest_key)
         return told

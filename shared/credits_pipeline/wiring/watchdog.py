@@ -2,6 +2,7 @@
 
 from functools import cache
 
+from credits_pipeline.adapters.dynamodb import FileRecords
 from credits_pipeline.adapters.idempotency import WATCHDOG_KEY_PREFIX, PowertoolsOnce
 from credits_pipeline.adapters.s3 import ObjectStore
 from credits_pipeline.adapters.sns import SnsNotifier
@@ -22,4 +23,5 @@ def build_watchdog() -> Watchdog:
         expect_file_by_day=settings.expect_file_by_day,
         export_wait_hours=settings.export_wait_hours,
         operator=OperatorContext(stack_name=settings.stack_name),
+        records=FileRecords(settings.idempotency_table, settings.idempotency_days),
     )
