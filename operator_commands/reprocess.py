@@ -9,6 +9,7 @@ never finished, e.g. after a crash). Exit status: 0 requested, 1 refused, 2 when
 """
 
 import argparse
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -87,7 +88,13 @@ def _stamped(head: Any) -> dict[str, str]:
     """The object's metadata, stamped: when it was reprocessed, and when it was first uploaded (kept from an
     earlier reprocess): the copy is new to S3, not a new month's file to the watchdog."""
     metadata: dict[str, str] = dict(head.get("Metadata", {}))
-    metadata.setdefault(UPLOADED_AT, s3_event_time(head["LastModified"]))
+    # S3 keeps an object's time to the second; its upload's event said the millisecond. The end of that second:
+    # the copy is never older than its own first upload (an export's manifest read again would be superseded by
+    # its own earlier reading), and still older than a file uploaded in a later second.
+    written: datetime = head["LastModified"]
+    if not written.microsecond:
+        written += timedelta(milliseconds=999)
+    metadata.setdefault(UPLOADED_AT, s3_event_time(written))
     # The stamp also makes the copy a change S3 accepts (a copy onto itself must change something).
     return {**metadata, REPROCESSED_AT: utc_now()}
 

@@ -230,10 +230,11 @@ class FakeMonthQueue:
 
     def __init__(self) -> None:
         self.sent: list[Sent] = []
-        self._failures: list[Exception | None] = []
+        self._failures: list[BaseException | None] = []
 
-    def fail_next(self, error: Exception, times: int = 1, after: int = 0) -> None:
-        """Raise `error` instead of sending, for `times` sends, `after` sends from now."""
+    def fail_next(self, error: BaseException, times: int = 1, after: int = 0) -> None:
+        """Raise `error` instead of sending, for `times` sends, `after` sends from now (a BaseException: the
+        function stopped mid-send)."""
         self._failures.extend([None] * after + [error] * times)
 
     def send(self, message: MonthMessage, deduplication_id: str, reason: str = "") -> str:

@@ -76,3 +76,26 @@ def test_a_rejected_export_reprocessed_after_a_newer_file_landed_does_not_replac
     assert held_total(pipeline, PERIOD) == Decimal("-12.00")  # the later upload stays the month's truth
     export = report(pipeline, tags(pipeline, manifest_key(PERIOD))["credits-pipeline-sha256"])
     assert export["months"][PERIOD]["status"] == "superseded"
+
+
+def test_parts_rewritten_under_a_manifest_already_read_wait_then_land_when_the_manifest_is_reprocessed(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = month_rows(seed=13, accounts=20, rows=200)
+    for number, piece in enumerate([rows[0::2], rows[1::2]], start=1):
+        pipeline.put(part_key(PERIOD, number), cur2_part(PERIOD, piece))
+    pipeline.put(manifest_key(PERIOD), manifest(pipeline.bucket, PERIOD, parts=2))
+    pipeline.runner.run_until_idle()
+    assert held_total(pipeline, PERIOD) == credit_total(rows)
+
+    fixed = month_rows(seed=14, accounts=20, rows=100)
+    pipeline.put(part_key(PERIOD, 1), cur2_part(PERIOD, fixed))  # a part rewritten in place, no new manifest
+    pipeline.runner.run_until_idle()
+    assert held_total(pipeline, PERIOD) == credit_total(rows)  # never a month of old and new parts
+
+    # What the watchdog's alert says to do: read the manifest again, with the parts as they are.
+    key = ["--stack-name", pipeline.stack.name, "--key", manifest_key(PERIOD), "--force"]
+    assert reprocess.main(key) == 0, capsys.readouterr().err
+    pipeline.runner.run_until_idle()
+
+    assert held_total(pipeline, PERIOD) == credit_total(fixed + rows[1::2])  # not superseded by its own reading

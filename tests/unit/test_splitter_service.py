@@ -10,6 +10,7 @@ import pytest
 from credits_pipeline.domain.cbf import MonthLimit
 from credits_pipeline.domain.messages import MonthManifest
 from credits_pipeline.formats.base import ArchiveLimits, ParseConfig
+from credits_pipeline.services.ports import NoAnswer
 from credits_pipeline.services.splitter import Upload
 from tests.fakes import BUCKET, World
 
@@ -355,7 +356,7 @@ def test_an_upload_of_the_bytes_cloudzero_holds_sends_nothing_and_a_retried_even
     world.queue.fail_next(RuntimeError("SQS is unavailable"))
     with pytest.raises(RuntimeError):
         world.upload(FEBRUARY_KEY, FEBRUARY, event_time="2026-03-01T11:00:00.000Z", version_id="v3")
-    assert "not queued again" in (world.report(good.file.sha256).months["2026-02"].error or "")
+    assert "not queued (SQS is unavailable)" in (world.report(good.file.sha256).months["2026-02"].error or "")
     # Lambda retries the event: the push is queued now, once, whatever the retries.
     for _ in range(2):
         world.upload(FEBRUARY_KEY, FEBRUARY, event_time="2026-03-01T11:00:00.000Z", version_id="v3")
@@ -378,3 +379,48 @@ def test_an_earlier_upload_of_the_same_bytes_delivered_late_does_not_take_the_mo
     assert len(world.queue.sent) == seen  # nothing queued: the later upload stays the truth
     assert world.records.months["2026-02"]["sha256"] == wrong.file.sha256
     assert world.cloudzero.month_total("2026-02") == WRONG_TOTAL
+
+
+def test_the_right_file_uploaded_again_after_a_wrong_ones_push_broke_off_midway_is_pushed_again() -> None:
+    # The wrong file's replace_drop landed, its sum did not: CloudZero holds part of it, and its last
+    # whole push (the right file's) is no sign of what CloudZero holds.
+    world = World()
+    world.upload(FEBRUARY_KEY, FEBRUARY, event_time="2026-03-01T09:00:00.000Z", version_id="v1")
+    seen = push_all(world)
+    accounts = 40_000  # two chunks
+    wrong = "".join(f"{n:012d},$1.{n % 100:02d}\n" for n in range(1, accounts + 1)).encode()
+    world.upload(FEBRUARY_KEY, wrong, event_time="2026-03-01T10:00:00.000Z", version_id="v2")
+    world.cloudzero.fail_next(NoAnswer("chunk 1 of 2026-02 got no answer"), after=1)
+    with pytest.raises(NoAnswer):
+        world.deliver(world.queue.sent[-1].body, delivery_id="wrong-1")
+    seen += 1
+    assert world.cloudzero.month_total("2026-02") != FEBRUARY_TOTAL
+
+    world.upload(FEBRUARY_KEY, FEBRUARY, event_time="2026-03-01T11:00:00.000Z", version_id="v3")
+    assert len(world.queue.sent) == seen + 1  # pushed again
+    push_all(world, seen)
+    assert world.cloudzero.month_total("2026-02") == FEBRUARY_TOTAL
+
+
+def test_a_push_again_cut_short_and_overtaken_by_a_later_upload_does_not_stay_pending() -> None:
+    class Killed(BaseException):
+        """The function is stopped mid-send: nothing after it runs."""
+
+    world = World()
+    good = world.upload(FEBRUARY_KEY, FEBRUARY, event_time="2026-03-01T09:00:00.000Z", version_id="v1")
+    seen = push_all(world)
+    world.upload(FEBRUARY_KEY, WRONG, event_time="2026-03-01T10:00:00.000Z", version_id="v2")
+    seen = push_all(world, seen)
+    world.queue.fail_next(Killed())
+    with pytest.raises(Killed):
+        world.upload(FEBRUARY_KEY, FEBRUARY, event_time="2026-03-01T11:00:00.000Z", version_id="v3")
+    later = b"000000000001,$7.00\n"
+    world.upload(FEBRUARY_KEY, later, event_time="2026-03-01T11:01:00.000Z", version_id="v4")
+    seen = push_all(world, seen)
+
+    world.upload(FEBRUARY_KEY, FEBRUARY, event_time="2026-03-01T11:00:00.000Z", version_id="v3")  # the retry
+
+    month = world.report(good.file.sha256).months["2026-02"]
+    assert month.status == "superseded" and "a later upload is the truth" in (month.error or "")
+    assert len(world.queue.sent) == seen  # nothing queued over the later upload
+    assert world.cloudzero.month_total("2026-02") == Decimal("-7.00")

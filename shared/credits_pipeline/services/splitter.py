@@ -3,6 +3,7 @@
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from pydantic import BaseModel
 
@@ -22,7 +23,7 @@ from credits_pipeline.domain.identity import (
 )
 from credits_pipeline.domain.messages import FileRef, MonthMessage
 from credits_pipeline.domain.money import format_money
-from credits_pipeline.domain.report import PartEntry, RunReport, UploadEntry, UploadOutcome
+from credits_pipeline.domain.report import MonthStatus, PartEntry, RunReport, UploadEntry, UploadOutcome
 from credits_pipeline.formats import FileRejected, ParseConfig, read_credit_file
 from credits_pipeline.services.month_batches import (
     MonthBeyondLimit,
@@ -331,31 +332,41 @@ class Splitter:
 
     def _truth_again(self, upload: Upload, report: RunReport) -> list[str]:
         """The months this upload of an earlier file's bytes makes that file's truth again (the latest upload of
-        a month is its truth) while CloudZero holds another file's credits for them: each is pushed again.
+        a month is its truth) after another file was: each is pushed again, since CloudZero may hold some or all
+        of that other file's credits (its push may have broken off midway, or be under way).
 
         A month whose own message is still on its way (pending, or failed and waiting in the DLQ) goes with
-        it; a later upload stays the truth. Safe to repeat: a retried event queues the same push once.
+        it; a later upload stays the truth. Safe to repeat at any step: the month is marked before the truth
+        moves, so a retried event finds the mark and queues the same push (once, by its id).
         """
+        sha256 = report.file.sha256
         order = upload_order(upload.uploaded_at or upload.event_time, upload.sequencer)
         replay_id = reupload_replay_id(upload.upload_id)
         queued = f"pushed again {replay_id}: s3://{upload.bucket}/{upload.key} is the month's latest upload"
         again = []
         for month, state in report.months.items():
-            if not self.records.accept_month(month, report.file.sha256, upload.bucket, upload.key, order):
-                continue  # a later upload is the month's truth
-            pointer = self.records.month_pointer(month)
-            held = pointer.pushed_sha256 if pointer else None
-            on_its_way = state.status in ("pending", "failed") and state.error != queued
-            if held == report.file.sha256 or on_its_way:
+            resumed = replay_id in (state.error or "")  # an earlier try of this event got this far
+            before = self.records.month_pointer(month)
+            if not resumed and (
+                (before is not None and before.sha256 == sha256) or state.status in ("pending", "failed")
+            ):
+                # Already the truth (CloudZero holds it), or its own message is on its way: only its place moves.
+                self.records.accept_month(month, sha256, upload.bucket, upload.key, order)
+                continue
+            self.reports.update(sha256, partial(_mark, month, "pending", queued))
+            if not self.records.accept_month(month, sha256, upload.bucket, upload.key, order):
+                detail = f"not pushed again: a later upload is the truth for {month}"
+                self.reports.update(sha256, partial(_mark, month, "superseded", detail))
                 continue
             batch = read_batch(self.objects, report.file.bucket, state.batch_key)
-            message = MonthMessage.pointing_at(batch, report.file.bucket, state.batch_key, replay_id)
             queue_month_again(
                 self.reports,
                 self.queue,
-                message,
+                MonthMessage.pointing_at(batch, report.file.bucket, state.batch_key, replay_id),
                 queued=queued,
-                not_queued=lambda error: f"not queued again ({error}): upload the file again or run credits-replay",
+                not_queued=lambda error: (
+                    f"{replay_id} not queued ({error}): upload the file again or run credits-replay"
+                ),
             )
             again.append(month)
         return again
@@ -374,3 +385,8 @@ def _add_upload(report: RunReport, entry: UploadEntry) -> None:
         for u in report.uploads
     ):
         report.uploads.append(entry)
+
+
+def _mark(month: str, status: MonthStatus, detail: str, report: RunReport) -> None:
+    report.months[month].status, report.months[month].error = status, detail
+    report.settle()
