@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -237,35 +238,46 @@ def test_a_replay_whose_message_cannot_be_queued_fails_and_says_so_in_the_report
     assert "not queued" in month["error"] and "run credits-replay again" in month["error"]
 
 
-def test_a_rejected_file_reprocessed_after_a_newer_file_landed_does_not_replace_it(
-    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
-) -> None:
+USD_12 = b"Account ID,Month,Amount,Currency\n000000000001,2026-01,12.00,USD\n"
+
+
+def rejected_euros(pipeline: LocalPipeline) -> str:
+    """A EUR file, rejected (only USD is allowed yet); the next upload comes a second later (S3 keeps seconds)."""
     older = pipeline.put("incoming/credits-eur.csv", EUROS)
     pipeline.runner.run_until_idle()
-    time.sleep(1.1)  # S3 times are to the second
-    newer = b"Account ID,Month,Amount,Currency\n000000000001,2026-01,12.00,USD\n"
-    pipeline.put("incoming/credits-usd.csv", newer)
-    pipeline.runner.run_until_idle()
-    assert held_total(pipeline, "2026-01") == Decimal("-12.00")
+    time.sleep(1.1)
+    return older
 
+
+def euros_reprocessed(pipeline: LocalPipeline, older: str) -> dict[str, Any]:
+    """EUR allowed, the rejected file reprocessed: what its report says of its month."""
     pipeline.runner.update_environment("splitter", {"CURRENCIES": "USD,EUR"})
     assert reprocess.main([*stack_args(pipeline), "--key", older]) == 0
     pipeline.runner.run_until_idle()
+    month: dict[str, Any] = report(pipeline, sha(EUROS, older))["months"]["2026-01"]
+    return month
+
+
+def test_a_rejected_file_reprocessed_after_a_newer_file_landed_does_not_replace_it(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    older = rejected_euros(pipeline)
+    pipeline.put("incoming/credits-usd.csv", USD_12)
+    pipeline.runner.run_until_idle()
+    assert held_total(pipeline, "2026-01") == Decimal("-12.00")
+
+    month = euros_reprocessed(pipeline, older)
 
     assert held_total(pipeline, "2026-01") == Decimal("-12.00")  # the later upload stays the month's truth
-    month = report(pipeline, sha(EUROS, older))["months"]["2026-01"]
     assert month["status"] == "superseded" and "credits-usd.csv" in month["error"]
 
 
 def test_a_file_made_the_truth_by_a_replay_stays_it_when_an_older_file_is_reprocessed(
     pipeline: LocalPipeline,
 ) -> None:
-    older = pipeline.put("incoming/credits-eur.csv", EUROS)  # rejected: EUR is not allowed yet
-    pipeline.runner.run_until_idle()
-    time.sleep(1.1)  # S3 times are to the second
-    right = b"Account ID,Month,Amount,Currency\n000000000001,2026-01,12.00,USD\n"
+    older = rejected_euros(pipeline)
     wrong = b"Account ID,Month,Amount,Currency\n000000000001,2026-01,1200.00,USD\n"
-    pipeline.put("incoming/credits-usd.csv", right)
+    pipeline.put("incoming/credits-usd.csv", USD_12)
     pipeline.runner.run_until_idle()
     pipeline.put("incoming/credits-usd-wrong.csv", wrong)
     pipeline.runner.run_until_idle()
@@ -275,12 +287,9 @@ def test_a_file_made_the_truth_by_a_replay_stays_it_when_an_older_file_is_reproc
     pipeline.runner.run_until_idle()
     assert held_total(pipeline, "2026-01") == Decimal("-12.00")
 
-    pipeline.runner.update_environment("splitter", {"CURRENCIES": "USD,EUR"})
-    assert reprocess.main([*stack_args(pipeline), "--key", older]) == 0  # a file uploaded before the replay
-    pipeline.runner.run_until_idle()
+    month = euros_reprocessed(pipeline, older)  # a file uploaded before the replay
 
     assert held_total(pipeline, "2026-01") == Decimal("-12.00")  # the replayed file stays the month's truth
-    month = report(pipeline, sha(EUROS, older))["months"]["2026-01"]
     assert month["status"] == "superseded" and "credits-usd.csv" in month["error"]
 
 
