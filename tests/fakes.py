@@ -151,7 +151,7 @@ class FakeFileRecords:
         return None if stored is None else RunReport.model_validate_json(stored)
 
     def update(
-        self, sha256: str, change: Callable[[RunReport], None], new: Callable[[], RunReport] | None = None
+        self, sha256: str, change: Callable[[RunReport], object], new: Callable[[], RunReport] | None = None
     ) -> RunReport:
         for _ in range(MAX_CONFLICTS):
             report = self.load(sha256)

@@ -1,6 +1,7 @@
 """Every stored or sent key, pinned to a literal: a changed scheme orphans the records written before it."""
 
 import hashlib
+from dataclasses import dataclass
 
 from credits_pipeline.domain.identity import (
     batch_key,
@@ -8,10 +9,12 @@ from credits_pipeline.domain.identity import (
     dead_letter_dedup_id,
     delivery_id,
     drop_request_key,
+    export_identity,
     file_identity,
     month_message_dedup_id,
     push_key,
     report_key,
+    reupload_replay_id,
     unreadable_dedup_id,
 )
 
@@ -58,3 +61,21 @@ def test_the_cloudzero_request_key_changes_with_each_part_it_names() -> None:
     assert drop_request_key("conn", "2026-01", 0, "b" * 64, delivery="m:1", generation=1) != key
     assert drop_request_key("conn", "2026-01", 1, "b" * 64, delivery="m:1", generation=0) != key
     assert drop_request_key("conn", "2026-01", 0, "b" * 64, delivery="m:2", generation=0) != key
+
+
+def test_an_export_is_known_by_its_manifest_and_its_parts_as_stored_whatever_their_order() -> None:
+    @dataclass(frozen=True)
+    class Part:
+        etag: str
+        size: int
+
+    parts = {("b", "incoming/x/data/p2.csv.gz"): Part("e2", 20), ("b", "incoming/x/data/p1.csv.gz"): Part("e1", 10)}
+    expected = "1f723596c1ecbe93417f657e0b48a722b97629de160c787266abfc8b8d954b77"
+    assert export_identity("a" * 64, parts) == expected
+    assert export_identity("a" * 64, dict(reversed(list(parts.items())))) == expected
+
+
+def test_a_push_again_after_a_reupload_is_named_by_the_upload() -> None:
+    assert reupload_replay_id("bucket/incoming/credits-2026-01.csv#v1@2026-02-01T00:00:00.000Z") == (
+        "reupload-7b8576af13474482b0a4a0fd1e268ee4"
+    )

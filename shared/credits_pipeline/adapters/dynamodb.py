@@ -35,7 +35,7 @@ class FileRecords:
         return RunReport.model_validate_json(item["Item"]["report"]["S"])
 
     def update(
-        self, sha256: str, change: Callable[[RunReport], None], new: Callable[[], RunReport] | None = None
+        self, sha256: str, change: Callable[[RunReport], object], new: Callable[[], RunReport] | None = None
     ) -> RunReport:
         """Read, change and write the file's report under optimistic locking on its version."""
         for _ in range(MAX_CONFLICTS):

@@ -5,7 +5,9 @@ pins each scheme to a literal value.
 """
 
 import hashlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Protocol
 
 from credits_pipeline.domain.months import key_months
 
@@ -91,8 +93,18 @@ def upload_order(event_time: str, sequencer: str = "") -> str:
     return f"{event_time}#{sequencer.upper().zfill(32)}" if sequencer else event_time
 
 
-def export_identity(manifest_sha256: str, parts: list[tuple[str, str, str, int]]) -> str:
-    """A multi-file export is known by its manifest's bytes and its parts as stored: (bucket, key, ETag,
-    size). A restated export (new parts, a new manifest) is a new identity; a re-delivered event is not."""
-    listed = "|".join(f"{bucket}/{key}#{etag}#{size}" for bucket, key, etag, size in sorted(parts))
+class StoredPart(Protocol):
+    """What S3 says of an export's part without reading it."""
+
+    @property
+    def etag(self) -> str: ...
+
+    @property
+    def size(self) -> int: ...
+
+
+def export_identity(manifest_sha256: str, parts: Mapping[tuple[str, str], StoredPart]) -> str:
+    """A multi-file export is known by its manifest's bytes and its parts as stored: (bucket, key) -> ETag and
+    size. A restated export (new parts, a new manifest) is a new identity; a re-delivered event is not."""
+    listed = "|".join(f"{bucket}/{key}#{part.etag}#{part.size}" for (bucket, key), part in sorted(parts.items()))
     return hashlib.sha256(f"export|{manifest_sha256}|{listed}".encode()).hexdigest()

@@ -134,6 +134,13 @@ class RunReport(BaseModel):
         self.status, self.error, self.problems = "rejected", error, problems
         self.problem_counts = dict(problem_counts or {})
 
+    def mark_month(self, month: str, status: MonthStatus, error: str | None) -> MonthStatus:
+        """Set a month's status and why, and settle the file's; the month's status before."""
+        state = self.months[month]
+        before, state.status, state.error = state.status, status, error
+        self.settle()
+        return before
+
     def settle(self) -> FileStatus:
         """The status the months add up to, once a push changed one of them."""
         # A month CloudZero does not hold as sent needs a person, as a failed one does.

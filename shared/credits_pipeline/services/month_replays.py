@@ -33,10 +33,7 @@ def queue_month_again(
     before: list[MonthStatus] = []
 
     def mark_queued(report: RunReport) -> None:
-        state = report.months[month]
-        before[:] = [state.status]
-        state.status, state.error = "pending", queued
-        report.settle()
+        before[:] = [report.mark_month(month, "pending", queued)]
 
     reports.update(sha256, mark_queued)
     try:
@@ -45,10 +42,8 @@ def queue_month_again(
         why = not_queued(error)
 
         def restore(report: RunReport) -> None:
-            state = report.months[month]
-            if state.error == queued:  # nothing newer was recorded meanwhile
-                state.status, state.error = before[0], why
-                report.settle()
+            if report.months[month].error == queued:  # nothing newer was recorded meanwhile
+                report.mark_month(month, before[0], why)
 
         reports.update(sha256, restore)
         raise

@@ -37,7 +37,7 @@ from credits_pipeline.services.ports import (
 )
 from credits_pipeline.services.report_book import ReportBook, file_summary
 
-ReportChange = Callable[[RunReport], None]
+ReportChange = Callable[[RunReport], object]  # what it returns is not used
 AlertBuilder = Callable[[alerts.MonthProblem, OperatorContext], Alert]
 
 
@@ -246,12 +246,7 @@ class Pusher:
     def _supersede(self, message: MonthMessage, newer: str) -> PushResult:
         detail = f"not pushed: a later upload is the truth for {message.month}: {newer}"
 
-        def supersede(report: RunReport) -> None:
-            month = report.months[message.month]
-            month.status, month.error = "superseded", detail
-            report.settle()
-
-        self._update(message, supersede)
+        self._update(message, lambda report: report.mark_month(message.month, "superseded", detail))
         metrics.add_metric(name="MonthsSuperseded", unit="Count", value=1)
         logger.warning(detail)
         return PushResult(message.month, "superseded", detail=detail)

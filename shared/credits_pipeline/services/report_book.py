@@ -17,7 +17,7 @@ class ReportBook:
         self._objects = objects
 
     def update(
-        self, sha256: str, change: Callable[[RunReport], None], new: Callable[[], RunReport] | None = None
+        self, sha256: str, change: Callable[[RunReport], object], new: Callable[[], RunReport] | None = None
     ) -> RunReport:
         """Change the report under optimistic locking, then publish the newest version to S3."""
         report = self.records.update(sha256, change, new)

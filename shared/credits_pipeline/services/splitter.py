@@ -23,7 +23,7 @@ from credits_pipeline.domain.identity import (
 )
 from credits_pipeline.domain.messages import FileRef, MonthMessage
 from credits_pipeline.domain.money import format_money
-from credits_pipeline.domain.report import MonthStatus, PartEntry, RunReport, UploadEntry, UploadOutcome
+from credits_pipeline.domain.report import PartEntry, RunReport, UploadEntry, UploadOutcome
 from credits_pipeline.formats import FileRejected, ParseConfig, read_credit_file
 from credits_pipeline.services.month_batches import (
     MonthBeyondLimit,
@@ -232,9 +232,7 @@ class Splitter:
                 extra={"missing": missing[:20], "missing_total": len(missing), "parts": len(listed)},
             )
             return None
-        identity = export_identity(
-            manifest_sha, [(bucket, key, found.etag, found.size) for (bucket, key), found in stored.items() if found]
-        )
+        identity = export_identity(manifest_sha, {part: found for part, found in stored.items() if found})
         logger.set_correlation_id(identity)
         logger.append_keys(sha256=identity)
         accepted = self.records.export_accepted(where)
@@ -251,8 +249,8 @@ class Splitter:
         outcome = self._once_rereading_rejected(
             identity, manifest, lambda: self._accept_export(manifest, identity, manifest_sha, listed)
         )
-        if outcome.get("status") != "rejected":
-            self.records.record_export(where, manifest_sha, identity)
+        if outcome.get("status") != "rejected" and accepted != (manifest_sha, identity):
+            self.records.record_export(where, manifest_sha, identity)  # a repeated event has nothing new to say
         if outcome.get(REPLAYED):
             logger.info("export already accepted: nothing to do", extra={"parts": len(listed)})
         report = self.records.load(identity)
@@ -353,10 +351,11 @@ class Splitter:
                 # Already the truth (CloudZero holds it), or its own message is on its way: only its place moves.
                 self.records.accept_month(month, sha256, upload.bucket, upload.key, order)
                 continue
-            self.reports.update(sha256, partial(_mark, month, "pending", queued))
+            self.reports.update(sha256, partial(RunReport.mark_month, month=month, status="pending", error=queued))
             if not self.records.accept_month(month, sha256, upload.bucket, upload.key, order):
                 detail = f"not pushed again: a later upload is the truth for {month}"
-                self.reports.update(sha256, partial(_mark, month, "superseded", detail))
+                superseded = partial(RunReport.mark_month, month=month, status="superseded", error=detail)
+                self.reports.update(sha256, superseded)
                 continue
             batch = read_batch(self.objects, report.file.bucket, state.batch_key)
             queue_month_again(
@@ -385,8 +384,3 @@ def _add_upload(report: RunReport, entry: UploadEntry) -> None:
         for u in report.uploads
     ):
         report.uploads.append(entry)
-
-
-def _mark(month: str, status: MonthStatus, detail: str, report: RunReport) -> None:
-    report.months[month].status, report.months[month].error = status, detail
-    report.settle()

@@ -72,8 +72,7 @@ class Watchdog:
                 self.once(f"watchdog.export#{key}#{written.isoformat()}", partial(self._tell, alert))
                 continue
             manifest_sha = hashlib.sha256(raw or b"").hexdigest()
-            parts = [(b, k, found.etag, found.size) for (b, k), found in stored.items() if found]
-            identity = export_identity(manifest_sha, parts)
+            identity = export_identity(manifest_sha, {part: found for part, found in stored.items() if found})
             rewritten = max((in_bucket[k] for b, k in listed if b == self.bucket and k in in_bucket), default=written)
             if rewritten <= cutoff and self._read_with_other_parts(where, manifest_sha, identity):
                 waiting.append(key)
