@@ -294,6 +294,23 @@ def test_the_right_file_uploaded_again_after_a_wrong_one_lands_again(pipeline: L
     assert pipeline.emulator is not None and pipeline.emulator.concurrency_violations == []
 
 
+def test_the_right_file_uploaded_again_under_a_key_with_spaces_lands_again(pipeline: LocalPipeline) -> None:
+    # S3 writes the key URL-encoded in its event (`credits+2026-02+%28fixed%29.csv`): the push again names it.
+    right, wrong = february(), february("000000000003,$5.00\n")
+    pipeline.put("incoming/credits-2026-02.csv", right)
+    pipeline.runner.run_until_idle()
+    pipeline.put("incoming/credits-2026-02-v2.csv", wrong)
+    pipeline.runner.run_until_idle()
+
+    key = pipeline.put("incoming/credits 2026-02 (fixed).csv", right)
+    pipeline.runner.run_until_idle()
+
+    assert held_total(pipeline, "2026-02") == Decimal("-30.50")
+    month = report(pipeline, sha(right, key))["months"]["2026-02"]
+    assert (month["status"], month["verified"]) == ("pushed", True)
+    assert tags(pipeline, key)["credits-pipeline-status"] == "duplicate"
+
+
 def test_replay_of_a_named_file_makes_it_the_months_truth(pipeline: LocalPipeline) -> None:
     first, second = february(), february("000000000003,$5.00\n")
     pipeline.put("incoming/credits-2026-02.csv", first)
