@@ -99,3 +99,33 @@ def test_parts_rewritten_under_a_manifest_already_read_wait_then_land_when_the_m
     pipeline.runner.run_until_idle()
 
     assert held_total(pipeline, PERIOD) == credit_total(fixed + rows[1::2])  # not superseded by its own reading
+
+
+def test_an_earlier_export_restored_after_a_wrong_export_lands_again(pipeline: LocalPipeline) -> None:
+    rows = month_rows(seed=15, accounts=20, rows=200)
+    halves = {part_key(PERIOD, n): cur2_part(PERIOD, piece) for n, piece in ((1, rows[0::2]), (2, rows[1::2]))}
+    for key, data in halves.items():
+        pipeline.put(key, data)
+    pipeline.put(manifest_key(PERIOD), manifest(pipeline.bucket, PERIOD, parts=2))
+    pipeline.runner.run_until_idle()
+    first = tags(pipeline, manifest_key(PERIOD))["credits-pipeline-sha256"]
+    time.sleep(1.1)  # S3 times are to the second: each delivery is newer than the one before
+    wrong = month_rows(seed=16, accounts=5, rows=20)
+    pipeline.put(part_key(PERIOD, 1), cur2_part(PERIOD, wrong))  # the export run again, wrongly: one part
+    pipeline.put(manifest_key(PERIOD), manifest(pipeline.bucket, PERIOD, parts=1, execution="exec-2"))
+    pipeline.runner.run_until_idle()
+    assert held_total(pipeline, PERIOD) == credit_total(wrong)
+    time.sleep(1.1)
+
+    # The operator restores the first delivery's files, the manifest last, as AWS writes them.
+    for key, data in halves.items():
+        pipeline.put(key, data)
+    pipeline.put(manifest_key(PERIOD), manifest(pipeline.bucket, PERIOD, parts=2))
+    pipeline.runner.run_until_idle()
+
+    assert held_total(pipeline, PERIOD) == credit_total(rows)  # total in == total out
+    assert tags(pipeline, manifest_key(PERIOD)) == {
+        "credits-pipeline-status": "duplicate",
+        "credits-pipeline-sha256": first,
+    }
+    assert report(pipeline, first)["months"][PERIOD]["status"] == "pushed"

@@ -200,3 +200,41 @@ def test_a_rejected_export_uploaded_again_after_a_setting_is_fixed_is_read_again
     assert [message.month for message in world.queue.messages] == [PERIOD]
     deliver_all(world)
     assert world.cloudzero.month_total(PERIOD) == TOTAL
+
+
+def test_an_earlier_export_delivered_again_after_a_wrong_one_is_pushed_again_and_is_the_truth() -> None:
+    # The period's export A, then a wrong export B in its place, then A's files restored (the parts, then the
+    # manifest, as AWS writes them): A's bytes were accepted once already, but CloudZero holds B's month.
+    world = World()
+    for key, data in FILES.items():
+        world.objects.put(BUCKET, key, data)
+    first = world.splitter.split_upload(_upload(manifest_key(PERIOD), "2026-02-01T00:00:00.000Z"))
+    deliver_all(world)
+    wrong_rows = month_rows(seed=9)
+    world.objects.put(BUCKET, part_key(PERIOD, 1), cur2_part(PERIOD, wrong_rows))
+    world.objects.objects.pop((BUCKET, part_key(PERIOD, 2)))
+    world.objects.objects.pop((BUCKET, part_key(PERIOD, 3)))
+    world.upload(
+        manifest_key(PERIOD), manifest(BUCKET, PERIOD, parts=1, execution="exec-2"), "2026-02-05T00:00:00.000Z"
+    )
+    deliver_all(world)
+    assert world.cloudzero.month_total(PERIOD) == credit_total(wrong_rows)
+    seen = len(world.queue.sent)
+
+    for number in (1, 2, 3):
+        world.objects.put(BUCKET, part_key(PERIOD, number), FILES[part_key(PERIOD, number)])
+        assert world.splitter.split_upload(_upload(part_key(PERIOD, number), "2026-02-10T00:00:00.000Z")) is None
+    again = world.upload(manifest_key(PERIOD), FILES[manifest_key(PERIOD)], "2026-02-10T00:01:00.000Z")
+
+    assert first is not None and again.file.sha256 == first.file.sha256
+    assert again.months[PERIOD].status == "pending"
+    assert world.records.months[PERIOD]["sha256"] == first.file.sha256  # the month's truth again
+    assert len(world.queue.sent) == seen + 1
+    for sent in world.queue.sent[seen:]:
+        world.deliver(sent.body, delivery_id=f"d-{sent.deduplication_id}")
+    assert world.cloudzero.month_total(PERIOD) == TOTAL  # total in == total out
+
+    # A late event of the restore changes nothing more.
+    world.splitter.split_upload(_upload(part_key(PERIOD, 2), "2026-02-10T00:02:00.000Z"))
+    assert len(world.queue.sent) == seen + 1
+    assert world.cloudzero.month_total(PERIOD) == TOTAL

@@ -251,10 +251,22 @@ class Splitter:
         )
         if outcome.get("status") != "rejected" and accepted != (manifest_sha, identity):
             self.records.record_export(where, manifest_sha, identity)  # a repeated event has nothing new to say
-        if outcome.get(REPLAYED):
-            logger.info("export already accepted: nothing to do", extra={"parts": len(listed)})
         report = self.records.load(identity)
         assert report is not None  # _accept_export always writes it
+        if outcome.get(REPLAYED):
+            # Every event of a delivery after the first lands here: only a delivery newer than the month's truth
+            # (an earlier export's files restored after another export) is pushed again.
+            again = self._truth_again(manifest, report) if outcome["upload_id"] != manifest.upload_id else []
+            if not again:
+                logger.info("export already accepted: nothing to do", extra={"parts": len(listed)})
+                return report
+            report = self.records.load(identity) or report
+            self._tag(manifest, identity, "duplicate")
+            file_summary(
+                report,
+                f"export delivered again with the files of an earlier delivery: the latest delivery of "
+                f"{', '.join(again)} again, whose credits CloudZero no longer held: queued to be pushed again",
+            )
         return report
 
     def _accept_export(
