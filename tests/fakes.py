@@ -93,6 +93,7 @@ class FakeObjectStore:
         # A fault the next downloads raise while being read (a full disk, no memory left): not the file's fault.
         self.read_fault: BaseException | None = None
         self.written: dict[tuple[str, str], datetime] = {}  # when each object was last written
+        self.denied_buckets: set[str] = set()  # buckets whose objects this role may not read (AccessDenied)
 
     def put(self, bucket: str, key: str, data: bytes) -> None:
         """What an upload does (the test's side of S3)."""
@@ -113,6 +114,8 @@ class FakeObjectStore:
         return Download(stream, hashlib.sha256(data).hexdigest(), len(data), version_id)
 
     def head(self, bucket: str, key: str) -> StoredObject | None:
+        if bucket in self.denied_buckets:
+            raise PermissionError(f"AccessDenied: HeadObject s3://{bucket}/{key}")
         data = self.objects.get((bucket, key))
         return None if data is None else StoredObject(etag=hashlib.md5(data).hexdigest(), size=len(data))
 
@@ -332,9 +335,14 @@ class FakeNotifier:
 
     def __init__(self) -> None:
         self.alerts: list[Alert] = []
+        self.refusals = 0  # the next publishes the topic refuses (throttling, an outage)
 
-    def notify(self, alert: Alert) -> None:
+    def notify(self, alert: Alert) -> bool:
+        if self.refusals:
+            self.refusals -= 1
+            return False
         self.alerts.append(alert)
+        return True
 
     def kinds(self) -> list[str]:
         return [alert.kind for alert in self.alerts]

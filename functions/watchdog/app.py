@@ -4,12 +4,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from credits_pipeline.services.observability import logger
+from credits_pipeline.services.observability import logger, metrics
 from credits_pipeline.wiring.watchdog import build_watchdog
 
 service = build_watchdog()
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     service.once.register(context)
@@ -18,4 +19,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         service.splitter_failed(record["body"])
     if records:
         return {"splitter_failures": len(records)}
-    return {"file_late": service.check_expected_file(), "exports_waiting": service.check_waiting_exports()}
+    return service.daily()

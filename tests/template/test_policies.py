@@ -256,28 +256,35 @@ def check_splitter_trigger(template: Template) -> None:
 def check_alarms(template: Template) -> None:
     """Every way a month or a file can fail raises an alarm on its first occurrence, notifying the
     alert topic (the stack's own, or the one given)."""
-    watched: set[tuple[str, str]] = set()
+    watched: set[tuple[str, str, str]] = set()  # (namespace, metric, dimension value)
     for alarm in resources(template, "AWS::CloudWatch::Alarm").values():
         properties = alarm["Properties"]
         assert properties["ComparisonOperator"] == "GreaterThanThreshold" and properties["Threshold"] == 0
         assert properties["AlarmActions"] == [
             {"Fn::If": ["CreateAlertTopic", {"Ref": "AlertTopic"}, {"Ref": "AlarmTopicArn"}]}
         ]
-        for dimension in properties["Dimensions"]:
-            watched.add((properties["MetricName"], str(ref_target(dimension["Value"]) or dimension["Value"])))
-    assert ("ApproximateNumberOfMessagesVisible", "DeadLetterQueue") in watched
+        # A plain alarm, or metric math over several (the expression's inputs are what it watches).
+        queries = properties.get("Metrics", [])
+        metrics = [properties] + [query["MetricStat"]["Metric"] for query in queries if "MetricStat" in query]
+        for metric in metrics:
+            for dimension in metric.get("Dimensions", []):
+                value = str(ref_target(dimension["Value"]) or dimension["Value"])
+                watched.add((metric["Namespace"], metric["MetricName"], value))
+    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "DeadLetterQueue") in watched
     # The watchdog consumes that queue (one alert per failure): the alarm counts what arrives in it.
-    assert ("NumberOfMessagesSent", "SplitterFailureQueue") in watched
-    assert ("Errors", "PusherFunction") in watched
+    assert ("AWS/SQS", "NumberOfMessagesSent", "SplitterFailureQueue") in watched
+    assert ("AWS/Lambda", "Errors", "PusherFunction") in watched
+    # A watchdog run that fails (an alert the topic refused, a check that could not read) is told.
+    assert ("AWS/Lambda", "Errors", "WatchdogFunction") in watched
     assert template["Conditions"]["CreateAlertTopic"] == {"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}
-    # The pusher publishes PushFailures through Powertools Metrics: in its namespace, by its service name.
+    # What the code counts through Powertools Metrics: in its namespace, by each function's service name.
     pusher = environment(template, "PusherFunction")
-    assert any(
-        alarm["Properties"]["MetricName"] == "PushFailures"
-        and alarm["Properties"]["Namespace"] == pusher["POWERTOOLS_METRICS_NAMESPACE"]
-        and alarm["Properties"]["Dimensions"] == [{"Name": "service", "Value": pusher["POWERTOOLS_SERVICE_NAME"]}]
-        for alarm in resources(template, "AWS::CloudWatch::Alarm").values()
-    ), "no alarm watches the pusher's PushFailures metric"
+    namespace = pusher["POWERTOOLS_METRICS_NAMESPACE"]
+    for metric in ("PushFailures", "MonthsUnverified"):
+        assert (namespace, metric, pusher["POWERTOOLS_SERVICE_NAME"]) in watched, f"no alarm watches {metric}"
+    for function in ("SplitterFunction", "PusherFunction", "WatchdogFunction"):
+        service = environment(template, function)["POWERTOOLS_SERVICE_NAME"]
+        assert (namespace, "AlertsNotDelivered", service) in watched, f"no alarm on {function}'s undelivered alerts"
 
 
 # ---------------------------------------------------------------- the template and the code agree

@@ -3,7 +3,9 @@
 import json
 from datetime import UTC, datetime, timedelta
 
-from credits_pipeline.services.watchdog import Watchdog
+import pytest
+
+from credits_pipeline.services.watchdog import ChecksFailed, Watchdog
 from tests.export_builders import cur2_part, manifest, manifest_key, month_rows, part_key
 from tests.fakes import BUCKET, FakeNotifier, FakeObjectStore, InMemoryOnce, World
 
@@ -138,3 +140,52 @@ def test_an_export_whose_parts_were_rewritten_and_no_new_manifest_followed_is_to
     assert (alert.kind, alert.months) == ("export_incomplete", ["2026-01"])
     assert "rewritten after its manifest was read" in alert.reason
     assert f"scripts/reprocess.py --key {manifest_key('2026-01')} --force" in alert.fix
+
+
+# --- told once means delivered once ---------------------------------------------------------------------
+
+
+def test_an_alert_the_topic_refused_is_told_on_the_next_run_and_the_run_fails_meanwhile() -> None:
+    dog, _, notifier = watchdog(day=5)
+    notifier.refusals = 1  # SNS throttles this run's publish
+    day6 = datetime(2026, 11, 6, 9, tzinfo=UTC)
+
+    with pytest.raises(ChecksFailed, match="a month with no file"):
+        dog.daily(day6)  # the run fails: Lambda retries it and WatchdogErrorsAlarm fires
+    assert notifier.alerts == []
+
+    assert dog.daily(day6 + timedelta(days=1)) == {"file_late": True, "exports_waiting": []}
+    assert dog.daily(day6 + timedelta(days=2))["file_late"] is True
+    assert notifier.kinds() == ["no_file_yet"]  # told once, when the topic took it
+
+
+def test_a_splitter_failure_the_topic_refused_is_told_when_its_record_comes_back() -> None:
+    dog, _, notifier = watchdog()
+    failure = json.dumps(
+        {
+            "requestPayload": {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": "incoming/a.csv"}}}]},
+            "responsePayload": {"errorType": "MemoryError", "errorMessage": ""},
+        }
+    )
+    notifier.refusals = 1
+    with pytest.raises(ChecksFailed):
+        dog.splitter_failed(failure)  # the record goes back to its queue, not deleted
+    dog.splitter_failed(failure)
+    dog.splitter_failed(failure)
+    assert notifier.kinds() == ["splitter_crashed"]
+
+
+def test_a_manifest_the_watchdog_cannot_read_keeps_no_other_export_from_being_told() -> None:
+    dog, objects, notifier = watchdog(day=None)
+    # A legacy CUR manifest copied from the account's own CUR bucket names its parts there: HeadObject is denied.
+    foreign = manifest("cur-bucket-of-the-payer", "2026-01", parts=1)
+    objects.put(BUCKET, manifest_key("2026-01"), foreign)
+    objects.denied_buckets.add("cur-bucket-of-the-payer")
+    objects.put(BUCKET, manifest_key("2026-02"), manifest(BUCKET, "2026-02", parts=2))  # its parts never came
+    later = datetime.now(UTC) + timedelta(hours=25)
+
+    with pytest.raises(ChecksFailed, match="AccessDenied"):
+        dog.daily(later)
+
+    [alert] = notifier.alerts  # February's missing parts are told all the same
+    assert (alert.kind, alert.months) == ("export_incomplete", ["2026-02"])

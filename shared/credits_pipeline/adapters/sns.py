@@ -7,7 +7,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from credits_pipeline.domain.alerts import Alert
-from credits_pipeline.services.observability import logger
+from credits_pipeline.services.observability import logger, metrics
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -27,11 +27,11 @@ class SnsNotifier:
             self._client = boto3.client("sns")
         return self._client
 
-    def notify(self, alert: Alert) -> None:
+    def notify(self, alert: Alert) -> bool:
         log = logger.error if alert.needs_a_person else logger.info
         log("alert: " + alert.title, extra={"alert": alert.kind, "file": alert.file, "months": alert.months})
         if self._sns is None:
-            return
+            return True
         try:
             self._sns.publish(
                 TopicArn=self._topic,
@@ -43,8 +43,12 @@ class SnsNotifier:
                 MessageAttributes={"kind": {"DataType": "String", "StringValue": alert.kind}},
             )
         except (BotoCoreError, ClientError) as error:
-            # The alert is in the log line above; a notification outage must not fail the push.
+            # The alert is in the log line above; a notification outage must not fail the push. The count
+            # has an alarm of its own (AlertsNotDeliveredAlarm); the watchdog tells its alerts again.
             logger.error("alert not delivered to the topic", extra={"error": str(error), "alert": alert.kind})
+            metrics.add_metric(name="AlertsNotDelivered", unit="Count", value=1)
+            return False
+        return True
 
 
 def _chatbot(alert: Alert) -> dict[str, object]:

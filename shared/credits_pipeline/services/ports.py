@@ -124,8 +124,9 @@ class ObjectStorePort(Protocol):
 
 
 class NotifierPort(Protocol):
-    def notify(self, alert: Alert) -> None:
-        """Tell a person (email, Slack); never raises: an alert that cannot be sent is logged."""
+    def notify(self, alert: Alert) -> bool:
+        """Tell a person (email, Slack): True once the topic has it (or there is no topic: it is only logged).
+        Never raises: an alert the topic refuses is logged and counted (AlertsNotDelivered), and False says so."""
         ...
 
 

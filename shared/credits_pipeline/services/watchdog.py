@@ -1,9 +1,16 @@
 """The watchdog: what no upload event shows. A month with no file by its expected day, an export still
 missing parts long after its manifest, and a splitter that failed on a file for good (Lambda's failure
-destination), each told to a person once, readably."""
+destination), each told to a person once, readably.
+
+Told once means delivered once: an alert the topic refuses is not recorded as told, and is told again on
+the next run (or delivery of the failure record). One check that fails (an alert refused, an object it
+cannot read) never keeps the others from running; the run then fails, after them, so that Lambda retries
+it and WatchdogErrorsAlarm fires.
+"""
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -15,8 +22,35 @@ from credits_pipeline.domain.alerts import Alert, ExportWait, OperatorContext
 from credits_pipeline.domain.exports import ManifestInvalid, export_key, manifest_parts
 from credits_pipeline.domain.identity import export_identity
 from credits_pipeline.domain.text import safe_text
-from credits_pipeline.services.observability import logger
+from credits_pipeline.services.observability import logger, metrics
 from credits_pipeline.services.ports import FileRecordsPort, NotifierPort, ObjectStorePort, Once
+
+
+class AlertNotDelivered(Exception):
+    """The topic refused an alert: it is not recorded as told, so the next run tells it again."""
+
+
+class ChecksFailed(Exception):
+    """Some of a run's checks failed (each is in the log); the others ran."""
+
+
+@dataclass
+class _Run:
+    """One run's failed checks: each is logged as it fails, and the run fails after the rest have run."""
+
+    failures: list[str] = field(default_factory=list)
+
+    def guard[T](self, what: str, check: Callable[[], T]) -> T | None:
+        try:
+            return check()
+        except Exception as error:
+            logger.exception("watchdog check failed; the other checks go on", extra={"check": what})
+            self.failures.append(f"{what}: {type(error).__name__}: {error}")
+            return None
+
+    def end(self) -> None:
+        if self.failures:
+            raise ChecksFailed(f"{len(self.failures)} check(s) failed: " + "; ".join(self.failures[:5]))
 
 
 @dataclass
@@ -33,6 +67,18 @@ class Watchdog:
     operator: OperatorContext = field(default_factory=OperatorContext)
     # Which parts each export was last read with (the splitter's record): to tell of a refresh left half-done.
     records: FileRecordsPort | None = None
+
+    def daily(self, now: datetime | None = None) -> dict[str, object]:
+        """The scheduled run: every check, whatever another one meets; raises ChecksFailed after them."""
+        run = _Run()
+        late = run.guard("a month with no file", partial(self.check_expected_file, now))
+        waiting = run.guard("exports waiting", partial(self.check_waiting_exports, now)) or []
+        # What each run found, as numbers a dashboard can show (and never an empty set of metrics).
+        metrics.add_metric(name="FileLate", unit="Count", value=int(late is True))
+        metrics.add_metric(name="ExportsWaiting", unit="Count", value=len(waiting))
+        metrics.add_metric(name="WatchdogChecksFailed", unit="Count", value=len(run.failures))
+        run.end()
+        return {"file_late": late, "exports_waiting": waiting}
 
     def check_expected_file(self, now: datetime | None = None) -> bool:
         """True when this month's file is late (and a person was told, once per month)."""
@@ -53,34 +99,44 @@ class Watchdog:
         cutoff = (now or datetime.now(UTC)) - timedelta(hours=self.export_wait_hours)
         waiting = []
         in_bucket = dict(self.objects.listing(self.bucket, self.incoming_prefix))
-        waiting += self._parts_without_manifest(in_bucket, cutoff)
+        run = _Run()
+        waiting += run.guard("parts without a manifest", partial(self._parts_without_manifest, in_bucket, cutoff)) or []
         for key, written in in_bucket.items():
             export = export_key(key)
-            if export is None or not export.is_manifest or written > cutoff:
-                continue
-            raw = self.objects.get_json(self.bucket, key)
-            try:
-                listed = manifest_parts(raw or b"", self.bucket)
-            except ManifestInvalid:
-                continue  # the splitter rejected it and said so
-            stored = {part: self.objects.head(*part) for part in listed}
-            missing = [f"s3://{b}/{k}" for (b, k), found in stored.items() if found is None]
-            where = f"s3://{self.bucket}/{key}"
-            if missing:
-                waiting.append(key)
-                alert = self._export_alert(where, key, export.period, missing, "parts")
-                self.once(f"watchdog.export#{key}#{written.isoformat()}", partial(self._tell, alert))
-                continue
-            manifest_sha = hashlib.sha256(raw or b"").hexdigest()
-            identity = export_identity(manifest_sha, {part: found for part, found in stored.items() if found})
-            rewritten = max((in_bucket[k] for b, k in listed if b == self.bucket and k in in_bucket), default=written)
-            if rewritten <= cutoff and self._read_with_other_parts(where, manifest_sha, identity):
-                waiting.append(key)
-                alert = self._export_alert(
-                    where, key, export.period, [f"s3://{b}/{k}" for b, k in listed], "new manifest"
+            if export is not None and export.is_manifest and written <= cutoff:
+                # One manifest it cannot read (a part in a bucket it may not read) keeps no other from its check.
+                run.guard(
+                    f"export s3://{self.bucket}/{key}",
+                    partial(self._check_export, key, written, in_bucket, cutoff, waiting),
                 )
-                self.once(f"watchdog.export_refresh#{key}#{identity}", partial(self._tell, alert))
+        run.end()
         return waiting
+
+    def _check_export(
+        self, key: str, written: datetime, in_bucket: dict[str, datetime], cutoff: datetime, waiting: list[str]
+    ) -> None:
+        export = export_key(key)
+        assert export is not None  # only manifests are checked
+        raw = self.objects.get_json(self.bucket, key)
+        try:
+            listed = manifest_parts(raw or b"", self.bucket)
+        except ManifestInvalid:
+            return  # the splitter rejected it and said so
+        stored = {part: self.objects.head(*part) for part in listed}
+        missing = [f"s3://{b}/{k}" for (b, k), found in stored.items() if found is None]
+        where = f"s3://{self.bucket}/{key}"
+        if missing:
+            waiting.append(key)
+            alert = self._export_alert(where, key, export.period, missing, "parts")
+            self.once(f"watchdog.export#{key}#{written.isoformat()}", partial(self._tell, alert))
+            return
+        manifest_sha = hashlib.sha256(raw or b"").hexdigest()
+        identity = export_identity(manifest_sha, {part: found for part, found in stored.items() if found})
+        rewritten = max((in_bucket[k] for b, k in listed if b == self.bucket and k in in_bucket), default=written)
+        if rewritten <= cutoff and self._read_with_other_parts(where, manifest_sha, identity):
+            waiting.append(key)
+            alert = self._export_alert(where, key, export.period, [f"s3://{b}/{k}" for b, k in listed], "new manifest")
+            self.once(f"watchdog.export_refresh#{key}#{identity}", partial(self._tell, alert))
 
     def _read_with_other_parts(self, where: str, manifest_sha: str, identity: str) -> bool:
         """Whether the splitter last read these manifest bytes with other parts: the parts were rewritten since,
@@ -125,12 +181,18 @@ class Watchdog:
         files = _s3_objects(record.get("requestPayload") or {})
         # SQS may deliver a record twice: each failure (its record, byte for byte) is told once per file.
         failure = hashlib.sha256(record_body.encode()).hexdigest()
+        metrics.add_metric(name="SplitterFailures", unit="Count", value=1)
+        run = _Run()
         for bucket, key in files or [("?", "?")]:
             alert = alerts.splitter_crashed(f"s3://{bucket}/{key}", key, reason, self.operator)
-            self.once(f"watchdog.splitter_failed#{failure}#{bucket}/{key}", partial(self._tell, alert))
+            once = partial(self.once, f"watchdog.splitter_failed#{failure}#{bucket}/{key}", partial(self._tell, alert))
+            run.guard(f"the splitter's failure on s3://{bucket}/{key}", once)
+        run.end()  # the record returns to its queue: what was told is not told again
 
     def _tell(self, alert: alerts.Alert) -> dict[str, str]:
-        self.notifier.notify(alert)
+        if not self.notifier.notify(alert):
+            raise AlertNotDelivered(f"the topic refused the {alert.kind} alert; it is told again on the next run")
+        metrics.add_metric(name="AlertsSent", unit="Count", value=1)
         logger.warning("alert sent", extra={"alert": alert.kind})
         return {"alert": alert.kind}
 
