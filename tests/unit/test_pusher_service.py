@@ -214,6 +214,10 @@ def test_an_unreadable_message_is_dead_lettered_as_it_came() -> None:
     assert (dead.body, dead.deduplication_id) == (body, "unreadable-message-9:1")
     assert "unreadable month message" in dead.reason
     assert world.cloudzero.calls == []
+    [alert] = world.notifier.alerts  # a person hears of it, not only the DLQ's depth alarm
+    assert alert.kind == "message_unreadable"
+    assert alert.reason == dead.reason
+    assert "scripts/redrive.py" in alert.fix
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,8 @@ AlertKind = Literal[
     "export_incomplete",
     "no_file_yet",
     "splitter_crashed",
+    "batch_invalid",
+    "message_unreadable",
 ]
 SUBJECT_CHARS = 100  # SNS's limit for an email subject
 # The stack name the operator commands and the local stack use unless told otherwise.
@@ -105,6 +107,34 @@ def month_failed(problem: MonthProblem, context: OperatorContext) -> Alert:
     title = f"{problem.month} was refused by CloudZero and waits in the dead-letter queue"
     fix = "fix what CloudZero names, then send the month again: " + _ops(context, "python scripts/redrive.py")
     return _month_alert("month_failed", title, problem, fix)
+
+
+def batch_invalid(problem: MonthProblem, context: OperatorContext, *, bucket: str, batch_key: str) -> Alert:
+    """The month's stored batch (our own copy of its bodies) is missing or not what its message says."""
+    prefix = batch_key.removesuffix(".json")
+    fix = (
+        "CloudZero was not called and holds what it held. If the batch was deleted or overwritten, restore it "
+        f"from the bucket's versions (aws s3api list-object-versions --bucket {bucket} --prefix {prefix}; "
+        "delete the delete marker, or copy the last good version back); if a deploy changed the functions, "
+        "deploy the splitter and the pusher from one version. Then: " + _ops(context, "python scripts/redrive.py")
+    )
+    title = f"{problem.month} was not sent: its stored batch is missing or not what its message says"
+    return _month_alert("batch_invalid", title, problem, fix)
+
+
+def message_unreadable(reason: str, excerpt: str, context: OperatorContext) -> Alert:
+    """A month message the pusher cannot read: moved to the DLQ as it came, nothing sent."""
+    return Alert(
+        kind="message_unreadable",
+        title="a month message the pusher cannot read waits in the dead-letter queue; nothing was sent",
+        file=excerpt,
+        reason=reason,
+        fix=(
+            "a splitter and a pusher of different versions? deploy both from one version, then "
+            + _ops(context, "python scripts/redrive.py")
+            + "; a message written by hand: fix it, or delete it from the dead-letter queue"
+        ),
+    )
 
 
 def month_dead_lettered(problem: MonthProblem, context: OperatorContext) -> Alert:

@@ -7,6 +7,7 @@ one that may succeed later goes back to the queue, and after maxReceiveCount to 
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from pydantic import ValidationError
 
@@ -90,6 +91,8 @@ class Pusher:
             )
             logger.error(reason, extra={"body": body[:1000]})
             self.dead_letters.send_raw(body, unreadable_dedup_id(delivery_id), reason)
+            metrics.add_metric(name="PushFailures", unit="Count", value=1)
+            self.notifier.notify(alerts.message_unreadable(reason, f"month message {body[:200]!r}", self.operator))
             return PushResult("", "dead_lettered", detail=reason)
         try:
             return self.push_month(message, delivery_id, remaining, last_attempt=last_attempt)
@@ -113,8 +116,12 @@ class Pusher:
             self.dead_letters.send(
                 message, dead_letter_dedup_id(message.idempotency_key, delivery_id), reason=str(error)
             )
-            refused_key = isinstance(error, CloudZeroRejected) and error.status == 403
-            self._alert(alerts.api_key_refused if refused_key else alerts.month_failed, message, str(error))
+            if isinstance(error, BatchInvalid):  # our own stored data: CloudZero was never called
+                batch = partial(alerts.batch_invalid, bucket=message.batch_bucket, batch_key=message.batch_key)
+                self._alert(batch, message, str(error))
+            else:
+                refused_key = error.status == 403
+                self._alert(alerts.api_key_refused if refused_key else alerts.month_failed, message, str(error))
             raise PushFailedFinally(str(error)) from error
         except Exception as error:
             if last_attempt:
