@@ -12,13 +12,19 @@ Where the documentation is silent, the emulator decides:
 - POST `row_count` is the rows of that drop; the listing's `row_count` is the month's current rows.
   Months are answered as `YYYY-MM-01T00:00:00Z`. The drop's month is the calendar month as written in
   `month` (any datetime in it); rows' `time/usage_start` (naive = UTC) must fall in it in UTC.
-- Every numeric column (`cost/*`, `usage/amount`) must be a plain decimal string, minus sign allowed.
-  Unknown top-level keys are ignored. Rows are stored and returned exactly as sent (not hour-snapped).
+- Every numeric column (`cost/*`, `usage/amount`) must be a plain decimal string (ASCII digits), minus
+  sign allowed. Unknown top-level keys are ignored. A month holds its rows as sent except that
+  `time/usage_start` is snapped to its hour, written in UTC as `YYYY-MM-DDTHH:00:00Z`, and
+  `time/usage_end` (ignored by CloudZero) is not held; `drops()` keeps the rows exactly as sent.
+- Any body that is not a billing drop of the documented shape (wrong JSON types at any level, JSON
+  nested too deep to decode) is a 400 with the documented error body, never a 500.
 - POST validate answers 200 with `is_valid: false` for every validation problem, malformed JSON included.
-- Idempotency scope is (test key, method, path, key); GETs with a key are cached too. A request whose
-  key is still being answered waits for that answer and replays it. Requests the emulator ends without
-  answering (injected disconnect before apply) cache nothing. 403 is never cached. A ghost write caches
-  the answer of the write that landed, not the error the client saw.
+- Idempotency scope is (method, path, key), whatever the test key; the key is claimed before auth,
+  so a 403 (like a 404 for an unknown path) is cached and replayed too. GETs with a key are cached
+  too. A request whose key is still being answered waits for that answer and replays it; on a
+  connection it is also recorded as a concurrency violation, like any overlapping request. Requests the
+  emulator ends without answering (injected disconnect before apply) cache nothing. A ghost write
+  caches the answer of the write that landed, not the error the client saw.
 - Concurrency is tracked per connection id across namespaces; the validate path has no connection.
   A request leaves "in flight" (and enters `requests`) just before its answer is written.
 - Bodies may be gzip/deflate (`Content-Encoding`); the limit applies to the uncompressed bytes.

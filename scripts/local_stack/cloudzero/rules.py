@@ -77,13 +77,19 @@ NUMERIC_COLUMNS: Final = frozenset(
 )
 MAX_SHOWN_ERRORS: Final = 10
 
-_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
-_YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_PLAIN_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
+# Every pattern is matched whole (`fullmatch`: no trailing newline slips past a `$`) and with ASCII
+# classes only (`[0-9]`, not `\d`, which also takes other scripts' digits: Arabic-Indic, fullwidth...).
+_ISO_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+_YEAR_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+# "Tag keys (`resource/tag:<key>`) allow letters, digits and `_ . : / = + - @` only, no spaces."
+_TAG_KEY = re.compile(r"[A-Za-z0-9_.:/=+@-]+")
 
 Row = dict[str, str]
-# (test key, method, path, idempotency key): CloudZero scopes a key to path and method only.
-IdempotencyScope = tuple[str, str, str, str]
+# (method, path, idempotency key): CloudZero scopes a key "to path and method only" (not the test key).
+IdempotencyScope = tuple[str, str, str]
 
 
 @dataclass
@@ -116,12 +122,13 @@ def forbidden() -> Answer:
     return Answer(403, {"message": "Forbidden: the Authorization header must be the API key"})
 
 
-def idempotency_scope(test_key: str, method: str, path: str, key: str | None) -> IdempotencyScope | None:
-    """Where an answer is cached: per sandbox namespace, method, path and key; None when no key was sent.
+def idempotency_scope(method: str, path: str, key: str | None) -> IdempotencyScope | None:
+    """Where an answer is cached: per method, path and key; None when no key was sent.
 
-    The body is deliberately not part of it: a reused key replays the first answer and drops new data.
+    Neither the body nor the `cloudzero-test-key` is part of it: a reused key replays the first answer
+    (whatever namespace it came from) and drops the new data.
     """
-    return None if key is None else (test_key, method, path, key)
+    return None if key is None else (method, path, key)
 
 
 # --- months and hours -------------------------------------------------------------------------------------
@@ -132,11 +139,11 @@ def month_key(value: str) -> str | None:
 
     The month is the calendar month as written: an offset does not move it to another month.
     """
-    match = _YEAR_MONTH.match(value)
+    match = _YEAR_MONTH.fullmatch(value)
     if match:
         year, month = int(match.group(1)), int(match.group(2))
         return f"{year:04d}-{month:02d}" if 1 <= month <= 12 else None
-    if not _ISO_DATETIME.match(value):
+    if not _ISO_DATETIME.fullmatch(value):
         return None
     try:
         parsed = datetime.fromisoformat(value)
@@ -154,10 +161,20 @@ def usage_hour(value: str) -> datetime | None:
     """`time/usage_start` as a UTC datetime snapped to its hour (naive values are UTC); None if invalid."""
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: an offset that moves year 1 or 9999 out of range
         return None
-    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     return parsed.replace(minute=0, second=0, microsecond=0)
+
+
+def held_row(row: Row) -> Row:
+    """A valid row as a month holds it: "`time/usage_start` is snapped to the start of its hour;
+    `time/usage_end` is ignored" (so it is not held). The snapped hour is written in UTC with a `Z`."""
+    hour = usage_hour(row["time/usage_start"])
+    assert hour is not None  # validated
+    held = {column: value for column, value in row.items() if column != "time/usage_end"}
+    held["time/usage_start"] = hour.replace(tzinfo=None).isoformat() + "Z"  # isoformat: years below 1000 keep 4 digits
+    return held
 
 
 # --- billing drop validation ------------------------------------------------------------------------------
@@ -169,13 +186,15 @@ def _row_errors(index: int, row: object, month: str | None) -> list[str]:
     errors: list[str] = []
     for column, value in row.items():
         if column.startswith(TAG_PREFIX):
-            if column == TAG_PREFIX:
-                errors.append(f"row {index}: tag column {column!r} has no tag key")
+            if not _TAG_KEY.fullmatch(column.removeprefix(TAG_PREFIX)):
+                errors.append(
+                    f"row {index}: tag column {column!r}: a tag key is letters, digits and _ . : / = + - @ only"
+                )
         elif column not in CBF_COLUMNS:
             errors.append(f"row {index}: unknown column {column!r}")
         if not isinstance(value, str):
             errors.append(f"row {index}: value of {column!r} must be a string, got {type(value).__name__}")
-        elif column in NUMERIC_COLUMNS and not _PLAIN_DECIMAL.match(value):
+        elif column in NUMERIC_COLUMNS and not _PLAIN_DECIMAL.fullmatch(value):
             errors.append(f"row {index}: {column} {value!r} is not a plain decimal string")
     for column in REQUIRED_COLUMNS:
         if column not in row:
@@ -204,10 +223,10 @@ def validate_drop(payload: object) -> tuple[ParsedDrop | None, list[str]]:
     raw_month = payload.get("month")
     if not isinstance(raw_month, str):
         errors.append("month is required: an ISO 8601 datetime such as 2026-01-01T00:00:00Z")
-    elif not _ISO_DATETIME.match(raw_month) or (month := month_key(raw_month)) is None:
+    elif not _ISO_DATETIME.fullmatch(raw_month) or (month := month_key(raw_month)) is None:
         errors.append(f"month {raw_month!r} is not an ISO 8601 datetime (YYYY-MM-DDTHH:MM:SS[.f][Z|+hh:mm])")
     operation = payload.get("operation", "replace_drop")
-    if operation not in OPERATIONS:
+    if not isinstance(operation, str) or operation not in OPERATIONS:
         errors.append(f"operation {operation!r} is not one of {sorted(OPERATIONS)}")
     data = payload.get("data")
     if not isinstance(data, list):
@@ -279,12 +298,12 @@ def validation_result(errors: list[str]) -> Answer:
 
 
 def apply_operation(existing: list[Row], drop: ParsedDrop) -> list[Row]:
-    """A month's rows after a drop; the drop's rows always come last, as sent.
+    """A month's rows after a drop; the drop's rows always come last, as held (see held_row).
 
     replace_drop: the drop is the month. replace_hourly: rows in the hours the drop covers are replaced.
     sum: the drop is appended.
     """
-    new_rows = [dict(row) for row in drop.rows]
+    new_rows = [held_row(row) for row in drop.rows]
     if drop.operation == "replace_drop":
         return new_rows
     if drop.operation == "replace_hourly":

@@ -1,8 +1,9 @@
 """HTTP for the emulator on werkzeug: routing, bodies, answers, hang-ups and the serving thread.
 
-The order of the checks for an API request: route -> in-flight tracking -> auth (403, never cached) ->
-idempotency replay -> injected fault -> body limit (413) -> validation (400) -> apply (200). Every
-answer from the replay step on is cached under the idempotency key, if one was sent.
+The order of the steps for an API request: in-flight tracking -> idempotency replay -> auth (403) ->
+route (404) -> injected fault -> body limit (413) -> validation (400) -> apply (200). The key "is checked
+before anything else" and "the first response to a key is cached and replayed ..., successes and errors
+alike": every answer after the replay step (a 403 too) is cached under the key, if one was sent.
 """
 
 from __future__ import annotations
@@ -140,12 +141,7 @@ class EmulatorApp:
 
     def _respond(self, request: Request, raw: bytes, route: _Route | None, record: RequestRecord) -> Answer | None:
         """What to send for an API request, None to close the socket without answering."""
-        if not rules.is_authorised(request.headers.get("Authorization"), self.api_key):
-            return rules.forbidden()
-        kind = _kind(request.method, route)
-        if kind is None:
-            return rules.error(404, f"no route for {request.method} {request.path}")
-        scope = rules.idempotency_scope(record.test_key, request.method, request.path, record.idempotency_key)
+        scope = rules.idempotency_scope(request.method, request.path, record.idempotency_key)
         if scope is not None:
             cached = self.state.claim_key(scope)
             if cached is not None:
@@ -153,11 +149,22 @@ class EmulatorApp:
                 return cached
         outcome = _Outcome(None, None)
         try:
-            outcome = self._answer(kind, request, raw, route, record)
+            outcome = self._checked(request, raw, route, record)
         finally:
             if scope is not None:  # nothing cached (dropped, stopped): the key is free again
                 self.state.settle_key(scope, outcome.cached)
         return outcome.sent
+
+    def _checked(self, request: Request, raw: bytes, route: _Route | None, record: RequestRecord) -> _Outcome:
+        """Auth, then the route, then the request itself: what to cache under the key and what to send."""
+        if not rules.is_authorised(request.headers.get("Authorization"), self.api_key):
+            forbidden = rules.forbidden()
+            return _Outcome(forbidden, forbidden)
+        kind = _kind(request.method, route)
+        if kind is None:
+            unknown = rules.error(404, f"no route for {request.method} {request.path}")
+            return _Outcome(unknown, unknown)
+        return self._answer(kind, request, raw, route, record)
 
     def _answer(
         self, kind: RequestKind, request: Request, raw: bytes, route: _Route | None, record: RequestRecord
@@ -234,7 +241,7 @@ class EmulatorApp:
             return _Body(over_limit=True, payload=None, json_error=False)
         try:
             return _Body(over_limit=False, payload=json.loads(decoded), json_error=False, size=len(decoded))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: arrays or objects nested too deep to decode
             return _Body(over_limit=False, payload=None, json_error=True, size=len(decoded))
 
     # -- admin (no auth, not logged) -------------------------------------------------------------------
@@ -254,7 +261,7 @@ class EmulatorApp:
         if route == ("POST", "/_emulator/faults"):
             try:
                 fault = self.state.add_fault(fault_from_json(raw))
-            except (ValueError, TypeError) as exc:
+            except (ValueError, TypeError, RecursionError) as exc:
                 return rules.error(400, str(exc))
             return Answer(200, {"fault": dataclasses.asdict(fault)})
         return rules.error(404, f"no admin route for {request.method} {request.path}")

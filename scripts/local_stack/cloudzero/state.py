@@ -174,7 +174,8 @@ class EmulatorState:
     def claim_key(self, scope: IdempotencyScope) -> Answer | None:
         """The cached answer for a scope, or None after reserving the scope for this request.
 
-        A request whose key is still being answered by an earlier request waits for that answer.
+        A request whose key is still being answered by an earlier request waits for that answer. Both are
+        in flight at once: on a connection, `enter_connection` has already recorded that as a violation.
         """
         with self._lock:
             while True:

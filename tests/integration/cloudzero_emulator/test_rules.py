@@ -3,6 +3,7 @@ limits, idempotency keys and sandbox namespaces."""
 
 import json
 import uuid
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -361,3 +362,214 @@ def test_a_test_key_writes_and_reads_its_own_namespace(emulator):
     assert accounts(get(emulator, "/2026-01").json()["billing_drop"]) == ["073933415963"]
     assert get(emulator, "/2026-01", test_key="smoke-2").status_code == 404
     assert [d.test_key for d in emulator.drops()] == ["", "smoke-1"]
+
+
+# --- what the API reference states, held to the letter ----------------------------------------------------
+
+
+# Reference: "The key is scoped to path and method only and is checked before anything else" and "the first
+# response to a key is cached and replayed for every later request with that key, successes and errors alike".
+def test_a_403_is_cached_under_its_key_because_the_key_is_checked_before_auth(emulator: CloudZeroEmulator) -> None:
+    refused = post(emulator, drop([credit("073933415963")]), key="k-403", auth="wrong-key")
+
+    again = post(emulator, drop([credit("073933415963")]), key="k-403", auth=API_KEY)
+
+    assert refused.status_code == 403
+    assert again.status_code == 403
+    assert again.json() == refused.json()
+    assert [request.replayed for request in emulator.requests] == [False, True]
+    assert emulator.drops() == []
+    assert post(emulator, drop([credit("073933415963")]), key="k-403-attempt-1").status_code == 200
+
+
+# Reference: "The key is scoped to path and method only".
+def test_an_idempotency_key_is_scoped_to_path_and_method_not_to_the_test_key(emulator: CloudZeroEmulator) -> None:
+    sandboxed = post(emulator, drop([credit("999999999999")]), key="k-shared", test_key="smoke-1")
+
+    live = post(emulator, drop([credit("073933415963")]), key="k-shared")
+
+    assert live.status_code == 200
+    assert live.json() == sandboxed.json()
+    assert emulator.month_rows(CONNECTION, "2026-01") == []
+    assert [d.test_key for d in emulator.drops()] == ["smoke-1"]
+
+
+def test_an_idempotency_key_replays_only_for_the_same_method(emulator: CloudZeroEmulator) -> None:
+    post(emulator, drop([credit("073933415963")]), key="k-method")
+
+    read = requests.get(
+        f"{emulator.base_url}{API}/{CONNECTION}/billing_drops",
+        headers={"Authorization": API_KEY, "cloudzero-idempotency-key": "k-method"},
+        timeout=5,
+    )
+
+    assert read.status_code == 200
+    assert [listed["row_count"] for listed in read.json()["billing_drops"]] == [1]
+
+
+# Reference: "Every value is a JSON string. Numbers are plain decimal strings" (the schema's `^\d+(\.\d{1,})?$`
+# and `YYYY-MM-DDTHH:MM:SS[.f][Z|+hh:mm]`): the whole value, in ASCII digits.
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        (drop([credit("1", "-100.00\n")]), "cost/cost"),
+        (drop([credit("1", "-\u0661\u0660\u0660")]), "cost/cost"),
+        (drop([credit("1", "-\uff11\uff10\uff10.00")]), "cost/cost"),
+        (drop([credit("1", " -100.00")]), "cost/cost"),
+        (drop([{**credit("1"), "usage/amount": "1\n"}]), "usage/amount"),
+        (drop([{**credit("1"), "cost/amortized_cost": "\u0663"}]), "cost/amortized_cost"),
+        (drop([credit("1")], month="2026-01-01T00:00:00Z\n"), "month"),
+        (drop([credit("1")], month="\u0662\u0660\u0662\u0666-01-01T00:00:00Z"), "month"),
+        (drop([credit("1")], month="2026-01-01T00:00:00+01:00\n"), "month"),
+        (drop([credit("1", start="2026-01-01T00:00:00Z\n")]), "time/usage_start"),
+        (drop([credit("1", start="\u0662\u0660\u0662\u0666-01-01T00:00:00Z")]), "time/usage_start"),
+    ],
+)
+def test_numbers_and_datetimes_must_be_whole_ascii_values(
+    emulator: CloudZeroEmulator, body: dict[str, object], needle: str
+) -> None:
+    response = post(emulator, body)
+
+    assert response.status_code == 400
+    assert needle in response.json()["error"]["message"]
+    assert emulator.drops() == []
+
+
+@pytest.mark.parametrize("month", ["2026-01\n", "\u0662\u0660\u0662\u0666-01", "2026-01-01T00:00:00Z\n"])
+def test_reading_a_month_not_written_in_ascii_digits_is_400(emulator: CloudZeroEmulator, month: str) -> None:
+    post(emulator, drop([credit("073933415963")]))
+
+    response = get(emulator, f"/{quote(month)}")
+
+    assert response.status_code == 400
+    assert isinstance(response.json()["error"]["message"], str)
+
+
+# Reference: "Tag keys (`resource/tag:<key>`) allow letters, digits and `_ . : / = + - @` only, no spaces."
+@pytest.mark.parametrize(
+    "column",
+    [
+        "resource/tag:cost center",
+        "resource/tag:team$",
+        "resource/tag:team\n",
+        "resource/tag:équipe",
+        "resource/tag:team#1",
+        "resource/tag:",
+    ],
+)
+def test_a_tag_key_outside_letters_digits_and_the_allowed_marks_is_rejected(
+    emulator: CloudZeroEmulator, column: str
+) -> None:
+    row = {**credit("073933415963"), "resource/id": "credit-073933415963", column: "platform"}
+
+    response = post(emulator, drop([row]))
+
+    assert response.status_code == 400
+    assert "tag" in response.json()["error"]["message"]
+    assert emulator.month_rows(CONNECTION, "2026-01") == []
+
+
+def test_a_tag_key_of_letters_digits_and_every_allowed_mark_is_accepted(emulator: CloudZeroEmulator) -> None:
+    row = {**credit("073933415963"), "resource/id": "credit-073933415963", "resource/tag:aws:Team/2=a+b-c_d.e@x": "p"}
+
+    assert post(emulator, drop([row])).status_code == 200
+
+
+# Reference: 400 answers `{"error": {"message": str, "type": str}}`; 5xx are retryable, so a malformed body
+# must never be a 500: a client would send it again and again.
+DEEP = 100_000
+MALFORMED_BODIES = [
+    pytest.param({"month": "2026-01-01T00:00:00Z", "operation": ["sum"], "data": [credit("1")]}, id="operation-list"),
+    pytest.param({"month": "2026-01-01T00:00:00Z", "operation": {"op": "sum"}, "data": []}, id="operation-object"),
+    pytest.param({"month": "2026-01-01T00:00:00Z", "operation": 1, "data": []}, id="operation-number"),
+    pytest.param({"month": "2026-01-01T00:00:00Z", "operation": None, "data": []}, id="operation-null"),
+    pytest.param({"month": ["2026-01-01T00:00:00Z"], "data": [credit("1")]}, id="month-list"),
+    pytest.param({"month": {"y": 2026}, "data": [credit("1")]}, id="month-object"),
+    pytest.param({"month": 202601, "data": [credit("1")]}, id="month-number"),
+    pytest.param({"month": "2026-01-01T00:00:00Z", "data": "credits"}, id="data-string"),
+    pytest.param({"month": "2026-01-01T00:00:00Z", "data": None}, id="data-null"),
+    pytest.param({"month": "2026-01-01T00:00:00Z", "data": 3}, id="data-number"),
+    pytest.param({"month": "2026-01-01T00:00:00Z", "data": [[credit("1")]]}, id="row-list"),
+    pytest.param({"month": "2026-01-01T00:00:00Z", "data": ["row"]}, id="row-string"),
+    pytest.param({"month": "2026-01-01T00:00:00Z", "data": [None]}, id="row-null"),
+    pytest.param(drop([{**credit("1"), "cost/cost": {"amount": "-1"}}]), id="value-object"),
+    pytest.param(drop([{**credit("1"), "time/usage_start": ["2026-01-01T00:00:00Z"]}]), id="value-list"),
+    pytest.param(drop([{**credit("1"), "lineitem/type": None}]), id="value-null"),
+    pytest.param(drop([{**credit("1"), "lineitem/type": ["Credit"]}]), id="line-type-list"),
+    pytest.param(
+        drop([credit("1", start="0001-01-01T00:00:00+01:00")], month="0001-01-01T00:00:00Z"), id="start-out-of-range"
+    ),
+    pytest.param(None, id="body-null"),
+    pytest.param("a drop", id="body-string"),
+    pytest.param(12, id="body-number"),
+]
+
+
+@pytest.mark.parametrize("body", MALFORMED_BODIES)
+def test_a_malformed_body_is_a_400_with_the_error_body_never_a_500(emulator: CloudZeroEmulator, body: object) -> None:
+    response = post(emulator, body)
+
+    assert response.status_code == 400, response.text[:200]
+    error = response.json()["error"]
+    assert isinstance(error["message"], str)
+    assert isinstance(error["type"], str)
+    assert emulator.drops() == []
+
+
+@pytest.mark.parametrize("body", MALFORMED_BODIES)
+def test_validate_answers_a_malformed_body_as_invalid_never_a_500(emulator: CloudZeroEmulator, body: object) -> None:
+    response = requests.post(
+        f"{emulator.base_url}{API}/validate_billing_drop", json=body, headers={"Authorization": API_KEY}, timeout=5
+    )
+
+    assert response.status_code == 200, response.text[:200]
+    assert response.json()["connection"]["is_valid"] is False
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(b"[" * DEEP + b"]" * DEEP, id="nested-arrays"),
+        pytest.param(
+            b'{"month": "2026-01-01T00:00:00Z", "data": ' + b"[" * DEEP + b"]" * DEEP + b"}", id="nested-data"
+        ),
+        pytest.param(b'{"a": ' * DEEP + b"1" + b"}" * DEEP, id="nested-objects"),
+    ],
+)
+def test_json_nested_too_deep_to_decode_is_a_400_not_a_500(emulator: CloudZeroEmulator, raw: bytes) -> None:
+    response = requests.post(
+        f"{emulator.base_url}{API}/{CONNECTION}/billing_drops", data=raw, headers={"Authorization": API_KEY}, timeout=5
+    )
+
+    assert response.status_code == 400
+    assert "JSON" in response.json()["error"]["message"]
+
+
+# Reference: "`time/usage_start` is snapped to the start of its hour; `time/usage_end` is ignored."
+def test_a_month_holds_usage_start_snapped_to_its_hour_and_not_usage_end(emulator: CloudZeroEmulator) -> None:
+    sent = [
+        {**credit("000000000001", start="2026-01-01T00:30:00Z"), "time/usage_end": "2026-01-01T00:45:00Z"},
+        credit("000000000002", start="2026-01-15T10:59:59.5+02:00"),
+        credit("000000000003", start="2026-01-31T23:59:59"),
+    ]
+
+    assert post(emulator, drop(sent)).status_code == 200
+
+    held = get(emulator, "/2026-01").json()["billing_drop"]
+    assert [row["time/usage_start"] for row in held] == [
+        "2026-01-01T00:00:00Z",
+        "2026-01-15T08:00:00Z",
+        "2026-01-31T23:00:00Z",
+    ]
+    assert all("time/usage_end" not in row for row in held)
+    assert [row["cost/cost"] for row in held] == ["-100.00"] * 3
+    assert emulator.month_rows(CONNECTION, "2026-01") == held
+    assert emulator.drops()[0].rows == sent  # the drop's record keeps what was sent
+
+
+def test_replace_hourly_replaces_a_held_row_by_its_snapped_hour(emulator: CloudZeroEmulator) -> None:
+    post(emulator, drop([credit("000000000001", start="2026-01-01T01:10:00Z")]))
+
+    post(emulator, drop([credit("000000000002", start="2026-01-01T01:50:00Z")], "replace_hourly"))
+
+    assert get(emulator, "/2026-01").json()["billing_drop"] == [credit("000000000002", start="2026-01-01T01:00:00Z")]

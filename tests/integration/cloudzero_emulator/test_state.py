@@ -3,6 +3,10 @@
 import threading
 import time
 
+import pytest
+import requests
+
+from local_stack.cloudzero import CloudZeroEmulator
 from tests.integration.cloudzero_emulator.calls import API, CONNECTION, OTHER_CONNECTION, credit, drop, get, post
 
 # --- concurrency ------------------------------------------------------------------------------------------
@@ -40,6 +44,26 @@ def test_sequential_requests_and_other_connections_are_no_violation(emulator):
     get(emulator)
 
     assert emulator.concurrency_violations == []
+
+
+# Reference: "Concurrent requests to the same stream are not supported: never have two requests to one
+# connection in flight at once." A request reusing the key of one still in flight is such a second request.
+def test_a_request_reusing_the_key_of_one_still_in_flight_is_a_violation_and_replays_its_answer(
+    emulator: CloudZeroEmulator,
+) -> None:
+    emulator.inject_fault(delay_seconds=1.0, count=1)
+    with pytest.raises(requests.Timeout):
+        post(emulator, drop([credit("073933415963")]), key="jan-chunk-0", timeout=0.3)
+
+    again = post(emulator, drop([credit("073933415963")]), key="jan-chunk-0")  # the first is still in flight
+
+    [violation] = emulator.concurrency_violations
+    assert violation.connection_id == CONNECTION
+    assert violation.paths == [f"POST {API}/{CONNECTION}/billing_drops"] * 2
+    assert again.status_code == 200
+    [landed] = emulator.drops()
+    assert again.json()["connection"]["drop_id"] == landed.drop_id
+    assert [(request.status, request.replayed) for request in emulator.requests] == [(200, False), (200, True)]
 
 
 # --- records and admin API --------------------------------------------------------------------------------
