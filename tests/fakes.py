@@ -293,7 +293,7 @@ class FakeCloudZero:
         """Apply the drop, then raise `error` as if it failed (a "ghost write"), for `times` calls."""
         self._failures.extend([None] * after + [_Ghost(error)] * times)
 
-    def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining, *, alone: bool = True) -> DropReceipt:
+    def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining) -> DropReceipt:
         drop = json.loads(body.body)
         month, operation, data = drop["month"][:7], drop.get("operation", "replace_drop"), drop["data"]
         error = self._failures.pop(0) if self._failures else None

@@ -1,5 +1,6 @@
 """The AnyCost client against the emulator over HTTP: retries, idempotency keys, deadlines, read-backs."""
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -71,13 +72,30 @@ def test_error_answers_are_retried_with_a_fresh_key_honouring_retry_after(emulat
     assert len(emulator.drops(CONNECTION)) == 1
 
 
-def test_a_timeout_retries_with_the_same_key_so_the_month_lands_once(emulator: CloudZeroEmulator) -> None:
+def test_a_month_of_one_chunk_that_gets_no_answer_is_not_sent_again_while_it_may_be_in_flight(
+    emulator: CloudZeroEmulator,
+) -> None:
+    # "never have two requests to one connection in flight at once": the slow one may still be applying.
     emulator.inject_fault(delay_seconds=1.5, count=1)
     [body] = drop_bodies(batch())
-    client(emulator, waits=[], timeout=1.0).post_drop(body, "delivery-1", plenty)
-    keys = [request.idempotency_key for request in emulator.requests if request.method == "POST"]
-    assert len(keys) >= 2 and len(set(keys)) == 1
-    assert len(emulator.drops(CONNECTION)) == 1
+    with pytest.raises(NoAnswer, match="chunk 0 of 2026-01 got no answer"):
+        client(emulator, waits=[], timeout=1.0).post_drop(body, "delivery-1", plenty)
+    time.sleep(1.0)  # the emulator logs a request when it ends: the slow one ends 0.5 s after the timeout
+    assert len([request for request in emulator.requests if request.method == "POST"]) == 1
+    assert emulator.concurrency_violations == []
+
+
+def test_a_request_that_never_reached_cloudzero_is_tried_again_and_is_no_unknown_outcome() -> None:
+    with socket.socket() as unused:  # a port nothing listens on: every connection is refused
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    waits: list[float] = []
+    refused = AnyCostClient(f"http://127.0.0.1:{port}", CONNECTION, KEY, deadline_margin=0.5, sleep=waits.append)
+    [body] = drop_bodies(batch())
+    with pytest.raises(CloudZeroUnavailable, match="Connection refused") as raised:  # the invocation's time ran short
+        refused.post_drop(body, "delivery-1", lambda: 60.0 if len(waits) < 2 else 0.1)
+    assert not isinstance(raised.value, NoAnswer)
+    assert len(waits) >= 2  # tried again, with a wait between
 
 
 def test_a_final_answer_is_not_retried_and_carries_cloudzeros_message(emulator: CloudZeroEmulator) -> None:
@@ -173,11 +191,11 @@ def test_a_chunk_of_a_month_of_several_that_gets_no_answer_is_not_sent_again(
     bodies = drop_bodies(batch(), max_bytes=len(drop_bodies(batch())[0].body) - 10)[:2]
     cloudzero = client(emulator, waits=[], timeout=1.0)
     if chunk:
-        cloudzero.post_drop(bodies[0], "delivery-1", plenty, alone=False)
+        cloudzero.post_drop(bodies[0], "delivery-1", plenty)
     emulator.inject_fault(delay_seconds=1.5, count=1)
 
     with pytest.raises(NoAnswer, match=f"chunk {chunk} of 2026-01 got no answer"):
-        cloudzero.post_drop(bodies[chunk], "delivery-1", plenty, alone=False)
+        cloudzero.post_drop(bodies[chunk], "delivery-1", plenty)
     time.sleep(1.0)  # the emulator logs a request when it ends: the slow one ends 0.5 s after the timeout
     posts = [request for request in emulator.requests if request.method == "POST"]
     assert len(posts) == chunk + 1  # the one that got no answer was not sent again

@@ -19,6 +19,7 @@ from typing import Any
 import requests
 import urllib3
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_random_exponential
+from urllib3.exceptions import NewConnectionError
 
 from credits_pipeline.domain.cbf import DropBody
 from credits_pipeline.domain.identity import drop_request_key
@@ -75,12 +76,12 @@ class AnyCostClient:
     def _drops_url(self) -> str:
         return f"{self._base}/v2/connections/billing/anycost/{self.connection_id}/billing_drops"
 
-    def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining, *, alone: bool = True) -> DropReceipt:
+    def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining) -> DropReceipt:
         """Send one body; retry what is retryable until `remaining()` seconds run short.
 
-        `alone`: the body is the month's only chunk. Without an answer it is sent again under the same key
-        (two copies of a whole month's `replace_drop` leave the month alike); a chunk of a month of several
-        raises NoAnswer instead.
+        A request sent that gets no answer (a timeout, a connection lost) raises NoAnswer: CloudZero may still
+        be applying it, and the API allows no second request in flight. One that never reached CloudZero (no
+        connection was made) is tried again.
         """
         generation = 0
         key_refreshed = False
@@ -96,13 +97,13 @@ class AnyCostClient:
                     timeout=self._attempt_timeout(remaining),
                 )
             except (requests.Timeout, requests.ConnectionError) as error:
-                if not alone or body.operation == "sum":
-                    raise NoAnswer(
-                        f"chunk {body.chunk} of {body.month} got no answer ({_short(error)}): CloudZero may still "
-                        "be applying it, so nothing more is sent now; the month starts over from its replace_drop "
-                        "at its next delivery"
-                    ) from error
-                raise  # outcome unknown: the same key again (a replace_drop applied twice is applied once)
+                if _never_sent(error):
+                    raise  # retried: CloudZero never saw it
+                raise NoAnswer(
+                    f"chunk {body.chunk} of {body.month} got no answer ({_short(error)}): CloudZero may still "
+                    "be applying it, so nothing more is sent now; the month starts over from its replace_drop "
+                    "at its next delivery"
+                ) from error
             if response.status_code == 200:
                 drop = response.json()["connection"]
                 return DropReceipt(str(drop["drop_id"]), str(drop["month"]), int(drop["row_count"]))
@@ -273,6 +274,14 @@ def _streamed_rows(response: requests.Response, month: str) -> Iterator[dict[str
             yield from ijson.items(response.raw, "billing_drop.item")
         except (ijson.JSONError, urllib3.exceptions.HTTPError, requests.RequestException, OSError) as error:
             raise CloudZeroUnavailable(f"reading {month} back from CloudZero broke off: {_short(error)}") from error
+
+
+def _never_sent(error: requests.RequestException) -> bool:
+    """Whether the request failed before any connection was made (so CloudZero never received it)."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError)  # refused, or no route: nothing was sent
 
 
 def _short(error: BaseException) -> str:

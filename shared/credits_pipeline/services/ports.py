@@ -59,7 +59,7 @@ class OutcomeUnknown(CloudZeroUnavailable):
 
 
 class NoAnswer(CloudZeroUnavailable):
-    """A chunk of a month of several got no answer (a timeout, a broken connection): CloudZero may still be
+    """A chunk sent got no answer (a timeout, a broken connection): CloudZero may still be
     working on it, and may apply it after anything sent next (a `sum` twice, or a `replace_drop` wiping the
     chunks after it). Nothing more goes to the connection in this delivery: the month returns to the queue
     and starts over from its `replace_drop` once the queue's visibility timeout has passed.
@@ -155,9 +155,8 @@ class MonthQueuePort(Protocol):
 
 
 class CloudZeroPort(Protocol):
-    def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining, *, alone: bool = True) -> DropReceipt:
-        """Send one body. `alone`: it is the month's only chunk (a request without an answer is then sent
-        again under the same key: a second copy of the whole month replaces it alike)."""
+    def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining) -> DropReceipt:
+        """Send one body. A request sent without an answer raises NoAnswer: nothing more may be sent now."""
         ...
 
     def month_rows(self, month: str, remaining: Remaining) -> Iterable[Mapping[str, object]]:

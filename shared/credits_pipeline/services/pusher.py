@@ -228,7 +228,7 @@ class Pusher:
             try:
                 receipts = []
                 for body in bodies():
-                    receipts.append(self.cloudzero.post_drop(body, attempt_id, remaining, alone=chunks == 1))
+                    receipts.append(self.cloudzero.post_drop(body, attempt_id, remaining))
                     del body  # sent: let it go before the next body is read
                 return receipts
             except OutcomeUnknown as error:
