@@ -216,6 +216,10 @@ class FakeFileRecords:
     def record_export(self, manifest: str, manifest_sha256: str, identity: str) -> None:
         self.exports[manifest] = (manifest_sha256, identity)
 
+    def every_report(self) -> Iterator[RunReport]:
+        for stored in list(self.reports.values()):
+            yield RunReport.model_validate_json(stored)
+
 
 @dataclass(frozen=True)
 class Sent:

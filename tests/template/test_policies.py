@@ -100,6 +100,9 @@ def check_table_access(template: Template) -> None:
             assert [ref_target(r) for r in granted(template, function, action)] == ["IdempotencyTable"], (
                 f"{function} lacks {action} on the table"
             )
+    # The watchdog reads every file's report once a day, for a month never pushed; no function else scans.
+    scans = {function: [ref_target(r) for r in granted(template, function, "dynamodb:Scan")] for function in FUNCTIONS}
+    assert scans == {"SplitterFunction": [], "PusherFunction": [], "WatchdogFunction": ["IdempotencyTable"]}
 
 
 def check_api_key_stays_secret(template: Template) -> None:

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from credits_pipeline.services.ports import CloudZeroRejected
 from credits_pipeline.services.watchdog import ChecksFailed, Watchdog
 from tests.export_builders import cur2_part, manifest, manifest_key, month_rows, part_key
 from tests.fakes import BUCKET, FakeNotifier, FakeObjectStore, InMemoryOnce, World
@@ -154,7 +155,7 @@ def test_an_alert_the_topic_refused_is_told_on_the_next_run_and_the_run_fails_me
         dog.daily(day6)  # the run fails: Lambda retries it and WatchdogErrorsAlarm fires
     assert notifier.alerts == []
 
-    assert dog.daily(day6 + timedelta(days=1)) == {"file_late": True, "exports_waiting": []}
+    assert dog.daily(day6 + timedelta(days=1)) == {"file_late": True, "exports_waiting": [], "months_stuck": []}
     assert dog.daily(day6 + timedelta(days=2))["file_late"] is True
     assert notifier.kinds() == ["no_file_yet"]  # told once, when the topic took it
 
@@ -189,3 +190,65 @@ def test_a_manifest_the_watchdog_cannot_read_keeps_no_other_export_from_being_to
 
     [alert] = notifier.alerts  # February's missing parts are told all the same
     assert (alert.kind, alert.months) == ("export_incomplete", ["2026-02"])
+
+
+# --- a month never pushed -------------------------------------------------------------------------------
+
+FEBRUARY = b"000000000001,$10.00\n000000000002,$20.50\n"
+
+
+def world_watchdog(world: World) -> tuple[Watchdog, FakeNotifier]:
+    notifier = FakeNotifier()
+    dog = Watchdog(world.objects, notifier, InMemoryOnce(), BUCKET, "incoming/", records=world.records)
+    return dog, notifier
+
+
+def test_a_month_whose_message_was_lost_is_told_once_a_day_after_it_was_accepted() -> None:
+    world = World()
+    report = world.upload("incoming/credits-2026-02.csv", FEBRUARY)
+    world.queue.sent.clear()  # its message is gone: the month queue was purged
+    dog, notifier = world_watchdog(world)
+    now = datetime.now(UTC)
+
+    assert dog.daily(now + timedelta(hours=23))["months_stuck"] == []  # the queue may still be retrying it
+    assert dog.daily(now + timedelta(hours=25))["months_stuck"] == [
+        "2026-02 s3://credits-bucket/incoming/credits-2026-02.csv"
+    ]
+    dog.daily(now + timedelta(hours=49))
+    [alert] = notifier.alerts  # told once
+    assert (alert.kind, alert.months, alert.file) == (
+        "month_stuck",
+        ["2026-02"],
+        "s3://credits-bucket/incoming/credits-2026-02.csv",
+    )
+    assert "never pushed" in alert.title
+    assert alert.fix.endswith("python scripts/replay.py --month 2026-02 --stack-name credits-pipeline")
+    assert alert.report == f"s3://{BUCKET}/reports/{report.file.sha256}.json"
+
+
+def test_a_month_waiting_in_the_dead_letter_queue_is_told_again_a_day_later_with_the_redrive() -> None:
+    world = World()
+    world.upload("incoming/credits-2026-02.csv", FEBRUARY)
+    world.cloudzero.fail_next(CloudZeroRejected(400, "row 1: cost/cost is not a number"))
+    world.deliver(world.queue.sent[-1].body)
+    dog, notifier = world_watchdog(world)
+
+    dog.daily(datetime.now(UTC) + timedelta(hours=25))
+
+    [alert] = notifier.alerts
+    assert alert.kind == "month_stuck" and "dead-letter queue" in alert.title
+    assert "cost/cost is not a number" in alert.reason
+    assert "python scripts/redrive.py --stack-name credits-pipeline" in alert.fix
+
+
+def test_pushed_months_and_months_another_file_took_over_are_not_told() -> None:
+    world = World()
+    world.upload("incoming/credits-2026-01.csv", b"000000000001,$5.00\n")
+    world.deliver(world.queue.sent[-1].body)  # pushed
+    world.upload("incoming/credits-2026-02.csv", FEBRUARY, event_time="2026-03-01T09:00:00.000Z")
+    world.upload("incoming/credits-2026-02-fixed.csv", b"000000000001,$7.00\n", event_time="2026-03-01T10:00:00.000Z")
+    world.deliver(world.queue.sent[-1].body)  # the fixed file is February's truth, pushed; the first never will be
+    dog, notifier = world_watchdog(world)
+
+    assert dog.daily(datetime.now(UTC) + timedelta(hours=25))["months_stuck"] == []
+    assert notifier.alerts == []

@@ -4,7 +4,7 @@ Shares the idempotency table with Powertools' records: ids never collide (`file#
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -70,21 +70,20 @@ class FileRecords:
         raise RecordConflict(f"file {sha256}: {MAX_CONFLICTS} concurrent updates in a row")
 
     def recent(self, limit: int) -> list[RunReport]:
-        """The files most recently changed, newest first (for an operator's status command).
+        """The files most recently changed, newest first (for an operator's status command)."""
+        return sorted(self.every_report(), key=lambda report: report.updated_at, reverse=True)[:limit]
 
-        A Scan with a filter reads the whole table: fine at this scale (a few files a month, records
-        expire after IDEMPOTENCY_DAYS). A busier table would want a GSI on the update time instead.
-        """
-        reports: list[RunReport] = []
+    def every_report(self) -> Iterator[RunReport]:
+        """Every file's report. A Scan with a filter reads the whole table: fine at this scale (a few files a
+        month, records expire after IDEMPOTENCY_DAYS). A busier table would want a GSI on the update time."""
         for page in self._ddb.get_paginator("scan").paginate(
             TableName=self._table,
             FilterExpression="begins_with(id, :file)",
             ExpressionAttributeValues={":file": {"S": "file#"}},
             ProjectionExpression="report",
+            ConsistentRead=True,
         ):
-            reports.extend(RunReport.model_validate_json(item["report"]["S"]) for item in page.get("Items", []))
-        reports.sort(key=lambda report: report.updated_at, reverse=True)
-        return reports[:limit]
+            yield from (RunReport.model_validate_json(item["report"]["S"]) for item in page.get("Items", []))
 
     def version(self, sha256: str) -> int:
         item = self._ddb.get_item(

@@ -23,6 +23,7 @@ AlertKind = Literal[
     "splitter_crashed",
     "batch_invalid",
     "message_unreadable",
+    "month_stuck",
 ]
 SUBJECT_CHARS = 100  # SNS's limit for an email subject
 # The stack name the operator commands and the local stack use unless told otherwise.
@@ -135,6 +136,27 @@ def message_unreadable(reason: str, excerpt: str, context: OperatorContext) -> A
             + "; a message written by hand: fix it, or delete it from the dead-letter queue"
         ),
     )
+
+
+def month_stuck(problem: MonthProblem, context: OperatorContext, *, hours: int, in_dlq: bool) -> Alert:
+    """A month of the file that is its truth, not pushed `hours` after the file's record last changed."""
+    replay = _ops(context, f"python scripts/replay.py --month {problem.month}")
+    if in_dlq:
+        title = f"{problem.month} has not reached CloudZero for {hours} hours; it waits in the dead-letter queue"
+        fix = (
+            "fix the cause named below, then: "
+            + _ops(context, "python scripts/redrive.py")
+            + " (the queue keeps a message 14 days; after that, or if it is gone: "
+            + replay
+            + ")"
+        )
+    else:
+        title = f"{problem.month} was accepted {hours} or more hours ago and never pushed to CloudZero"
+        fix = (
+            "its month message is gone (a queue purged?) or the pusher does not run: check the pusher's logs "
+            "and that its queue trigger is enabled, then send the month: " + replay
+        )
+    return _month_alert("month_stuck", title, problem, fix)
 
 
 def month_dead_lettered(problem: MonthProblem, context: OperatorContext) -> Alert:

@@ -147,6 +147,9 @@ class FileRecordsPort(Protocol):
         ...
 
     def record_export(self, manifest: str, manifest_sha256: str, identity: str) -> None: ...
+    def every_report(self) -> Iterator[RunReport]:
+        """Every file's report, in no order (a few files a month, each kept IdempotencyDays)."""
+        ...
 
 
 class MonthQueuePort(Protocol):

@@ -20,7 +20,7 @@ from urllib.parse import unquote_plus
 from credits_pipeline.domain import alerts
 from credits_pipeline.domain.alerts import Alert, ExportWait, OperatorContext
 from credits_pipeline.domain.exports import ManifestInvalid, export_key, manifest_parts
-from credits_pipeline.domain.identity import export_identity
+from credits_pipeline.domain.identity import export_identity, report_key
 from credits_pipeline.domain.text import safe_text
 from credits_pipeline.services.observability import logger, metrics
 from credits_pipeline.services.ports import FileRecordsPort, NotifierPort, ObjectStorePort, Once
@@ -65,20 +65,26 @@ class Watchdog:
     # How long a multi-file export may wait for its parts before a person is told.
     export_wait_hours: int = 24
     operator: OperatorContext = field(default_factory=OperatorContext)
-    # Which parts each export was last read with (the splitter's record): to tell of a refresh left half-done.
+    # Which parts each export was last read with (the splitter's record): to tell of a refresh left half-done;
+    # and every file's report: to tell of a month never pushed.
     records: FileRecordsPort | None = None
+    # How long a month of the file that is its truth may stay unpushed (pending, or failed) before a person is
+    # told: a day, past the queue's retries (5 receives, about an hour).
+    month_wait_hours: int = 24
 
     def daily(self, now: datetime | None = None) -> dict[str, object]:
         """The scheduled run: every check, whatever another one meets; raises ChecksFailed after them."""
         run = _Run()
         late = run.guard("a month with no file", partial(self.check_expected_file, now))
         waiting = run.guard("exports waiting", partial(self.check_waiting_exports, now)) or []
+        stuck = run.guard("months never pushed", partial(self.check_stuck_months, now)) or []
+        metrics.add_metric(name="MonthsStuck", unit="Count", value=len(stuck))
         # What each run found, as numbers a dashboard can show (and never an empty set of metrics).
         metrics.add_metric(name="FileLate", unit="Count", value=int(late is True))
         metrics.add_metric(name="ExportsWaiting", unit="Count", value=len(waiting))
         metrics.add_metric(name="WatchdogChecksFailed", unit="Count", value=len(run.failures))
         run.end()
-        return {"file_late": late, "exports_waiting": waiting}
+        return {"file_late": late, "exports_waiting": waiting, "months_stuck": stuck}
 
     def check_expected_file(self, now: datetime | None = None) -> bool:
         """True when this month's file is late (and a person was told, once per month)."""
@@ -137,6 +143,36 @@ class Watchdog:
             waiting.append(key)
             alert = self._export_alert(where, key, export.period, [f"s3://{b}/{k}" for b, k in listed], "new manifest")
             self.once(f"watchdog.export_refresh#{key}#{identity}", partial(self._tell, alert))
+
+    def check_stuck_months(self, now: datetime | None = None) -> list[str]:
+        """Months of a file that is still the month's truth, not pushed `month_wait_hours` after the file's record
+        last changed: pending (its message lost, say a queue purged) or failed (in the dead-letter queue, which
+        keeps a message 14 days). Told once per month and state of the file's record."""
+        if self.records is None:
+            return []
+        cutoff = (now or datetime.now(UTC)) - timedelta(hours=self.month_wait_hours)
+        stuck = []
+        for report in self.records.every_report():
+            if report.status == "rejected" or _instant(report.updated_at) > cutoff:
+                continue
+            for month, state in sorted(report.months.items()):
+                if state.status not in ("pending", "failed"):
+                    continue
+                truth = self.records.month_pointer(month)
+                if truth is None or truth.sha256 != report.file.sha256:
+                    continue  # another file is the month's truth: this one is not to be pushed
+                stuck.append(f"{month} s3://{report.file.bucket}/{report.file.key}")
+                where = f"s3://{report.file.bucket}/{report.file.key}"
+                reason = state.error or f"{month} is {state.status} since {report.updated_at}"
+                problem = alerts.MonthProblem(
+                    where, month, reason, f"s3://{report.file.bucket}/{report_key(report.file.sha256)}"
+                )
+                alert = alerts.month_stuck(
+                    problem, self.operator, hours=self.month_wait_hours, in_dlq=state.status == "failed"
+                )
+                once = f"watchdog.month_stuck#{report.file.sha256}#{month}#{report.version}"
+                self.once(once, partial(self._tell, alert))
+        return stuck
 
     def _read_with_other_parts(self, where: str, manifest_sha: str, identity: str) -> bool:
         """Whether the splitter last read these manifest bytes with other parts: the parts were rewritten since,
@@ -205,3 +241,8 @@ def _s3_objects(event: dict[str, Any]) -> list[tuple[str, str]]:
         if bucket and key:
             found.append((str(bucket), unquote_plus(str(key))))
     return found
+
+
+def _instant(stamp: str) -> datetime:
+    """A report's ISO time (`2026-02-01T09:00:00Z`) as an aware datetime."""
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
