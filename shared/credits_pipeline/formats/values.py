@@ -288,6 +288,26 @@ def parse_month(text: str) -> str:
     raise InvalidMonth(f"not a month: {raw!r}")
 
 
+_WORD_OR_NUMBER = re.compile(r"[A-Za-z]+|\d+")
+_NUMERIC_DATE = re.compile(
+    r"(?<![\d.,])(?:\d{4}[/.\-]\d{1,2}|\d{1,2}[/.\-]\d{4}|\d{1,2}([/.\-])\d{1,2}\1\d{2,4})(?![\d.,])"
+)
+
+
+def looks_like_month(text: str) -> bool:
+    """Whether a header cell names a month or a date, read or not: a month's name with a number (`Dec 2025
+    (est)`, `Sep-24`) or alone (`October`), or a date in digits (`10/1/2025`, `2025-13`). A header that
+    `parse_month` cannot read but that looks like this names a month the reader would otherwise lose."""
+    raw = text.strip()
+    if not raw:
+        return False
+    tokens = _WORD_OR_NUMBER.findall(raw)
+    named = any(token.casefold() in _MONTH_NAMES for token in tokens)
+    if named and (len(tokens) == 1 or any(token.isdigit() for token in tokens)):
+        return True
+    return bool(_NUMERIC_DATE.search(raw))
+
+
 class _Remembered[T]:
     """A cell reader whose answers (the value, or its `error` to raise) are remembered per distinct text."""
 

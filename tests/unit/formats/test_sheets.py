@@ -84,6 +84,61 @@ def test_a_wide_sheet_naming_one_month_twice_is_rejected():
     assert "two columns" in str(rejected_bytes(b"Account ID,2024-09,Sep 2024\n123456789012,1,2\n"))
 
 
+@pytest.mark.parametrize(
+    ("header", "problems"),
+    [
+        (
+            "Account ID,10/1/2025,11/1/2025,12/1/2025,1/1/2026",  # Excel's US dates for first-of-month cells
+            [
+                "column 2 ('10/1/2025'): date '10/1/2025' is ambiguous (month/day or day/month?): write it as YYYY-MM",
+                "column 3 ('11/1/2025'): date '11/1/2025' is ambiguous (month/day or day/month?): write it as YYYY-MM",
+                "column 4 ('12/1/2025'): date '12/1/2025' is ambiguous (month/day or day/month?): write it as YYYY-MM",
+            ],
+        ),
+        (
+            "Account ID,2025-10,2025-11,Dec 2025 (est),2026-01",
+            ["column 4 ('Dec 2025 (est)'): not a month: 'Dec 2025 (est)'"],
+        ),
+        (
+            "Account ID,10/1/2025,11/1/2025",
+            [
+                "column 2 ('10/1/2025'): date '10/1/2025' is ambiguous (month/day or day/month?): write it as YYYY-MM",
+                "column 3 ('11/1/2025'): date '11/1/2025' is ambiguous (month/day or day/month?): write it as YYYY-MM",
+            ],
+        ),
+        ("Account ID,2025-10,2025-13", ["column 3 ('2025-13'): not a month: '2025-13'"]),
+    ],
+    ids=["excel-us-dates", "annotated-header", "no-month-read", "no-such-month"],
+)
+def test_a_wide_sheet_month_header_that_cannot_be_read_rejects_the_file_naming_it(
+    header: str, problems: list[str]
+) -> None:
+    amounts = ",".join(["100.00"] * (header.count(",")))
+    error = rejected_bytes(f"{header}\n123456789012,{amounts}\n".encode(), name="incoming/backfill.csv")
+    assert error.line == 1
+    assert error.problems == problems
+    assert str(error).startswith(f"line 1: a month column's header cannot be read, {problems[0]}")
+
+
+@pytest.mark.parametrize("column", ["Q4 adjustment", "", "Notes"], ids=["named", "unnamed", "notes"])
+def test_a_wide_sheet_column_of_amounts_that_is_not_a_month_rejects_the_file(column: str) -> None:
+    data = f"Account ID,2025-10,{column}\n123456789012,100.00,\n210987654321,100.00,$50.00\n".encode()
+    error = rejected_bytes(data, name="incoming/backfill.csv")
+    assert error.line == 3
+    assert f"column 3 ({column or 'column 3'!r}) holds an amount ('$50.00') but is not named by a month" in str(error)
+
+
+def test_a_wide_sheet_column_of_names_or_whole_numbers_is_not_taken_for_amounts() -> None:
+    data = (
+        b"Account ID,Account Name,Cost center,Notes,2025-10,Subtotal\n"
+        b"123456789012,Acme,4711,ok,100.00,100.00\n"
+        b"210987654321,Acme EU,0815,,25.50,25.50\n"
+    )
+    credit_file = read_bytes(data, name="incoming/backfill.csv")
+    assert totals(credit_file) == {"2025-10": Decimal("-125.50")}
+    assert credit_file.skipped_total == 0
+
+
 def test_the_headerless_backfill_takes_its_months_from_the_range_in_its_name():
     credit_file = read_fixture("headerless/credits-2025-01_2025-03.csv")
     assert credit_file.format_id == "headerless-wide/1"

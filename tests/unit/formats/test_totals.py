@@ -122,6 +122,37 @@ def test_a_long_sheet_total_row_naming_a_month_totals_that_month():
     assert "the Total row for 2024-09 (line 4) states 15, the credits read add up to 10" in message
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Month,Account ID,Amount\n2026-01,123456789012,100.00\n2026-01,210987654321,50.00\nTotal,,150.00\n",
+        "Account ID,Credit Name,Amount\n123456789012,Activate,100.00\n210987654321,Activate,50.00\n"
+        ",Grand total,150.00\n",
+        "Account ID,Amount,Notes\n123456789012,100.00,\n210987654321,50.00,\n,150.00,Total\n",
+    ],
+    ids=["in-the-month-column", "in-the-description-column", "after-the-amount"],
+)
+def test_a_long_sheet_total_row_labelled_beside_a_blank_account_cell_is_a_check(text: str) -> None:
+    credit_file = read_bytes(text.encode())
+    assert totals(credit_file) == {"2026-01": Decimal("-150.00")}
+    assert credit_file.skipped == []
+    assert credit_file.ignored_by_type == {"total row": 1}
+    assert credit_file.notes == ["the credits read add up to the Total row (150.00), to the cent"]
+
+
+def test_a_long_sheet_total_row_labelled_beside_a_blank_account_cell_is_checked_to_the_cent() -> None:
+    text = "Month,Account ID,Amount\n2026-01,123456789012,100.00\n2026-01,210987654321,50.00\nTotal,,150.01\n"
+    message = str(rejected_bytes(text.encode()))
+    assert "the Total row (line 4) states 150.01, the credits read add up to 150.00" in message
+
+
+def test_a_row_without_an_account_or_a_total_label_is_still_an_invalid_row() -> None:
+    text = "Month,Account ID,Amount\n" + "2026-01,123456789012,10.00\n" * 9 + "2026-01,,150.00\n"
+    credit_file = read_bytes(text.encode())
+    assert totals(credit_file) == {"2026-01": Decimal("-90.00")}
+    assert [(row.line, row.reason) for row in credit_file.skipped] == [(11, "missing account id")]
+
+
 def test_a_wide_sheet_total_column_checks_its_row():
     error = rejected_fixture("rejections/wide-total-column-off.csv")
     assert "the Total column (line 2) states 1500.01, the credits read add up to 1500.00" in str(error)

@@ -13,6 +13,7 @@ from credits_pipeline.formats.values import (
     MonthReader,
     decide_decimal_comma,
     header_key,
+    looks_like_month,
     parse_month,
     unambiguous_decimal_mark,
 )
@@ -145,6 +146,30 @@ def test_months_are_read_from_the_ways_periods_are_written(text, month):
 def test_values_that_are_not_one_month_are_refused_with_a_reason(text, reason):
     with pytest.raises(InvalidMonth, match=reason):
         parse_month(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "looks"),
+    [
+        ("10/1/2025", True),
+        ("1/1/26", True),
+        ("Dec 2025 (est)", True),
+        ("Sep-24", True),
+        ("October", True),
+        ("2025-13", True),
+        ("Invoice 2025/11 (draft)", True),
+        ("Account ID", False),
+        ("Amount (USD)", False),
+        ("Marketing 2025", False),  # `mar` is a month only as a word of its own
+        ("May include tax", False),
+        ("Q4 2025", False),
+        ("$1,000.00", False),
+        ("1.5", False),
+        ("", False),
+    ],
+)
+def test_a_header_that_looks_like_a_month_or_a_date_is_told_from_other_names(text: str, looks: bool) -> None:
+    assert looks_like_month(text) is looks
 
 
 def test_month_reader_remembers_values_and_their_errors():

@@ -108,8 +108,9 @@ def _eligible(reader: TabularFormat) -> bool:
 @dataclass(frozen=True)
 class _Scan:
     """A table DuckDB reads, as a subquery of our own column names only: `line` (each row's line or row
-    number) and `c<index>` for the columns read (a file's own names, `type_text` say, would otherwise
-    stand in for the query's); `text(index)`: SQL for a column's values as text."""
+    number), `misshapen` (a row not of the header's width) and `c<index>` for the columns read (a file's
+    own names, `type_text` say, would otherwise stand in for the query's); `text(index)`: SQL for a
+    column's values as text."""
 
     table: str
     text: Callable[[int], str]
@@ -121,21 +122,31 @@ def _needed(reader: TabularFormat) -> list[int]:
 
 
 def _csv_scan(path: str, delimiter: str, width: int, header_line: int) -> _Scan:
-    columns = ", ".join(f"{engine.sql_text(f'c{index}')}: 'VARCHAR'" for index in range(width))
+    # One column more than the header has, padded with NULL where a row has no more cells: DuckDB drops
+    # empty cells past its columns without a word (`...,USD,` reads as `...,USD`), where the row reader
+    # skips a row of another width. An empty cell reads as '' and only a missing one as NULL (no cell is
+    # ever a line end, and a quoted cell is never NULL), so a row of the header's width has a value in its
+    # last cell and none past it; any other row is `misshapen` (its true width is the row reader's to say).
+    columns = ", ".join(f"{engine.sql_text(f'c{index}')}: 'VARCHAR'" for index in range(width + 1))
     csv = (
         f"read_csv({engine.sql_text(path)}, header = true, auto_detect = false, columns = {{{columns}}}, "
         f"delim = {engine.sql_text(delimiter)}, quote = '\"', escape = '\"', strict_mode = true, "
+        f"null_padding = true, nullstr = {engine.sql_text(chr(10))}, allow_quoted_nulls = false, "
         f"max_line_size = {MAX_LINE_BYTES})"
     )
+    misshapen = f"c{width} IS NOT NULL OR c{width - 1} IS NULL"
     # Rows in the order of the file (the engine keeps insertion order), one line each (checked after).
-    return _Scan(f"(SELECT row_number() OVER () + {header_line} AS line, * FROM {csv})", lambda index: f"c{index}")
+    return _Scan(
+        f"(SELECT row_number() OVER () + {header_line} AS line, {misshapen} AS misshapen, * FROM {csv})",
+        lambda index: f"c{index}",
+    )
 
 
 def _parquet_scan(source: ParquetSource, needed: list[int]) -> _Scan:
     columns = ", ".join(f"{engine.sql_name(source.header.names[index])} AS c{index}" for index in needed)
     parquet = f"read_parquet({engine.sql_text(source.paths[0])}, file_row_number = true)"
     return _Scan(
-        f"(SELECT file_row_number + 1 AS line, {columns} FROM {parquet})",
+        f"(SELECT file_row_number + 1 AS line, false AS misshapen, {columns} FROM {parquet})",
         lambda index: source.text_of(index, f"c{index}"),
     )
 
@@ -176,7 +187,7 @@ def _read(
                     AND lower(type_text) NOT IN ({", ".join(map(engine.sql_text, keep))}) AS other
             FROM {scan.table}
         ), source AS (
-            SELECT line, other, type_text AS {type_column}, {", ".join(cells)} FROM typed
+            SELECT line, misshapen, other, type_text AS {type_column}, {", ".join(cells)} FROM typed
         ), valued AS (
             -- A cast to DECIMAL(38, 18) is the costly part: credit rows only.
             SELECT *, CASE WHEN NOT other AND {plain_amount} THEN TRY_CAST({amount} AS DECIMAL(38, 18)) END AS value
@@ -192,10 +203,11 @@ def _read(
                 END AS kind
             FROM valued
         )
-        SELECT *,
+        SELECT * EXCLUDE (misshapen),
             sum(row_count) OVER () AS rows_read,
             -- A row of a blank type may be a blank row, which the row reader passes over uncounted.
-            bool_or(kind = {_ONE_BY_ONE} AND NOT regexp_matches({type_column}, '[A-Za-z0-9]')) OVER () AS blank
+            bool_or(kind = {_ONE_BY_ONE} AND NOT regexp_matches({type_column}, '[A-Za-z0-9]')) OVER () AS blank,
+            bool_or(misshapen) OVER () AS misshapen
         FROM (
         SELECT kind, {type_column},
             {", ".join(f"CASE WHEN kind <> {_OTHER} THEN {key} END AS {key}" for key in keys)},
@@ -208,7 +220,8 @@ def _read(
                 FILTER (WHERE kind = {_SUMMED}) AS scale,
             -- Every line of a group (8 bytes each; a credit keeps its first ones): `min(line, n)` would hold
             -- n per group however few its rows, which a CUR of 10M rows and 50,000 groups cannot afford.
-            list(line) FILTER (WHERE kind = {_SUMMED}) AS lines
+            list(line) FILTER (WHERE kind = {_SUMMED}) AS lines,
+            bool_or(misshapen) AS misshapen
         FROM marked
         GROUP BY ALL
         )
@@ -226,13 +239,19 @@ def _read(
             # reads any file in bounded memory, more slowly.
             raise _ReadRowByRow from None
         raise
-    rows_read, blank = (first[0][-2], first[0][-1]) if first else (0, False)
+    rows_read, blank, misshapen = first[0][-3:] if first else (0, False, False)
     ends = line_ends() if line_ends is not None else None
     lines = ends.lines if ends is not None else rows_read + header_line
-    if blank or lines is None or lines - header_line != rows_read or (ends is not None and not ends.whole_utf8):
+    if (
+        blank
+        or misshapen
+        or lines is None
+        or lines - header_line != rows_read
+        or (ends is not None and not ends.whole_utf8)
+    ):
         connection.close()
         # Rows span lines, or lines are blank: only the row reader numbers them; a byte that is not UTF-8:
-        # the row reader says where.
+        # the row reader says where. A row of another width than the header: the row reader says what it is.
         raise _ReadRowByRow
     return _stream(connection, first, _Items(reader, keys, max(config.max_lines_per_credit, 1)))
 
@@ -276,7 +295,7 @@ class _Items:
     def item(self, record: tuple[Any, ...]) -> FormatRow:
         kind, row_type = record[0], record[1]
         values = record[2 : 2 + len(self.keys)]
-        row_line, row_amount, row_count, first_line, total, scale, lines = record[2 + len(self.keys) : -2]
+        row_line, row_amount, row_count, first_line, total, scale, lines = record[2 + len(self.keys) : -3]
         if kind == _OTHER:
             return IgnoredRows(row_type, row_count)
         if kind == _ONE_BY_ONE:
