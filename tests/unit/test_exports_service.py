@@ -3,6 +3,7 @@
 import gzip
 import itertools
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 
@@ -238,3 +239,24 @@ def test_an_earlier_export_delivered_again_after_a_wrong_one_is_pushed_again_and
     world.splitter.split_upload(_upload(part_key(PERIOD, 2), "2026-02-10T00:02:00.000Z"))
     assert len(world.queue.sent) == seen + 1
     assert world.cloudzero.month_total(PERIOD) == TOTAL
+
+
+def test_a_new_part_landing_beside_an_old_manifest_does_not_push_the_old_export_over_a_newer_file() -> None:
+    world = World()
+    for key, data in FILES.items():
+        world.objects.put(BUCKET, key, data)
+    world.splitter.split_upload(_upload(manifest_key(PERIOD), "2026-02-01T00:00:00.000Z"))
+    deliver_all(world)
+    # An operator's correction for the month, uploaded after the export: the month's truth, pushed.
+    world.upload("incoming/credits-2026-01.csv", b"073933415963,$100.00\n", event_time="2026-02-05T00:00:00.000Z")
+    for sent in world.queue.sent[1:]:
+        world.deliver(sent.body, delivery_id=f"d-{sent.deduplication_id}")
+    assert world.cloudzero.month_total(PERIOD) == Decimal("-100.00")
+    sent_before = len(world.queue.sent)
+
+    # The export's next delivery begins: a new part lands beside the old delivery's manifest, not yet rewritten.
+    world.objects.put(BUCKET, part_key(PERIOD, 4), cur2_part(PERIOD, month_rows(seed=99)))
+    assert world.splitter.split_upload(_upload(part_key(PERIOD, 4), "2026-02-06T00:00:00.000Z")) is not None
+
+    assert len(world.queue.sent) == sent_before  # nothing queued: the correction stays the truth
+    assert world.cloudzero.month_total(PERIOD) == Decimal("-100.00")

@@ -1,16 +1,16 @@
 """CloudZero AnyCost Stream over HTTP: billing drops with idempotency keys, retries and a deadline.
 
-Retry rules (see the API reference): 429, 5xx, timeouts and connection errors are retried with
-exponential backoff and jitter, honouring Retry-After; 400/403/404/413 are final. CloudZero caches
-every answer under an idempotency key, errors included, so a retry after an error ANSWER takes a fresh
-key; a retry after a timeout or a broken connection (outcome unknown) reuses the key.
+Retry rules (see the API reference): 429 and 5xx answers are retried with exponential backoff and jitter,
+honouring Retry-After; 400/403/404/413 are final. CloudZero caches every answer under an idempotency key,
+errors included, so a retry after an error ANSWER takes a fresh key. A request that never connected is
+retried under the same key (CloudZero never saw it); reads (GETs) are retried after timeouts too.
 
 A `sum` chunk is never retried on its own after a 5xx: it may have been applied, and a second copy would
 add the credits twice. `OutcomeUnknown` tells the caller to start the month over from its `replace_drop`.
-A chunk of a month of several that gets no answer at all (a timeout, a broken connection) may still be
-in CloudZero's hands and land after anything sent next: `NoAnswer` ends the delivery, so nothing else
-goes to the connection until the queue delivers the month again. A 429 is retried: CloudZero applied
-nothing.
+A drop sent that gets no answer at all (a timeout, a broken connection), a month's only chunk included,
+may still be in CloudZero's hands and land after anything sent next, and the API allows no second request
+in flight: `NoAnswer` ends the delivery, so nothing else goes to the connection until the queue delivers
+the month again. A 429 is retried: CloudZero applied nothing.
 """
 
 from collections.abc import Callable, Iterator

@@ -8,13 +8,11 @@ credits read must add up to it, to the cent, or the file is rejected (see format
 column may hold months (`2024-09`, `Sep 2024`, `09/2024`) or dates (`2024-09-15`: its month);
 day/month dates such as `09/01/2024` are refused.
 
-A wide sheet never loses a column's money without a word: a header that looks like a month but cannot be
-read as one (`10/1/2025`: October or January? `Dec 2025 (est)`) rejects the file naming the column, and
-so does a column the reader does not read (neither account, month, description, service nor total) whose
-cells hold amounts (`100.00`, `$1,000`; a bare integer such as a cost centre `4711` is not taken for one).
+A wide sheet never loses a month column's money without a word: a header that looks like a month but
+cannot be read as one (`10/1/2025`: October or January? `Dec 2025 (est)`) rejects the file naming the
+column. Other columns (`YTD`, `Q4 2025`, a rate, notes) are not read.
 """
 
-import re
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
@@ -111,7 +109,6 @@ LONG = TabularSpec(
 _ACCOUNT_KEYS = frozenset(header_key(name) for name in ACCOUNT_NAMES)
 _DESCRIPTION_KEYS = tuple(header_key(name) for name in DESCRIPTION_NAMES)
 _SERVICE_KEYS = tuple(header_key(name) for name in SERVICE_NAMES)
-_BARE_INTEGER = re.compile(r"[-+]?\d+")
 
 
 def month_columns(names: Sequence[str], skip: set[int]) -> list[tuple[int, str]]:
@@ -190,12 +187,6 @@ class WideSheet(FormatEntry):
         names = match.header.names
         _refuse_unreadable_months(match)
         months = [(index, parse_month(names[index])) for index in match.indexes["months"]]
-        read = {index for indexes in match.indexes.values() for index in indexes}
-        unread = tuple(
-            (index, name or f"column {index + 1}")
-            for index, name in enumerate(names)
-            if index not in read and total_label(name) is None
-        )
         return WideFormat(
             format_id=self.format_id,
             title=self.title,
@@ -210,7 +201,6 @@ class WideSheet(FormatEntry):
             month_source="the header row: " + ", ".join(names[i] for i, _ in months),
             width=len(names),
             header=match.header,
-            unread=unread,
         )
 
 
@@ -260,7 +250,6 @@ class WideFormat(FormatReader):
         month_source: str,
         width: int,
         header: Header,
-        unread: tuple[tuple[int, str], ...] = (),
     ) -> None:
         seen: dict[str, int] = {}
         for index, month in months:
@@ -277,8 +266,6 @@ class WideFormat(FormatReader):
         self._service = service_index
         self._total = total_index
         self._total_name = header.names[total_index] if total_index is not None else ""
-        # Columns no role reads: a credit row's amount in one would be lost, so it rejects the file.
-        self._unread = unread
         self._ledger = TotalsLedger(magnitude=True, collapse=duplicate_policy == "collapse")
         self._width = width
         self._accounts = AccountReader(pad=config.pad_account_ids)
@@ -302,7 +289,7 @@ class WideFormat(FormatReader):
         )
 
     def rows(self) -> Iterator[FormatRow]:
-        extra = {self._description or 0, self._service or 0, self._total or 0, *(i for i, _ in self._unread)}
+        extra = {self._description or 0, self._service or 0, self._total or 0}
         needed = sorted({self._account, *(i for i, _ in self._months)} | extra)
         for item in self.source.rows(needed=needed):
             if isinstance(item, BadRow):
@@ -347,7 +334,6 @@ class WideFormat(FormatReader):
         except InvalidAccountId as error:
             yield SkippedRow(line, account_text or None, str(error))
             return
-        self._refuse_unread_amounts(line, cells)
         description = (clean_text(cells[self._description]) if self._description is not None else "") or (
             self.config.default_description
         )
@@ -374,22 +360,6 @@ class WideFormat(FormatReader):
                 yield SkippedRow(line, account_id, f"{what}: {error}")
                 return
             self._ledger.state(("line", line), line, what, amount.copy_abs().copy_negate())
-
-    def _refuse_unread_amounts(self, line: int, cells: list[str]) -> None:
-        for index, name in self._unread:
-            text = cells[index].strip()
-            if is_empty(text) or _BARE_INTEGER.fullmatch(text):
-                continue
-            try:
-                amount, _ = self._amounts.read(text)
-            except InvalidAmount:
-                continue  # text: a note, a name
-            if amount:
-                raise FileRejected(
-                    f"column {index + 1} ({name.strip()!r}) holds an amount ({text!r}) but is not named by a "
-                    "month: its credits would not be sent; name the column by its month (YYYY-MM) or remove it",
-                    line=line,
-                )
 
 
 SPECS: tuple[FormatEntry, ...] = (LONG, WideSheet())

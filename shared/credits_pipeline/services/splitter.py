@@ -254,9 +254,11 @@ class Splitter:
         report = self.records.load(identity)
         assert report is not None  # _accept_export always writes it
         if outcome.get(REPLAYED):
-            # Every event of a delivery after the first lands here: only a delivery newer than the month's truth
-            # (an earlier export's files restored after another export) is pushed again.
-            again = self._truth_again(manifest, report) if outcome["upload_id"] != manifest.upload_id else []
+            # Every event of a delivery after the first lands here. Only the manifest's own event (written last:
+            # an earlier export's files restored after another file) is a new delivery, as of its own time; a
+            # part's event (a new delivery beginning beside the old manifest) says nothing of the manifest's.
+            new_delivery = export.is_manifest and outcome["upload_id"] != manifest.upload_id
+            again = self._truth_again(manifest, report) if new_delivery else []
             if not again:
                 logger.info("export already accepted: nothing to do", extra={"parts": len(listed)})
                 return report

@@ -120,22 +120,15 @@ def test_a_wide_sheet_month_header_that_cannot_be_read_rejects_the_file_naming_i
     assert str(error).startswith(f"line 1: a month column's header cannot be read, {problems[0]}")
 
 
-@pytest.mark.parametrize("column", ["Q4 adjustment", "", "Notes"], ids=["named", "unnamed", "notes"])
-def test_a_wide_sheet_column_of_amounts_that_is_not_a_month_rejects_the_file(column: str) -> None:
-    data = f"Account ID,2025-10,{column}\n123456789012,100.00,\n210987654321,100.00,$50.00\n".encode()
-    error = rejected_bytes(data, name="incoming/backfill.csv")
-    assert error.line == 3
-    assert f"column 3 ({column or 'column 3'!r}) holds an amount ('$50.00') but is not named by a month" in str(error)
-
-
-def test_a_wide_sheet_column_of_names_or_whole_numbers_is_not_taken_for_amounts() -> None:
+def test_a_wide_sheet_reads_its_month_columns_and_leaves_summary_rate_and_note_columns() -> None:
+    # A YTD or quarter column sums the months; a rate or a cost centre is no credit: none is read, none rejects.
     data = (
-        b"Account ID,Account Name,Cost center,Notes,2025-10,Subtotal\n"
-        b"123456789012,Acme,4711,ok,100.00,100.00\n"
-        b"210987654321,Acme EU,0815,,25.50,25.50\n"
+        b"Account ID,Account Name,Cost center,Rate,2025-10,2025-11,YTD,Q4 2025,Notes,Subtotal\n"
+        b"123456789012,Acme,4711,0.15,100.00,50.00,150.00,150.00,ok,150.00\n"
+        b"210987654321,Acme EU,0815,0.10,25.50,,25.50,25.50,,25.50\n"
     )
     credit_file = read_bytes(data, name="incoming/backfill.csv")
-    assert totals(credit_file) == {"2025-10": Decimal("-125.50")}
+    assert totals(credit_file) == {"2025-10": Decimal("-125.50"), "2025-11": Decimal("-50.00")}
     assert credit_file.skipped_total == 0
 
 
