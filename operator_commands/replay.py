@@ -98,7 +98,7 @@ def replay_month(
             raise ReplayError(f"the batch of {report.file.key} cannot be sent again: {error}") from None
         return _validate(target, stored, result)
 
-    if file:
+    def make_truth() -> None:
         # The truth from now on: an upload made before this replay (its event late, or reprocessed) is older.
         now = upload_order(s3_event_time(datetime.now(UTC)))
         book.accept_month(month, report.file.sha256, report.file.bucket, report.file.key, now, force=True)
@@ -110,6 +110,7 @@ def replay_month(
         message,
         queued=f"replay {replay_id} queued",
         not_queued=lambda error: f"replay {replay_id} not queued ({error}): run credits-replay again",
+        make_truth=make_truth if file else None,
     )
     return replace(result, replay_id=replay_id)
 

@@ -252,3 +252,19 @@ def test_pushed_months_and_months_another_file_took_over_are_not_told() -> None:
 
     assert dog.daily(datetime.now(UTC) + timedelta(hours=25))["months_stuck"] == []
     assert notifier.alerts == []
+
+
+def test_a_month_judged_superseded_whose_file_became_the_truth_again_unpushed_is_told() -> None:
+    # What an interrupted move of the truth could leave: the file is the month's truth, its month was
+    # judged superseded, and nothing is on its way to push it.
+    world = World()
+    first = world.upload("incoming/credits-2026-02.csv", FEBRUARY, event_time="2026-03-01T09:00:00.000Z")
+    world.upload("incoming/credits-2026-02-b.csv", b"000000000001,$7.00\n", event_time="2026-03-01T10:00:00.000Z")
+    assert world.deliver(world.queue.sent[0].body).status == "superseded"
+    bucket, key = first.file.bucket, first.file.key
+    world.records.accept_month("2026-02", first.file.sha256, bucket, key, "2026-03-01T11:00:00.000Z", force=True)
+    dog, notifier = world_watchdog(world)
+
+    assert dog.daily(datetime.now(UTC) + timedelta(hours=25))["months_stuck"] == [f"2026-02 s3://{bucket}/{key}"]
+    [alert] = notifier.alerts
+    assert alert.kind == "month_stuck" and "never pushed" in alert.title

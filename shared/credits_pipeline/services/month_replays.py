@@ -20,12 +20,17 @@ def queue_month_again(
     *,
     queued: str,
     not_queued: Callable[[Exception], str],
+    make_truth: Callable[[], object] | None = None,
 ) -> None:
     """Queue `message` (a replay: it carries its own `replay_id`), its month shown `pending` with `queued`.
 
     The report says so before the message goes, so a pusher that takes it at once finds the month waiting
     for it. When the queue refuses it, the month shows what it showed before, with `not_queued(error)`
     (what to do), and the error is raised.
+
+    `make_truth` (an operator's replay of a named file) makes the message's file the month's truth, after the
+    month is marked and before the message goes. When the queue then refuses it, the month stays `pending`:
+    CloudZero holds another file's credits, and a month left pending is told by the watchdog.
     """
     if message.replay_id is None:
         raise ValueError("a month queued again is a new push: it needs a replay id")
@@ -36,6 +41,8 @@ def queue_month_again(
         before[:] = [report.mark_month(month, "pending", queued)]
 
     reports.update(sha256, mark_queued)
+    if make_truth is not None:
+        make_truth()
     try:
         queue.send(message, deduplication_id=month_message_dedup_id(sha256, month, message.replay_id), reason="replay")
     except Exception as error:
@@ -43,7 +50,7 @@ def queue_month_again(
 
         def restore(report: RunReport) -> None:
             if report.months[month].error == queued:  # nothing newer was recorded meanwhile
-                report.mark_month(month, before[0], why)
+                report.mark_month(month, "pending" if make_truth is not None else before[0], why)
 
         reports.update(sha256, restore)
         raise

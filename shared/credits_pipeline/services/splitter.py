@@ -347,9 +347,11 @@ class Splitter:
         a month is its truth) after another file was: each is pushed again, since CloudZero may hold some or all
         of that other file's credits (its push may have broken off midway, or be under way).
 
-        A month whose own message is still on its way (pending, or failed and waiting in the DLQ) goes with
-        it; a later upload stays the truth. Safe to repeat at any step: the month is marked before the truth
-        moves, so a retried event finds the mark and queues the same push (once, by its id).
+        Also when the month's own message is still on its way (pending, or failed and in the DLQ): the pusher
+        may have judged that message superseded an instant before the truth moved back, and a second
+        `replace_drop` of the same file leaves the month the same. A later upload stays the truth. Safe to
+        repeat at any step: the month is marked before the truth moves, so a retried event finds the mark and
+        queues the same push (once, by its id).
         """
         sha256 = report.file.sha256
         order = upload_order(upload.uploaded_at or upload.event_time, upload.sequencer)
@@ -359,10 +361,8 @@ class Splitter:
         for month, state in report.months.items():
             resumed = replay_id in (state.error or "")  # an earlier try of this event got this far
             before = self.records.month_pointer(month)
-            if not resumed and (
-                (before is not None and before.sha256 == sha256) or state.status in ("pending", "failed")
-            ):
-                # Already the truth (CloudZero holds it), or its own message is on its way: only its place moves.
+            if not resumed and before is not None and before.sha256 == sha256:
+                # Already the truth (CloudZero holds it, or its own message is on its way): only its place moves.
                 self.records.accept_month(month, sha256, upload.bucket, upload.key, order)
                 continue
             self.reports.update(sha256, partial(RunReport.mark_month, month=month, status="pending", error=queued))

@@ -146,8 +146,9 @@ class Watchdog:
 
     def check_stuck_months(self, now: datetime | None = None) -> list[str]:
         """Months of a file that is still the month's truth, not pushed `month_wait_hours` after the file's record
-        last changed: pending (its message lost, say a queue purged) or failed (in the dead-letter queue, which
-        keeps a message 14 days). Told once per month and state of the file's record."""
+        last changed: pending (its message lost, say a queue purged), failed (in the dead-letter queue, which
+        keeps a message 14 days), or superseded (its message judged an instant before the truth came back to
+        it). Told once per month and state of the file's record."""
         if self.records is None:
             return []
         cutoff = (now or datetime.now(UTC)) - timedelta(hours=self.month_wait_hours)
@@ -156,7 +157,7 @@ class Watchdog:
             if report.status == "rejected" or _instant(report.updated_at) > cutoff:
                 continue
             for month, state in sorted(report.months.items()):
-                if state.status not in ("pending", "failed"):
+                if state.status not in ("pending", "failed", "superseded"):
                     continue
                 truth = self.records.month_pointer(month)
                 if truth is None or truth.sha256 != report.file.sha256:
