@@ -1,5 +1,6 @@
 """A month sent again through the month queue: an operator's replay of a named file, refused or cut short."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -31,6 +32,22 @@ def replay_of(world: World, report: RunReport) -> MonthMessage:
     return MonthMessage.pointing_at(read_batch(world.objects, BUCKET, batch_key), BUCKET, batch_key, "replay-1")
 
 
+def refused_replay(
+    world: World, message: MonthMessage, refusal: Exception, make_truth: Callable[[], object] | None = None
+) -> None:
+    """Queue the replay as `credits-replay` does, the queue refusing it with `refusal`."""
+    world.queue.fail_next(refusal)
+    with pytest.raises(type(refusal), match=str(refusal)):
+        queue_month_again(
+            ReportBook(world.records, world.objects),
+            world.queue,
+            message,
+            queued="replay replay-1 queued",
+            not_queued=lambda error: f"replay replay-1 not queued ({error}): run credits-replay again",
+            make_truth=make_truth,
+        )
+
+
 def test_a_replay_of_a_named_file_the_queue_refuses_leaves_the_month_pending_and_told() -> None:
     world = World()
     right = right_then_wrong_pushed(world)
@@ -40,16 +57,7 @@ def test_a_replay_of_a_named_file_the_queue_refuses_leaves_the_month_pending_and
         assert world.report(right.file.sha256).months["2026-02"].status == "pending"  # marked first
         world.records.accept_month("2026-02", right.file.sha256, BUCKET, key, "2026-03-02T00:00:00.000Z", force=True)
 
-    world.queue.fail_next(RuntimeError("AccessDenied: sqs:SendMessage"))
-    with pytest.raises(RuntimeError, match="AccessDenied"):
-        queue_month_again(
-            ReportBook(world.records, world.objects),
-            world.queue,
-            replay_of(world, right),
-            queued="replay replay-1 queued",
-            not_queued=lambda error: f"replay replay-1 not queued ({error}): run credits-replay again",
-            make_truth=make_truth,
-        )
+    refused_replay(world, replay_of(world, right), RuntimeError("AccessDenied: sqs:SendMessage"), make_truth)
 
     # The right file is the truth, CloudZero holds the wrong one: never shown as pushed and verified.
     assert world.records.months["2026-02"]["sha256"] == right.file.sha256
@@ -68,15 +76,7 @@ def test_a_replay_the_queue_refuses_without_moving_the_truth_shows_the_month_as_
     wrong_sha = world.records.months["2026-02"]["sha256"]
     wrong = world.report(wrong_sha)
 
-    world.queue.fail_next(RuntimeError("Throttling"))
-    with pytest.raises(RuntimeError):
-        queue_month_again(
-            ReportBook(world.records, world.objects),
-            world.queue,
-            replay_of(world, wrong),
-            queued="replay replay-1 queued",
-            not_queued=lambda error: f"replay replay-1 not queued ({error})",
-        )
+    refused_replay(world, replay_of(world, wrong), RuntimeError("Throttling"))
 
     month = world.report(wrong_sha).months["2026-02"]
     assert (month.status, month.verified) == ("pushed", True)  # CloudZero holds it: as it was
