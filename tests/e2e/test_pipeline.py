@@ -276,15 +276,26 @@ def test_replay_resends_a_month_and_dry_run_writes_nothing(pipeline: LocalPipeli
         replay_month(pipeline.stack, "2025-12")
 
 
-def test_the_right_file_uploaded_again_after_a_wrong_one_lands_again(pipeline: LocalPipeline) -> None:
+@pytest.mark.parametrize(
+    ("wrong_key", "again_key"),
+    [
+        ("incoming/credits-2026-02.csv", "incoming/credits-2026-02.csv"),
+        # S3 writes the key URL-encoded in its event (`credits+2026-02+%28fixed%29.csv`): the push again names it.
+        ("incoming/credits-2026-02-v2.csv", "incoming/credits 2026-02 (fixed).csv"),
+    ],
+    ids=["under-the-same-key", "under-a-key-with-spaces"],
+)
+def test_the_right_file_uploaded_again_after_a_wrong_one_lands_again(
+    pipeline: LocalPipeline, wrong_key: str, again_key: str
+) -> None:
     right, wrong = february(), february("000000000003,$5.00\n")
-    key = pipeline.put("incoming/credits-2026-02.csv", right)
+    pipeline.put("incoming/credits-2026-02.csv", right)
     pipeline.runner.run_until_idle()
-    pipeline.put(key, wrong)  # a mistake, under the same key
+    pipeline.put(wrong_key, wrong)  # a mistake
     pipeline.runner.run_until_idle()
     assert held_total(pipeline, "2026-02") == Decimal("-35.50")
 
-    pipeline.put(key, right)  # the operator puts the right file back: the month's latest upload
+    key = pipeline.put(again_key, right)  # the operator puts the right file back: the month's latest upload
     pipeline.runner.run_until_idle()
 
     assert held_total(pipeline, "2026-02") == Decimal("-30.50")
@@ -294,21 +305,30 @@ def test_the_right_file_uploaded_again_after_a_wrong_one_lands_again(pipeline: L
     assert pipeline.emulator is not None and pipeline.emulator.concurrency_violations == []
 
 
-def test_the_right_file_uploaded_again_under_a_key_with_spaces_lands_again(pipeline: LocalPipeline) -> None:
-    # S3 writes the key URL-encoded in its event (`credits+2026-02+%28fixed%29.csv`): the push again names it.
-    right, wrong = february(), february("000000000003,$5.00\n")
-    pipeline.put("incoming/credits-2026-02.csv", right)
+def test_a_two_month_sheet_uploaded_again_after_a_wrong_file_for_one_month_lands_that_month_again(
+    pipeline: LocalPipeline,
+) -> None:
+    sheet = (
+        b"Account ID,Month,Amount\n000000000001,2026-01,10.00\n000000000002,2026-01,20.50\n000000000003,2026-02,5.00\n"
+    )
+    pipeline.put("incoming/sheet.csv", sheet)
     pipeline.runner.run_until_idle()
-    pipeline.put("incoming/credits-2026-02-v2.csv", wrong)
+    pipeline.put("incoming/credits-2026-02.csv", b"000000000003,$500.00\n")  # a mistake, for February only
+    pipeline.runner.run_until_idle()
+    assert held_total(pipeline, "2026-02") == Decimal("-500.00")
+
+    pipeline.put("incoming/sheet (again).csv", sheet)  # the sheet, the latest upload of both its months
     pipeline.runner.run_until_idle()
 
-    key = pipeline.put("incoming/credits 2026-02 (fixed).csv", right)
-    pipeline.runner.run_until_idle()
-
-    assert held_total(pipeline, "2026-02") == Decimal("-30.50")
-    month = report(pipeline, sha(right, key))["months"]["2026-02"]
-    assert (month["status"], month["verified"]) == ("pushed", True)
-    assert tags(pipeline, key)["credits-pipeline-status"] == "duplicate"
+    assert (held_total(pipeline, "2026-01"), held_total(pipeline, "2026-02")) == (Decimal("-30.50"), Decimal("-5.00"))
+    months = report(pipeline, sha(sheet, "incoming/sheet.csv"))["months"]
+    assert {month: (state["status"], state["verified"]) for month, state in months.items()} == {
+        "2026-01": ("pushed", True),
+        "2026-02": ("pushed", True),
+    }
+    assert pipeline.emulator is not None
+    january = [drop for drop in pipeline.emulator.drops(pipeline.connection_id) if drop.month.startswith("2026-01")]
+    assert len(january) == 1  # CloudZero held the sheet's January all along: not sent again
 
 
 def test_replay_of_a_named_file_makes_it_the_months_truth(pipeline: LocalPipeline) -> None:

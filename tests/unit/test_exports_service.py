@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from credits_pipeline.domain.report import RunReport
 from credits_pipeline.services.splitter import Upload
 from tests.export_builders import credit_total, cur2_part, manifest, manifest_key, month_rows, part_key
 from tests.fakes import BUCKET, World
@@ -17,6 +18,15 @@ THIRDS = [ROWS[0::3], ROWS[1::3], ROWS[2::3]]
 TOTAL = credit_total(ROWS)
 FILES = {part_key(PERIOD, n + 1): cur2_part(PERIOD, rows) for n, rows in enumerate(THIRDS)}
 FILES[manifest_key(PERIOD)] = manifest(BUCKET, PERIOD, parts=3)
+
+
+def delivered_and_pushed(world: World) -> RunReport | None:
+    """The period's export delivered whole (its parts, then its manifest, as AWS writes them) and pushed."""
+    for key, data in FILES.items():
+        world.objects.put(BUCKET, key, data)
+    report = world.splitter.split_upload(_upload(manifest_key(PERIOD)))
+    deliver_all(world)
+    return report
 
 
 def deliver_all(world: World) -> None:
@@ -67,10 +77,7 @@ def test_a_manifest_whose_parts_are_not_all_in_waits_and_pushes_nothing() -> Non
 
 def test_a_redelivered_part_after_the_push_sends_nothing_again() -> None:
     world = World()
-    for key, data in FILES.items():
-        world.objects.put(BUCKET, key, data)
-    world.splitter.split_upload(_upload(manifest_key(PERIOD)))
-    deliver_all(world)
+    delivered_and_pushed(world)
 
     again = world.upload(part_key(PERIOD, 2), FILES[part_key(PERIOD, 2)], event_time="2026-02-02T00:00:00.000Z")
 
@@ -81,10 +88,7 @@ def test_a_redelivered_part_after_the_push_sends_nothing_again() -> None:
 
 def test_a_restated_export_replaces_the_month_with_the_new_whole() -> None:
     world = World()
-    for key, data in FILES.items():
-        world.objects.put(BUCKET, key, data)
-    world.splitter.split_upload(_upload(manifest_key(PERIOD), "2026-02-01T00:00:00.000Z"))
-    deliver_all(world)
+    delivered_and_pushed(world)
 
     restated_rows = month_rows(seed=8)
     halves = [restated_rows[0::2], restated_rows[1::2]]
@@ -105,10 +109,7 @@ def test_an_export_refreshing_its_parts_in_place_is_pushed_only_whole_when_its_n
     # rewritten in place, the manifest written last. A part's event must not read the old manifest's list
     # with some parts new and some old: that month would add some credits twice and miss others.
     world = World()
-    for key, data in FILES.items():
-        world.objects.put(BUCKET, key, data)
-    world.splitter.split_upload(_upload(manifest_key(PERIOD)))
-    deliver_all(world)
+    delivered_and_pushed(world)
     third = len(ROWS) // 3
     refreshed = [ROWS[:third], ROWS[third : 2 * third], ROWS[2 * third :]]
 
@@ -207,10 +208,7 @@ def test_an_earlier_export_delivered_again_after_a_wrong_one_is_pushed_again_and
     # The period's export A, then a wrong export B in its place, then A's files restored (the parts, then the
     # manifest, as AWS writes them): A's bytes were accepted once already, but CloudZero holds B's month.
     world = World()
-    for key, data in FILES.items():
-        world.objects.put(BUCKET, key, data)
-    first = world.splitter.split_upload(_upload(manifest_key(PERIOD), "2026-02-01T00:00:00.000Z"))
-    deliver_all(world)
+    first = delivered_and_pushed(world)
     wrong_rows = month_rows(seed=9)
     world.objects.put(BUCKET, part_key(PERIOD, 1), cur2_part(PERIOD, wrong_rows))
     world.objects.objects.pop((BUCKET, part_key(PERIOD, 2)))
@@ -243,10 +241,7 @@ def test_an_earlier_export_delivered_again_after_a_wrong_one_is_pushed_again_and
 
 def test_a_new_part_landing_beside_an_old_manifest_does_not_push_the_old_export_over_a_newer_file() -> None:
     world = World()
-    for key, data in FILES.items():
-        world.objects.put(BUCKET, key, data)
-    world.splitter.split_upload(_upload(manifest_key(PERIOD), "2026-02-01T00:00:00.000Z"))
-    deliver_all(world)
+    delivered_and_pushed(world)
     # An operator's correction for the month, uploaded after the export: the month's truth, pushed.
     world.upload("incoming/credits-2026-01.csv", b"073933415963,$100.00\n", event_time="2026-02-05T00:00:00.000Z")
     for sent in world.queue.sent[1:]:
