@@ -23,7 +23,7 @@ from credits_pipeline.domain.exports import ManifestInvalid, export_key, manifes
 from credits_pipeline.domain.identity import export_identity, report_key
 from credits_pipeline.domain.text import safe_text
 from credits_pipeline.services.observability import logger, metrics
-from credits_pipeline.services.ports import FileRecordsPort, NotifierPort, ObjectStorePort, Once
+from credits_pipeline.services.ports import FileRecordsPort, MonthPointer, NotifierPort, ObjectStorePort, Once
 
 
 class AlertNotDelivered(Exception):
@@ -153,17 +153,20 @@ class Watchdog:
             return []
         cutoff = (now or datetime.now(UTC)) - timedelta(hours=self.month_wait_hours)
         stuck = []
+        truths: dict[str, MonthPointer | None] = {}  # each month's pointer, read once a run (many files share one)
         for report in self.records.every_report():
             if report.status == "rejected" or _instant(report.updated_at) > cutoff:
                 continue
             for month, state in sorted(report.months.items()):
                 if state.status not in ("pending", "failed", "superseded"):
                     continue
-                truth = self.records.month_pointer(month)
+                if month not in truths:
+                    truths[month] = self.records.month_pointer(month)
+                truth = truths[month]
                 if truth is None or truth.sha256 != report.file.sha256:
                     continue  # another file is the month's truth: this one is not to be pushed
-                stuck.append(f"{month} s3://{report.file.bucket}/{report.file.key}")
                 where = f"s3://{report.file.bucket}/{report.file.key}"
+                stuck.append(f"{month} {where}")
                 reason = state.error or f"{month} is {state.status} since {report.updated_at}"
                 problem = alerts.MonthProblem(
                     where, month, reason, f"s3://{report.file.bucket}/{report_key(report.file.sha256)}"
