@@ -203,7 +203,7 @@ class Pusher:
     def _send(self, message: MonthMessage, delivery_id: str, remaining: Remaining) -> Outcome:
         month = load_month(self.objects, message)
         month.check()  # every body as stored before the first is sent: never half a month
-        receipts = self._send_in_order(month.bodies, month.chunks, delivery_id, remaining)
+        receipts = self._send_in_order(month.bodies, delivery_id, remaining)
         return {
             "drop_id": receipts[-1].drop_id,
             "drop_ids": [receipt.drop_id for receipt in receipts],
@@ -213,14 +213,14 @@ class Pusher:
         }
 
     def _send_in_order(
-        self, bodies: Callable[[], Iterator[DropBody]], chunks: int, delivery_id: str, remaining: Remaining
+        self, bodies: Callable[[], Iterator[DropBody]], delivery_id: str, remaining: Remaining
     ) -> list[DropReceipt]:
         """Strictly in order: the first chunk replaces the month, the rest add to it.
 
         A `sum` chunk answered with a 5xx may have landed: the month starts over from its `replace_drop`
         (which wipes whatever the earlier try added), under fresh request keys. A chunk that got no answer
         (NoAnswer) is not followed by anything in this delivery: it may still land. `bodies()` yields them
-        from the first, one at a time; `chunks` is how many there are.
+        from the first, one at a time.
         """
         unknown: OutcomeUnknown | None = None
         for restart in range(MAX_MONTH_RESTARTS + 1):

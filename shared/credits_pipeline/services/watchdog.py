@@ -19,7 +19,7 @@ from urllib.parse import unquote_plus
 
 from credits_pipeline.domain import alerts
 from credits_pipeline.domain.alerts import Alert, ExportWait, OperatorContext
-from credits_pipeline.domain.exports import ManifestInvalid, export_key, manifest_parts
+from credits_pipeline.domain.exports import ExportKey, ManifestInvalid, export_key, manifest_parts
 from credits_pipeline.domain.identity import export_identity, report_key
 from credits_pipeline.domain.text import safe_text
 from credits_pipeline.services.observability import logger, metrics
@@ -113,16 +113,23 @@ class Watchdog:
                 # One manifest it cannot read (a part in a bucket it may not read) keeps no other from its check.
                 run.guard(
                     f"export s3://{self.bucket}/{key}",
-                    partial(self._check_export, key, written, in_bucket, cutoff, waiting),
+                    partial(
+                        self._check_export, key, export, written, in_bucket=in_bucket, cutoff=cutoff, waiting=waiting
+                    ),
                 )
         run.end()
         return waiting
 
     def _check_export(
-        self, key: str, written: datetime, in_bucket: dict[str, datetime], cutoff: datetime, waiting: list[str]
+        self,
+        key: str,
+        export: ExportKey,
+        written: datetime,
+        *,
+        in_bucket: dict[str, datetime],
+        cutoff: datetime,
+        waiting: list[str],
     ) -> None:
-        export = export_key(key)
-        assert export is not None  # only manifests are checked
         raw = self.objects.get_json(self.bucket, key)
         try:
             listed = manifest_parts(raw or b"", self.bucket)
@@ -155,7 +162,7 @@ class Watchdog:
         stuck = []
         truths: dict[str, MonthPointer | None] = {}  # each month's pointer, read once a run (many files share one)
         for report in self.records.every_report():
-            if report.status == "rejected" or _instant(report.updated_at) > cutoff:
+            if report.status == "rejected" or datetime.fromisoformat(report.updated_at) > cutoff:
                 continue
             for month, state in sorted(report.months.items()):
                 if state.status not in ("pending", "failed", "superseded"):
@@ -245,8 +252,3 @@ def _s3_objects(event: dict[str, Any]) -> list[tuple[str, str]]:
         if bucket and key:
             found.append((str(bucket), unquote_plus(str(key))))
     return found
-
-
-def _instant(stamp: str) -> datetime:
-    """A report's ISO time (`2026-02-01T09:00:00Z`) as an aware datetime."""
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
