@@ -20,9 +20,10 @@ from testdata.headerless import write_monthly_file
 SEED = 20260101
 COLD_START_SECONDS = 0.200
 # Loaded only when a file needs them (Parquet, the columnar readers), never at a handler's cold start;
-# nor pydantic-settings (it pulls in argparse): the settings are read with plain pydantic. The import test
+# nor pydantic-settings (it pulls in argparse): the settings are read with plain pydantic; nor s3transfer,
+# which boto3's S3 client loads and nothing uses (adapters.aws_clients). The import test
 # (tests/integration/test_cold_start_imports.py) holds each handler to this list too.
-NOT_AT_COLD_START = ("pyarrow", "duckdb", "pydantic_settings")
+NOT_AT_COLD_START = ("pyarrow", "duckdb", "pydantic_settings", "boto3.s3")
 # Unzipped, the function with its requirements and the layer (MB = 10^6 bytes); the pusher and the
 # watchdog are held to Lambda's own limit of 250 MB.
 PACKAGE_MB = {"splitter": 120, "pusher": 250, "watchdog": 250}

@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
 import time_machine
 
+from credits_pipeline.adapters.aws_clients import aws_session
 from local_stack.runner import REPO, LocalContext, load_handler
 
 KILLED = 137
@@ -48,12 +48,11 @@ def main() -> int:
     args = parser.parse_args()
 
     with time_machine.travel(time.time() + args.clock_offset, tick=True):
-        boto3.setup_default_session()
         if args.kill:
             when, operation, count = args.kill.split(":")
             service, name = operation.split(".")
-            assert boto3.DEFAULT_SESSION is not None
-            boto3.DEFAULT_SESSION.events.register(f"{when}-call.{service}.{name}", _killer(int(count)))
+            # The session every client of the functions is made from (adapters.aws_clients).
+            aws_session().register(f"{when}-call.{service}.{name}", _killer(int(count)))
         handler = load_handler(REPO / "functions" / args.function / "app.py", f"chaos_{args.function}_app")
         result = handler(json.loads(args.event.read_text()), LocalContext(f"chaos-{args.function}", args.timeout))
     print(json.dumps(result))

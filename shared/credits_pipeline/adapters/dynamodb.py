@@ -7,8 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-import boto3
-
+from credits_pipeline.adapters.aws_clients import aws_client
 from credits_pipeline.domain.report import RunReport, utc_now
 from credits_pipeline.services.ports import MonthPointer
 
@@ -24,7 +23,7 @@ class RecordConflict(RuntimeError):
 
 class FileRecords:
     def __init__(self, table_name: str, expiry_days: int, client: "DynamoDBClient | None" = None) -> None:
-        self._ddb = client or boto3.client("dynamodb")
+        self._ddb = client or aws_client("dynamodb")
         self._table = table_name
         self._expiry_seconds = expiry_days * 86400
 

@@ -13,7 +13,6 @@ invocation still runs repeats work, never effects.
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -22,6 +21,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from credits_pipeline.adapters.aws_clients import aws_client
 from credits_pipeline.services.ports import REPLAYED, Outcome
 
 # Pinned: the stored idempotency keys must not change when code moves.
@@ -55,9 +55,9 @@ class PowertoolsOnce:
             expires_after_seconds=expiry_seconds,
             response_hook=_mark_replayed,  # type: ignore[arg-type]  # Powertools types it loosely
         )
-        # A client of boto3's default session: Powertools' own Session would load botocore's endpoint and
-        # DynamoDB models a second time (about 55 ms of every cold start).
-        self._persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=boto3.client("dynamodb"))
+        # The process's DynamoDB client (the records' too): Powertools' own Session would load botocore's
+        # endpoint and DynamoDB models a second time (about 55 ms of every cold start).
+        self._persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=aws_client("dynamodb"))
         self._prefix = key_prefix
         self._lease = in_progress_lease_seconds
 

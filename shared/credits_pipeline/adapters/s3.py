@@ -8,8 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import boto3
-
+from credits_pipeline.adapters.aws_clients import aws_client
 from credits_pipeline.services.ports import Download, StoredObject
 
 if TYPE_CHECKING:
@@ -26,7 +25,7 @@ SPOOL_MEMORY_BYTES = 8 * 1024 * 1024
 
 class ObjectStore:
     def __init__(self, client: "S3Client | None" = None) -> None:
-        self._s3 = client or boto3.client("s3")
+        self._s3 = client or aws_client("s3")
 
     def download(self, bucket: str, key: str, version_id: str | None = None) -> Download:
         """Stream the object to a spooled file: memory stays flat whatever the file's size."""

@@ -3,9 +3,9 @@
 import json
 from typing import TYPE_CHECKING
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from credits_pipeline.adapters.aws_clients import aws_client
 from credits_pipeline.domain.alerts import Alert
 from credits_pipeline.services.observability import logger, metrics
 
@@ -24,7 +24,7 @@ class SnsNotifier:
     def _sns(self) -> "SNSClient | None":
         # Made on the first alert, not at cold start: most invocations alert nobody.
         if self._client is None and self._topic:
-            self._client = boto3.client("sns")
+            self._client = aws_client("sns")
         return self._client
 
     def notify(self, alert: Alert) -> bool:

@@ -2,8 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-import boto3
-
+from credits_pipeline.adapters.aws_clients import aws_client
 from credits_pipeline.domain.messages import MonthMessage
 
 if TYPE_CHECKING:
@@ -14,7 +13,7 @@ class MonthQueue:
     """Every month of one CloudZero connection shares one message group: pushed one at a time, in order."""
 
     def __init__(self, queue_url: str, group_id: str, client: "SQSClient | None" = None) -> None:
-        self._sqs = client or boto3.client("sqs")
+        self._sqs = client or aws_client("sqs")
         self._url = queue_url
         self._group_id = group_id
 

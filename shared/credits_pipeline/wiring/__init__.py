@@ -8,8 +8,10 @@ adapters at cold start.
 def reset() -> None:
     """Forget built services and settings (a local runner or test that switches stacks in one process)."""
     # Imported here so that importing `wiring` alone stays cheap.
+    from credits_pipeline.adapters.aws_clients import forget_clients  # noqa: PLC0415
     from credits_pipeline.wiring import pusher, settings, splitter, splitter_settings, watchdog  # noqa: PLC0415
 
+    forget_clients()
     splitter.build_splitter.cache_clear()
     pusher.build_pusher.cache_clear()
     watchdog.build_watchdog.cache_clear()

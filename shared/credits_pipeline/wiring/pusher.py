@@ -2,9 +2,9 @@
 
 from functools import cache
 
-import boto3
 from aws_lambda_powertools.utilities.parameters.secrets import SecretsProvider
 
+from credits_pipeline.adapters.aws_clients import aws_client
 from credits_pipeline.adapters.cloudzero import AnyCostClient
 from credits_pipeline.adapters.dynamodb import FileRecords
 from credits_pipeline.adapters.idempotency import PUSHER_KEY_PREFIX, PowertoolsOnce
@@ -25,9 +25,9 @@ def build_pusher() -> Pusher:
     objects = ObjectStore()
     records = FileRecords(settings.idempotency_table, settings.idempotency_days)
 
-    # A client of boto3's default session: Powertools' own provider would make a Session of its own and
+    # A client of the process's session: Powertools' own provider would make a Session of its own and
     # load botocore's data a second time (about 60 ms of every cold start).
-    secrets = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
+    secrets = SecretsProvider(boto3_client=aws_client("secretsmanager"))
 
     # Read once per container, never logged; read again only when CloudZero answers 403.
     def api_key(force: bool = False) -> str:
