@@ -11,10 +11,9 @@ from credits_pipeline.domain import alerts
 from credits_pipeline.domain.alerts import OperatorContext
 from credits_pipeline.domain.cbf import MonthLimit
 from credits_pipeline.domain.credits import CreditFile, merge_parts
-from credits_pipeline.domain.exports import ExportKey, ManifestInvalid, export_key, manifest_parts
+from credits_pipeline.domain.exports import ExportKey, ManifestInvalid, export_key
 from credits_pipeline.domain.identity import (
     batch_key,
-    export_identity,
     file_identity,
     month_message_dedup_id,
     report_key,
@@ -25,6 +24,7 @@ from credits_pipeline.domain.messages import FileRef, MonthMessage
 from credits_pipeline.domain.money import format_money
 from credits_pipeline.domain.report import PartEntry, RunReport, UploadEntry, UploadOutcome
 from credits_pipeline.formats import FileRejected, ParseConfig, read_credit_file
+from credits_pipeline.services.export_delivery import export_delivery
 from credits_pipeline.services.month_batches import (
     MonthBeyondLimit,
     beyond_limit_reason,
@@ -216,27 +216,25 @@ class Splitter:
             event_time=upload.event_time,
             uploaded_at=(stored_manifest.uploaded_at if stored_manifest else None) or "",
         )
-        manifest_sha = hashlib.sha256(raw).hexdigest()
         try:
-            listed = manifest_parts(raw, upload.bucket)
+            delivery = export_delivery(self.objects, raw, upload.bucket)
         except ManifestInvalid as error:
-            file = FileRef(bucket=upload.bucket, key=export.manifest_key, sha256=manifest_sha)
+            file = FileRef(bucket=upload.bucket, key=export.manifest_key, sha256=hashlib.sha256(raw).hexdigest())
             self._reject(manifest, file, FileRejected(f"the export's manifest is unusable: {error}"))
-            return self.records.load(manifest_sha)
-        stored = {part: self.objects.head(*part) for part in listed}
-        missing = [f"s3://{bucket}/{key}" for (bucket, key), found in stored.items() if found is None]
+            return self.records.load(file.sha256)
+        missing = delivery.missing
         if missing:
             metrics.add_metric(name="ExportsWaiting", unit="Count", value=1)
             logger.warning(
                 "export incomplete: it waits for every part its manifest names; nothing is pushed until then",
-                extra={"missing": missing[:20], "missing_total": len(missing), "parts": len(listed)},
+                extra={"missing": missing[:20], "missing_total": len(missing), "parts": len(delivery.parts)},
             )
             return None
-        identity = export_identity(manifest_sha, {part: found for part, found in stored.items() if found})
+        identity, manifest_sha = delivery.identity, delivery.manifest_sha256
         logger.set_correlation_id(identity)
         logger.append_keys(sha256=identity)
         accepted = self.records.export_accepted(where)
-        if not export.is_manifest and accepted and accepted[0] == manifest_sha and accepted[1] != identity:
+        if not export.is_manifest and delivery.refreshed_in_place(accepted):
             # Parts rewritten under a manifest already read with other parts: an export refreshing its files in
             # place (the manifest is written last). Read now, the month would mix old parts and new.
             metrics.add_metric(name="ExportsWaiting", unit="Count", value=1)
@@ -247,7 +245,7 @@ class Splitter:
             )
             return None
         outcome = self._once_rereading_rejected(
-            identity, manifest, lambda: self._accept_export(manifest, identity, manifest_sha, listed)
+            identity, manifest, lambda: self._accept_export(manifest, identity, manifest_sha, delivery.parts)
         )
         if outcome.get("status") != "rejected" and accepted != (manifest_sha, identity):
             self.records.record_export(where, manifest_sha, identity)  # a repeated event has nothing new to say
@@ -260,7 +258,7 @@ class Splitter:
             new_delivery = export.is_manifest and outcome["upload_id"] != manifest.upload_id
             again = self._truth_again(manifest, report) if new_delivery else []
             if not again:
-                logger.info("export already accepted: nothing to do", extra={"parts": len(listed)})
+                logger.info("export already accepted: nothing to do", extra={"parts": len(delivery.parts)})
                 return report
             report = self.records.load(identity) or report
             self._tag(manifest, identity, "duplicate")

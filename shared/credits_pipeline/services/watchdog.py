@@ -19,9 +19,10 @@ from urllib.parse import unquote_plus
 
 from credits_pipeline.domain import alerts
 from credits_pipeline.domain.alerts import Alert, ExportWait, OperatorContext
-from credits_pipeline.domain.exports import ExportKey, ManifestInvalid, export_key, manifest_parts
-from credits_pipeline.domain.identity import export_identity, report_key
+from credits_pipeline.domain.exports import ExportKey, ManifestInvalid, export_key
+from credits_pipeline.domain.identity import report_key
 from credits_pipeline.domain.text import safe_text
+from credits_pipeline.services.export_delivery import export_delivery
 from credits_pipeline.services.observability import logger, metrics
 from credits_pipeline.services.ports import FileRecordsPort, MonthPointer, NotifierPort, ObjectStorePort, Once
 
@@ -132,24 +133,21 @@ class Watchdog:
     ) -> None:
         raw = self.objects.get_json(self.bucket, key)
         try:
-            listed = manifest_parts(raw or b"", self.bucket)
+            delivery = export_delivery(self.objects, raw or b"", self.bucket)
         except ManifestInvalid:
             return  # the splitter rejected it and said so
-        stored = {part: self.objects.head(*part) for part in listed}
-        missing = [f"s3://{b}/{k}" for (b, k), found in stored.items() if found is None]
         where = f"s3://{self.bucket}/{key}"
-        if missing:
+        if delivery.missing:
             waiting.append(key)
-            alert = self._export_alert(where, key, export.period, missing, "parts")
+            alert = self._export_alert(where, key, export.period, delivery.missing, "parts")
             self.once(f"watchdog.export#{key}#{written.isoformat()}", partial(self._tell, alert))
             return
-        manifest_sha = hashlib.sha256(raw or b"").hexdigest()
-        identity = export_identity(manifest_sha, {part: found for part, found in stored.items() if found})
-        rewritten = max((in_bucket[k] for b, k in listed if b == self.bucket and k in in_bucket), default=written)
-        if rewritten <= cutoff and self._read_with_other_parts(where, manifest_sha, identity):
+        parts = delivery.parts
+        rewritten = max((in_bucket[k] for b, k in parts if b == self.bucket and k in in_bucket), default=written)
+        if rewritten <= cutoff and delivery.refreshed_in_place(self._last_read(where)):
             waiting.append(key)
-            alert = self._export_alert(where, key, export.period, [f"s3://{b}/{k}" for b, k in listed], "new manifest")
-            self.once(f"watchdog.export_refresh#{key}#{identity}", partial(self._tell, alert))
+            alert = self._export_alert(where, key, export.period, [f"s3://{b}/{k}" for b, k in parts], "new manifest")
+            self.once(f"watchdog.export_refresh#{key}#{delivery.identity}", partial(self._tell, alert))
 
     def check_stuck_months(self, now: datetime | None = None) -> list[str]:
         """Months of a file that is still the month's truth, not pushed `month_wait_hours` after the file's record
@@ -185,11 +183,9 @@ class Watchdog:
                 self.once(once, partial(self._tell, alert))
         return stuck
 
-    def _read_with_other_parts(self, where: str, manifest_sha: str, identity: str) -> bool:
-        """Whether the splitter last read these manifest bytes with other parts: the parts were rewritten since,
-        and it waits for a new manifest (an export refreshing its files in place writes it last)."""
-        accepted = self.records.export_accepted(where) if self.records is not None else None
-        return accepted is not None and accepted[0] == manifest_sha and accepted[1] != identity
+    def _last_read(self, where: str) -> tuple[str, str] | None:
+        """The manifest's SHA-256 and its delivery's identity when the splitter last read it (its record)."""
+        return self.records.export_accepted(where) if self.records is not None else None
 
     def _export_alert(self, where: str, key: str, period: str, files: list[str], waiting_for: ExportWait) -> Alert:
         hours = self.export_wait_hours
