@@ -3,7 +3,7 @@
 Fresh, so that no measurement's memory hides in another's and the process's peak resident memory
 (read by the parent from the kernel's account of the exited child) is the function's own.
 
-KIND: floor-csv, floor-parquet, splitter, pusher.
+KIND: floor-csv, floor-parquet, splitter, pusher, transfer (the splitter's download alone).
 With `"memray": PATH` in the spec, the whole child runs under memray's tracker and writes a capture
 for `memray flamegraph PATH` (where the memory went; slower, so never the timed run).
 """
@@ -36,6 +36,13 @@ def _splitter(spec: Spec) -> dict[str, Any]:
     return splitter_path(Stage.load(Path(spec["stage_path"])))
 
 
+def _transfer(spec: Spec) -> dict[str, Any]:
+    from bench.paths import transfer_path  # noqa: PLC0415
+    from bench.scene import Stage  # noqa: PLC0415
+
+    return transfer_path(Stage.load(Path(spec["stage_path"])))
+
+
 def _pusher(spec: Spec) -> dict[str, Any]:
     from bench.paths import pusher_path  # noqa: PLC0415
     from bench.scene import Stage  # noqa: PLC0415
@@ -48,6 +55,7 @@ KINDS: dict[str, Callable[[Spec], dict[str, Any]]] = {
     "floor-parquet": _floor_parquet,
     "splitter": _splitter,
     "pusher": _pusher,
+    "transfer": _transfer,
 }
 
 

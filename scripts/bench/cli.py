@@ -29,7 +29,7 @@ from bench.cases import (
     pusher_problems,
     splitter_problems,
 )
-from bench.measure import REPO, ChildFailed, ChildRun, cold_start, run_child
+from bench.measure import REPO, ChildFailed, ChildRun, cold_start, run_child, sdk_alone
 from bench.report import MiB, Row, print_table, write_json
 from bench.runtime_env import (
     FUNCTIONS,
@@ -107,9 +107,31 @@ class Bench:
         else:
             _judge(row, case.target)
         row.notes.append(_what_happened(case, run.result))
+        if case.function == "splitter":
+            row.notes.append(self._fixed_costs(case, stage_path, run.result, row.floor_seconds))
         if self.memray_dir:
             row.memray_peak_mib = self._memray(case, file)
         return rows
+
+    def _fixed_costs(
+        self, case: PathCase, stage_path: Path, result: dict[str, Any], floor_seconds: float | None
+    ) -> str:
+        """What of the splitter's path a floor reading a local file never pays: its AWS calls, and the download
+        (measured alone after the path, so that it warms nothing for it)."""
+        calls = result.get("aws_calls", {})
+        counted = ", ".join(f"{service} {count}" for service, count in sorted(calls.items()))
+        told = f"{sum(calls.values())} AWS calls to moto ({counted})"
+        log(f"{case.name} {case.size}: the download alone")
+        try:
+            transfer = self.child("transfer", {"stage_path": str(stage_path)}).result
+        except ChildFailed as error:
+            return f"{told}; the download alone not measured: {error}"
+        seconds = transfer["seconds"]["wall"]
+        ratio = f" ({seconds / floor_seconds:.2f}x the floor)" if floor_seconds else ""
+        return (
+            f"{told}; of them, the download of the {transfer['bytes'] / MiB:.1f} MiB file alone (S3 GET, SHA-256, "
+            f"a spooled file) takes {seconds:.3f} s{ratio}"
+        )
 
     def _floor(self, case: PathCase, file: Path) -> Row:
         row = Row(f"  floor: {FLOOR_NAMES[case.floor or '']}", case.size)
@@ -191,7 +213,7 @@ class Bench:
         missed += [
             f"the handler imports {package} at cold start (only a file's reading needs it)"
             for package in NOT_AT_COLD_START
-            if package in measured.packages
+            if measured.imported(package)
         ]
         row.verdict, row.problems = ("MISS", missed) if missed else ("ok", [])
         heaviest = ", ".join(f"{package} {seconds * 1000:.0f} ms" for package, seconds in measured.heaviest)
@@ -201,7 +223,19 @@ class Bench:
             f"heaviest packages: {heaviest}"
         )
         row.notes += [caveat] if caveat else []
+        row.notes.append(self._sdk_alone(name, env, runs, deployed))
         return row
+
+    def _sdk_alone(self, name: str, env: dict[str, str], runs: int, deployed: Deployment | None) -> str:
+        handler_dir = deployed.handler_dir if deployed else REPO / "functions" / name
+        try:
+            alone = sdk_alone(handler_dir, env, runs, deployed.python_path if deployed else None, self.scratch)
+        except ChildFailed as error:
+            return f"the SDK alone not measured: {error}"
+        return (
+            f"the SDK alone (botocore imported, then the handler's {', '.join(alone.services)} clients made) "
+            f"takes {alone.seconds * 1000:.0f} ms of it, in the same environment"
+        )
 
 
 def _package(name: str, runtime: RuntimeEnvironment | None, deployed: Deployment | None, unavailable: str) -> Row:

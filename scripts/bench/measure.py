@@ -76,7 +76,11 @@ class ColdStart:
     setup_seconds: float  # of which the handler module's own time: settings read, clients made, the service built
     process_seconds: float  # the whole `python -X importtime -c "import app"`, interpreter start-up included
     heaviest: list[tuple[str, float]] = field(default_factory=list)  # top-level packages, seconds
-    packages: frozenset[str] = frozenset()  # every top-level package imported
+    modules: frozenset[str] = frozenset()  # every module imported
+
+    def imported(self, package: str) -> bool:
+        """Whether `package` (or a module in it) was imported."""
+        return any(name == package or name.startswith(f"{package}.") for name in self.modules)
 
 
 def cold_start(handler_dir: Path, env: Mapping[str, str], runs: int, python_path: str | None = None) -> ColdStart:
@@ -134,5 +138,56 @@ def _parse_importtime(stderr: str, process_seconds: float) -> ColdStart:
         setup_seconds=own["app"] / 1e6,
         process_seconds=process_seconds,
         heaviest=packages[:5],
-        packages=frozenset(name.partition(".")[0] for name in cumulative),
+        modules=frozenset(cumulative),
     )
+
+
+# Run in the handler's environment: which AWS clients importing `app` makes, by service name, in order.
+_CLIENTS_PROBE = """
+import json
+from credits_pipeline.adapters.aws_clients import aws_session
+session, made = aws_session(), []
+create = session.create_client
+def recorded(service_name, *args, **kwargs):
+    made.append(service_name)
+    return create(service_name, *args, **kwargs)
+session.create_client = recorded
+import app
+print(json.dumps(made))
+"""
+# The same clients made by botocore alone: the least any handler that makes them at cold start can cost.
+_SDK_ALONE = """import botocore.session
+
+session = botocore.session.get_session()
+clients = [session.create_client(service) for service in {services!r}]
+"""
+
+
+@dataclass(frozen=True)
+class SdkAlone:
+    services: tuple[str, ...]  # the clients the handler makes at cold start
+    seconds: float  # importing botocore and making those clients, nothing else
+
+
+def sdk_alone(handler_dir: Path, env: Mapping[str, str], runs: int, python_path: str | None, scratch: Path) -> SdkAlone:
+    """What the SDK alone costs a handler's cold start: botocore imported and the handler's own clients made,
+    in the same environment (`python -X importtime`, best of `runs`). No handler can start faster."""
+    isolation = ["-S"] if python_path is not None else []
+    path = os.pathsep.join([str(handler_dir), env.get("PYTHONPATH", "") if python_path is None else python_path])
+    done = subprocess.run(
+        [sys.executable, *isolation, "-c", _CLIENTS_PROBE],
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHONPATH": path},
+        cwd=handler_dir,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise ChildFailed(f"clients of {handler_dir.name}: {(done.stderr.strip().splitlines() or [''])[-1]}")
+    services = tuple(json.loads(done.stdout.strip().splitlines()[-1]))
+    alone = scratch / f"sdk-alone-{handler_dir.name}"
+    alone.mkdir(parents=True, exist_ok=True)
+    (alone / "app.py").write_text(_SDK_ALONE.format(services=services))
+    measured = cold_start(alone, env, runs, python_path)
+    return SdkAlone(services, measured.seconds)

@@ -8,6 +8,7 @@ what the invocation produced is read back afterwards, for the result's check.
 
 import json
 import os
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ import boto3
 
 from bench.clock import timed
 from bench.scene import Stage
+from credits_pipeline.adapters.aws_clients import aws_session
+from credits_pipeline.adapters.s3 import ObjectStore
 from credits_pipeline.domain.identity import report_key
 from local_stack.runner import load_handler
 
@@ -23,10 +26,33 @@ from local_stack.runner import load_handler
 def splitter_path(scene: Stage) -> dict[str, Any]:
     assert scene.splitter_event is not None, "staged without an upload"
     os.environ.update(scene.splitter.environment)
+    calls = _count_aws_calls()
     handler = load_handler(Path(scene.splitter.handler_path), "splitter_app")
     context = scene.splitter.context()
+    calls.clear()  # the invocation's only
     result, seconds = timed(lambda: handler(scene.splitter_event or {}, context))
-    return {"seconds": asdict(seconds), "result": result, "months": queued_months(scene)}
+    return {"seconds": asdict(seconds), "result": result, "months": queued_months(scene), "aws_calls": dict(calls)}
+
+
+def _count_aws_calls() -> Counter[str]:
+    """AWS calls by service, counted from botocore's own events on the session the functions' clients come from."""
+    calls: Counter[str] = Counter()
+
+    def counted(**event: Any) -> None:
+        calls.update([str(event["event_name"]).split(".")[1]])  # before-call.<service>.<operation>
+
+    aws_session().register("before-call", counted)
+    return calls
+
+
+def transfer_path(scene: Stage) -> dict[str, Any]:
+    """The upload moved alone, as the splitter moves it (`ObjectStore.download`: S3's GET into a spooled file,
+    hashed as it streams): a part of the splitter's path that a floor reading a local file does not have."""
+    os.environ.update(scene.splitter.environment)
+    store = ObjectStore()
+    download, seconds = timed(lambda: store.download(scene.bucket, scene.key))
+    download.close()
+    return {"seconds": asdict(seconds), "bytes": download.size}
 
 
 def queued_months(scene: Stage) -> dict[str, dict[str, Any]]:

@@ -48,3 +48,12 @@ def test_quick_benchmark_measures_every_case_with_a_right_answer(tmp_path):
     measured = [row for row in rows if not row["case"].startswith(("  floor", "cold start", "package"))]
     assert all(row["wall_seconds"] and row["peak_mib"] and row["memory_size_mib"] for row in measured), measured
     assert all(row["ratio"] for row in measured if row["case"].startswith("splitter")), measured
+    # What the floors never pay is measured beside each miss: the splitter's AWS calls and download, and the SDK
+    # alone at each cold start.
+    splitters = [row for row in measured if row["case"].startswith("splitter")]
+    assert all(
+        any(" AWS calls to moto (" in note and "the download of the" in note for note in row["notes"])
+        for row in splitters
+    )
+    cold = [row for row in rows if row["case"].startswith("cold start")]
+    assert all(any(note.startswith("the SDK alone (botocore imported") for note in row["notes"]) for row in cold), cold
