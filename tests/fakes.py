@@ -232,6 +232,24 @@ class Sent:
         return MonthMessage.model_validate_json(self.body)
 
 
+class PointerMovesAfterItIsRead:
+    """The pusher's file records, where `between` runs right after the first month pointer is read: the instant
+    another Lambda moves the pointer, before the pusher acts on what it read."""
+
+    def __init__(self, records: FakeFileRecords, between: Callable[[], object]) -> None:
+        self._records, self._between, self._fired = records, between, False
+
+    def month_pointer(self, month: str) -> MonthPointer | None:
+        pointer = self._records.month_pointer(month)
+        if not self._fired:
+            self._fired = True
+            self._between()
+        return pointer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._records, name)
+
+
 class FakeMonthQueue:
     """SQS: every message sent, in order (no FIFO de-duplication: a test sees every send)."""
 

@@ -10,7 +10,7 @@ import pytest
 from credits_pipeline.domain.report import RunReport
 from credits_pipeline.services.splitter import Upload
 from tests.export_builders import credit_total, cur2_part, manifest, manifest_key, month_rows, part_key
-from tests.fakes import BUCKET, World
+from tests.fakes import BUCKET, PointerMovesAfterItIsRead, World
 
 PERIOD = "2026-01"
 ROWS = month_rows(seed=7)
@@ -255,3 +255,29 @@ def test_a_new_part_landing_beside_an_old_manifest_does_not_push_the_old_export_
 
     assert len(world.queue.sent) == sent_before  # nothing queued: the correction stays the truth
     assert world.cloudzero.month_total(PERIOD) == Decimal("-100.00")
+
+
+def test_the_export_delivered_again_while_the_pusher_judges_its_first_message_superseded_is_pushed() -> None:
+    # The export is queued; a wrong file for its month lands after it. The pusher reads the month's pointer (the
+    # wrong file) for the export's message, and the export's files are restored (its manifest written again)
+    # before the pusher gives its verdict: the instant that once left the month with nothing pushed.
+    world = World()
+    for key, data in FILES.items():
+        world.objects.put(BUCKET, key, data)
+    first = world.splitter.split_upload(_upload(manifest_key(PERIOD)))
+    world.upload("incoming/credits-2026-01.csv", b"073933415963,$100.00\n", event_time="2026-02-05T00:00:00.000Z")
+    export_message, wrong_message = world.queue.sent[0].body, world.queue.sent[1].body
+
+    def export_restored() -> None:
+        world.upload(manifest_key(PERIOD), FILES[manifest_key(PERIOD)], "2026-02-10T00:00:00.000Z")
+
+    world.pusher.records = PointerMovesAfterItIsRead(world.records, export_restored)
+    assert world.deliver(export_message, delivery_id="export-1").status == "superseded"
+    world.pusher.records = world.records
+    assert world.deliver(wrong_message, delivery_id="wrong-1").status == "superseded"
+    for sent in world.queue.sent[2:]:  # the push the restore queued
+        world.deliver(sent.body, delivery_id=f"d-{sent.deduplication_id}")
+
+    assert first is not None and world.records.months[PERIOD]["sha256"] == first.file.sha256
+    assert world.cloudzero.month_total(PERIOD) == TOTAL  # total in == total out
+    assert world.report(first.file.sha256).months[PERIOD].status == "pushed"

@@ -3,18 +3,16 @@
 import gzip
 import hashlib
 import json
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
 from credits_pipeline.domain.cbf import MonthLimit
 from credits_pipeline.domain.messages import MonthManifest
 from credits_pipeline.formats.base import ArchiveLimits, ParseConfig
-from credits_pipeline.services.ports import MonthPointer, NoAnswer
+from credits_pipeline.services.ports import NoAnswer
 from credits_pipeline.services.splitter import Upload
-from tests.fakes import BUCKET, FakeFileRecords, World
+from tests.fakes import BUCKET, PointerMovesAfterItIsRead, World
 
 FEBRUARY = b"000000000001,$10.00\n000000000002,$20.50\n"
 FEBRUARY_TOTAL = -(Decimal("10.00") + Decimal("20.50"))
@@ -428,24 +426,6 @@ def test_a_push_again_cut_short_and_overtaken_by_a_later_upload_does_not_stay_pe
     assert world.cloudzero.month_total("2026-02") == Decimal("-7.00")
 
 
-class _PointerMovesAfterItIsRead:
-    """The pusher's file records, where `between` runs right after the first month pointer is read: the instant
-    another Lambda moves the pointer, before the pusher acts on what it read."""
-
-    def __init__(self, records: FakeFileRecords, between: Callable[[], object]) -> None:
-        self._records, self._between, self._fired = records, between, False
-
-    def month_pointer(self, month: str) -> MonthPointer | None:
-        pointer = self._records.month_pointer(month)
-        if not self._fired:
-            self._fired = True
-            self._between()
-        return pointer
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._records, name)
-
-
 def test_the_right_file_uploaded_again_while_the_pusher_judges_its_first_message_superseded_is_pushed() -> None:
     world = World()
     good = world.upload(FEBRUARY_KEY, FEBRUARY, event_time="2026-03-01T09:00:00.000Z", version_id="v1")
@@ -456,7 +436,7 @@ def test_the_right_file_uploaded_again_while_the_pusher_judges_its_first_message
         world.upload(FEBRUARY_KEY, FEBRUARY, event_time="2026-03-01T11:00:00.000Z", version_id="v3")
 
     # The pusher reads the pointer (the wrong file), the right file is uploaded again, the pusher supersedes.
-    world.pusher.records = _PointerMovesAfterItIsRead(world.records, right_file_again)
+    world.pusher.records = PointerMovesAfterItIsRead(world.records, right_file_again)
     assert world.deliver(good_message, delivery_id="good-1").status == "superseded"
     world.pusher.records = world.records
     assert world.deliver(wrong_message, delivery_id="wrong-1").status == "superseded"
