@@ -3,7 +3,9 @@
 The splitter: an S3 event -> the file read from S3 -> month batches in S3 and month messages in SQS.
 The pusher: an SQS month message -> the batch read from S3 -> billing drops to the CloudZero emulator.
 The clocks run around the invocation only (cold start is measured on its own, `python -X importtime`);
-what the invocation produced is read back afterwards, for the result's check.
+what the invocation produced is read back afterwards, for the result's check, with the function's own
+clients (adapters.aws_clients): a session of the benchmark's own would load botocore's models a second
+time and count them in the function's peak memory.
 """
 
 import json
@@ -13,11 +15,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from bench.clock import timed
 from bench.scene import Stage
-from credits_pipeline.adapters.aws_clients import aws_session
+from credits_pipeline.adapters.aws_clients import aws_client, aws_session
 from credits_pipeline.adapters.s3 import ObjectStore
 from credits_pipeline.domain.identity import report_key
 from local_stack.runner import load_handler
@@ -60,7 +60,7 @@ def queued_months(scene: Stage) -> dict[str, dict[str, Any]]:
 
     The size is the whole batch: its manifest and, since schema version 2, every chunk body it lists.
     """
-    s3, sqs = boto3.client("s3"), boto3.client("sqs")
+    s3, sqs = aws_client("s3"), aws_client("sqs")
     messages = sqs.receive_message(QueueUrl=scene.month_queue_url, MaxNumberOfMessages=10).get("Messages", [])
     months = {}
     for message in messages:
@@ -86,7 +86,7 @@ def pusher_path(scene: Stage) -> dict[str, Any]:
     message = json.loads(scene.pusher_event["Records"][0]["body"])
     month = message["month"]
     where = report_key(message["file"]["sha256"])
-    report = json.loads(boto3.client("s3").get_object(Bucket=scene.bucket, Key=where)["Body"].read())
+    report = json.loads(aws_client("s3").get_object(Bucket=scene.bucket, Key=where)["Body"].read())
     return {
         "seconds": asdict(seconds),
         "result": result,
