@@ -283,3 +283,25 @@ def test_read_backs_parse_with_ijsons_c_backend() -> None:
 
     # The pure-Python backends would take many times longer over a month of a million rows.
     assert ijson.backend == "yajl2_c"
+
+
+def test_a_key_stored_with_spaces_or_a_line_break_around_it_is_sent_without_them(emulator: CloudZeroEmulator) -> None:
+    # `put-secret-value --secret-string file://key.txt` keeps the file's last line break.
+    [body] = drop_bodies(batch())
+    AnyCostClient(emulator.base_url, CONNECTION, f" {KEY}\n").post_drop(body, "delivery-1", plenty)
+    assert len(emulator.drops(CONNECTION)) == 1
+
+
+def test_a_key_that_cannot_go_in_a_header_is_refused_unsent_without_repeating_it(emulator: CloudZeroEmulator) -> None:
+    [body] = drop_bodies(batch())
+    broken = AnyCostClient(emulator.base_url, CONNECTION, "S3CR3T\nK3Y")
+    with pytest.raises(CloudZeroRejected) as raised:
+        broken.post_drop(body, "delivery-1", plenty)
+    assert raised.value.status == 403  # final: the month waits for a person, as after CloudZero's own 403
+    assert "S3CR3T" not in str(raised.value) and "store the key alone in the secret again" in str(raised.value)
+    assert emulator.requests == []
+
+    # Stored again, it is read again at the next call (no new container needed).
+    stored_again = AnyCostClient(emulator.base_url, CONNECTION, "S3CR3T\nK3Y", refresh_api_key=lambda: KEY + "\n")
+    stored_again.post_drop(body, "delivery-2", plenty)
+    assert len(emulator.drops(CONNECTION)) == 1

@@ -1,9 +1,11 @@
 """Every pushed month is read back from CloudZero; every outcome that needs a person sends one readable alert."""
 
+import json
 from decimal import Decimal
 
 import pytest
 
+from credits_pipeline.adapters.cloudzero import AnyCostClient
 from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable
 from tests.fakes import BUCKET, World
@@ -182,3 +184,17 @@ def test_success_is_notified_only_when_asked() -> None:
     world.deliver(body)
     [alert] = world.notifier.alerts
     assert (alert.kind, alert.needs_a_person) == ("file_pushed", False)
+
+
+def test_a_stored_key_that_cannot_be_sent_says_to_store_it_again_and_never_repeats_it() -> None:
+    # The real client, unreachable: it refuses the key before any request.
+    world = World()
+    world.pusher.cloudzero = AnyCostClient("http://127.0.0.1:9", "conn-1", "S3CR3T\nK3Y", request_timeout=1.0)
+    body = uploaded(world)
+    world.deliver(body)
+
+    [alert] = world.notifier.alerts
+    report = world.published_report(sha_of(body))
+    assert alert.kind == "api_key_refused" and "aws secretsmanager put-secret-value" in alert.fix
+    assert report["months"]["2026-02"]["status"] == "failed"
+    assert "S3CR3T" not in str(alert) and "S3CR3T" not in json.dumps(report)

@@ -13,6 +13,7 @@ in flight: `NoAnswer` ends the delivery, so nothing else goes to the connection 
 the month again. A 429 is retried: CloudZero applied nothing.
 """
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -46,6 +47,20 @@ class _RetryableAnswer(Exception):
         self.retry_after = retry_after
 
 
+class UnusableApiKey(CloudZeroRejected):
+    """The stored key cannot go in a request header (CloudZero was not asked): final, as CloudZero's own 403."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(403, reason)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# What a header value may hold: visible ASCII, no space (CloudZero's keys are letters and digits).
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+
+
 class AnyCostClient:
     def __init__(
         self,
@@ -63,8 +78,9 @@ class AnyCostClient:
         self._base = base_url.rstrip("/")
         self.connection_id = connection_id
         self._session = session or requests.Session()
-        # Not a bearer token: CloudZero takes the bare key.
-        self._session.headers.update({"Authorization": api_key, "Content-Type": "application/json"})
+        self._session.headers["Content-Type"] = "application/json"
+        self._key_problem = ""
+        self._use_key(api_key)
         if test_key:
             self._session.headers["cloudzero-test-key"] = test_key
         self._refresh_api_key = refresh_api_key
@@ -188,11 +204,23 @@ class AnyCostClient:
         """Read the key again; True when it changed."""
         if self._refresh_api_key is None:
             return False
-        fresh = self._refresh_api_key()
-        if fresh == self._session.headers.get("Authorization"):
-            return False
-        self._session.headers["Authorization"] = fresh
-        return True
+        before = self._session.headers.get("Authorization")
+        self._use_key(self._refresh_api_key())
+        return not self._key_problem and self._session.headers.get("Authorization") != before
+
+    def _use_key(self, api_key: str) -> None:
+        """The key goes in the Authorization header, bare (not a bearer token). Spaces or a line break around it
+        (a secret stored from a file) are not part of it. A key that still cannot go in a header is not sent:
+        every call is refused before any request, with a reason that never repeats the key."""
+        key = api_key.strip()
+        if key and _HEADER_SAFE.fullmatch(key):
+            self._session.headers["Authorization"] = key
+            self._key_problem = ""
+        else:
+            self._key_problem = (
+                "the API key read from its secret cannot be sent: it is empty, or holds a space, a line break or "
+                "another control character inside it; store the key alone in the secret again"
+            )
 
     def idempotency_key(self, body: DropBody, delivery_id: str, generation: int) -> str:
         """Unique to connection, month, chunk, body bytes, delivery and error-answer count."""
@@ -204,6 +232,11 @@ class AnyCostClient:
         return max(1.0, min(self._timeout, remaining() - self._margin))
 
     def _retrying(self, remaining: Remaining) -> Retrying:
+        if self._key_problem:
+            self._reload_api_key()  # the operator may have stored it again since
+        if self._key_problem:
+            raise UnusableApiKey(self._key_problem)
+
         def out_of_time(state: RetryCallState) -> bool:
             return remaining() - self._margin < state.upcoming_sleep + MIN_ATTEMPT_SECONDS
 
