@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 
 from credits_pipeline.adapters.dynamodb import FileRecords
-from credits_pipeline.adapters.s3 import ObjectStore
+from credits_pipeline.adapters.s3 import ObjectStore, parse_s3_uri
 from credits_pipeline.domain.identity import file_identity, report_key
 from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.domain.months import MONTH_PATTERN
@@ -53,15 +53,34 @@ def objects(target: Target) -> ObjectStore:
     return ObjectStore(target.session.client("s3"))
 
 
-def month_truth(target: Target, month: str) -> MonthTruth:
-    """The file the month was last accepted from, its report and its batch; a one-line error when any is missing."""
+def checked_month(month: str) -> str:
+    """A month as the commands take it (YYYY-MM); a one-line error for anything else."""
     if not re.fullmatch(MONTH_PATTERN, month):
         raise CommandError(f"not a month: {month!r} (write YYYY-MM, e.g. 2026-01)")
+    return month
+
+
+def file_location(given: str, bucket: str) -> tuple[str, str]:
+    """The bucket and key an operator names a file by: `s3://bucket/key`, or a key in the stack's `bucket`."""
+    if not given.startswith("s3://"):
+        return bucket, given
+    try:
+        named = parse_s3_uri(given)
+    except ValueError:
+        named = (given, "")
+    if not named[1]:
+        raise CommandError(f"not a file: {given!r} (write s3://bucket/key, or the key alone)")
+    return named
+
+
+def month_truth(target: Target, month: str) -> MonthTruth:
+    """The file the month was last accepted from, its report and its batch; a one-line error when any is missing."""
     book = records(target)
-    pointer = book.month_pointer(month)
+    pointer = book.month_pointer(checked_month(month))
     if pointer is None:
         raise CommandError(
-            f"no accepted file holds {month} in {target.stack.bucket}: upload one under incoming/", EXIT_PROBLEM
+            f"no accepted file holds {month} in {target.stack.bucket}: upload one under {target.stack.incoming_prefix}",
+            EXIT_PROBLEM,
         )
     report = book.load(pointer.sha256)
     if report is None or month not in report.months:

@@ -70,7 +70,7 @@ def preflight(args: argparse.Namespace) -> int:
     if problems:
         print(f"{problems} problem(s): fix them before the first real file")
         return EXIT_PROBLEM
-    prefix = stack.parameters.get("IncomingPrefix") or "incoming/"
+    prefix = stack.incoming_prefix
     print(f"ready: upload the first file with aws s3 cp credits-YYYY-MM.csv s3://{stack.bucket}/{prefix}")
     return EXIT_OK
 

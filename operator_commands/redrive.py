@@ -4,7 +4,8 @@ After a CloudZero outage, a refused or rotated API key (store the new one first)
 refused once its cause is fixed. Months already pushed are skipped by the pusher's idempotency record;
 the others are pushed once. `native` is SQS's StartMessageMoveTask (the console's "DLQ redrive");
 `copy` receives, re-sends and deletes, keeping each message's group and attributes (moto, and accounts
-without the native API). Exit status: 0 moved (or nothing to move), 2 when it cannot run.
+without the native API). Exit status: 0 moved (or nothing to move), 1 when a copy leaves messages SQS
+still counts in the DLQ (run it again in a minute), 2 when it cannot run.
 """
 
 import argparse
@@ -18,7 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from operator_commands.cli import command_parser, open_stack, run
-from operator_commands.errors import EXIT_OK
+from operator_commands.errors import EXIT_OK, EXIT_PROBLEM
 
 PROG = "credits-redrive"
 EXAMPLES = (
@@ -36,6 +37,8 @@ class RedriveResult:
     method: str
     moved: int  # copy: messages moved; native: messages in the DLQ when SQS's move task started
     task_handle: str | None = None
+    # copy: messages SQS still counts in the DLQ after it (in flight from an interrupted run, or new)
+    left: int = 0
 
 
 def redrive(
@@ -61,7 +64,10 @@ def redrive(
             print(
                 f"native redrive unavailable ({error.response['Error'].get('Code')}): copying instead", file=sys.stderr
             )
-    return RedriveResult("copy", _copy(sqs, dlq_url, queue_url))
+    moved = _copy(sqs, dlq_url, queue_url)
+    # An empty receive is not an empty DLQ: a FIFO queue gives nothing of a message group while one of its
+    # messages is in flight (a run interrupted within the last minute).
+    return RedriveResult("copy", moved, left=_counted(sqs, dlq_url))
 
 
 def _copy(sqs: "SQSClient", dlq_url: str, queue_url: str) -> int:
@@ -95,6 +101,15 @@ def _visible(sqs: "SQSClient", url: str) -> int:
     return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
 
+def _counted(sqs: "SQSClient", url: str) -> int:
+    """Every message SQS counts in the queue: waiting, and in flight."""
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    waiting = int(attributes.get("ApproximateNumberOfMessages", "0"))
+    return waiting + int(attributes.get("ApproximateNumberOfMessagesNotVisible", "0"))
+
+
 def parser() -> argparse.ArgumentParser:
     parser = command_parser(PROG, __doc__.split("\n\n")[0] if __doc__ else "", EXAMPLES)
     parser.add_argument("--method", choices=["auto", "native", "copy"], default="auto")
@@ -120,7 +135,7 @@ def redrive_command(args: argparse.Namespace) -> int:
     print(summary(result, dlq.rsplit("/", 1)[-1]))
     if result.moved:
         print(f"follow them: credits-status --stack-name {stack.name} (reports in s3://{stack.bucket}/reports/)")
-    return EXIT_OK
+    return EXIT_PROBLEM if result.left else EXIT_OK
 
 
 def summary(result: RedriveResult, dlq_name: str) -> str:
@@ -131,4 +146,10 @@ def summary(result: RedriveResult, dlq_name: str) -> str:
             "are moving back to the month queue in the background; `aws sqs list-message-move-tasks "
             "--source-arn <the DLQ's ARN>` shows its progress"
         )
-    return f"redrive by copy: {result.moved} month message(s) moved back to the month queue from {dlq_name}"
+    done = f"redrive by copy: {result.moved} month message(s) moved back to the month queue from {dlq_name}"
+    if result.left:
+        done += (
+            f"; SQS still counts {result.left} in it (in flight from a run interrupted in the last minute, or "
+            "new): run this again in a minute"
+        )
+    return done

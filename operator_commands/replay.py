@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 import boto3
 
 from credits_pipeline.adapters.dynamodb import FileRecords
-from credits_pipeline.adapters.s3 import parse_s3_uri
 from credits_pipeline.adapters.sqs import MonthQueue
 from credits_pipeline.domain.identity import report_key, s3_event_time, upload_order
 from credits_pipeline.domain.messages import MonthMessage
@@ -27,7 +26,7 @@ from credits_pipeline.services.report_book import ReportBook
 from operator_commands.cli import Target, command_parser, open_stack, run
 from operator_commands.cloudzero import anycost_client, cloudzero_error, time_left
 from operator_commands.errors import EXIT_OK, EXIT_PROBLEM, CommandError
-from operator_commands.months import file_sha256, objects, records
+from operator_commands.months import checked_month, file_location, file_sha256, objects, records
 from operator_commands.stack import Stack
 
 PROG = "credits-replay"
@@ -70,7 +69,7 @@ def replay_month(
 ) -> ReplayResult:
     target = Target(stack, session or boto3.Session())
     store, book = objects(target), records(target)
-    truth = book.month_pointer(month)
+    truth = book.month_pointer(checked_month(month))
     report = _source_report(target, book, stack.bucket, month, file, truth=truth, version_id=version_id)
     month_report = report.months[month]
     try:
@@ -129,12 +128,13 @@ def _source_report(
     if version_id and not file:
         raise ReplayError("--version-id names a version of --file: give both")
     if file:
-        file_bucket, key = parse_s3_uri(file) if file.startswith("s3://") else (bucket, file)
+        file_bucket, key = file_location(file, bucket)
         report = book.load(file_sha256(target, file_bucket, key, version_id))
         if report is None or report.status == "rejected":
             state = report.status if report else "never uploaded"
             raise ReplayError(
-                f"s3://{file_bucket}/{key} was not accepted by the pipeline ({state}): upload it under incoming/"
+                f"s3://{file_bucket}/{key} was not accepted by the pipeline ({state}): upload it under "
+                f"{target.stack.incoming_prefix}"
             )
     else:
         if truth is None:

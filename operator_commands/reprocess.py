@@ -14,12 +14,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from credits_pipeline.adapters.s3 import REPROCESSED_AT, UPLOADED_AT, parse_s3_uri
+from credits_pipeline.adapters.s3 import REPROCESSED_AT, UPLOADED_AT
 from credits_pipeline.domain.identity import report_key, s3_event_time
 from credits_pipeline.domain.report import utc_now
 from operator_commands.cli import Target, command_parser, open_stack, run
 from operator_commands.errors import EXIT_OK, EXIT_PROBLEM, CommandError
-from operator_commands.months import file_sha256, records
+from operator_commands.months import file_location, file_sha256, records
 from operator_commands.text import outcome
 
 PROG = "credits-reprocess"
@@ -100,7 +100,15 @@ def _stamped(head: Any) -> dict[str, str]:
 
 
 def _where(target: Target, given: str) -> tuple[str, str]:
-    bucket, key = parse_s3_uri(given) if given.startswith("s3://") else (target.stack.bucket, given)
+    bucket, key = file_location(given, target.stack.bucket)
     if bucket != target.stack.bucket:
         raise CommandError(f"the stack {target.stack.name} reads s3://{target.stack.bucket}/, not s3://{bucket}/")
+    prefix = target.stack.incoming_prefix
+    if not key.startswith(prefix):
+        # S3 tells the splitter of no other key: a copy there would be read by nobody.
+        moved = f"s3://{bucket}/{prefix}{key.rsplit('/', 1)[-1]}"
+        raise CommandError(
+            f"s3://{bucket}/{key} is outside {prefix}, where the splitter reads uploads: "
+            f"move it there instead (aws s3 mv s3://{bucket}/{key} {moved})"
+        )
     return bucket, key

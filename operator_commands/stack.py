@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 
+from credits_pipeline.wiring.settings import DEFAULT_INCOMING_PREFIX
 from operator_commands.errors import CommandError
 
 if TYPE_CHECKING:
@@ -30,6 +31,11 @@ class Stack:
     @property
     def connection_id(self) -> str:
         return self.parameters.get("CloudZeroConnectionId", "")
+
+    @property
+    def incoming_prefix(self) -> str:
+        """Where the splitter reads uploads from: S3 tells it of no other key."""
+        return self.parameters.get("IncomingPrefix") or DEFAULT_INCOMING_PREFIX
 
 
 def describe_stack(stack_name: str, client: "CloudFormationClient | None" = None) -> Stack:

@@ -134,7 +134,7 @@ def _verified(verified: bool | None, at: str | None) -> str:
 
 
 def show_file(target: Target, path: Path, key: str | None, *, as_json: bool) -> int:
-    key = key or f"{target.stack.parameters.get('IncomingPrefix') or 'incoming/'}{path.name}"
+    key = key or f"{target.stack.incoming_prefix}{path.name}"
     sha256 = file_identity(_sha256(path), key)
     location = f"s3://{target.stack.bucket}/{report_key(sha256)}"
     raw = objects(target).get_json(target.stack.bucket, report_key(sha256))

@@ -19,6 +19,8 @@ from credits_pipeline.domain.alerts import DEFAULT_STACK_NAME
 # How long pushed months and accepted files stay de-duplicated, unless IDEMPOTENCY_DAYS says otherwise.
 DEFAULT_IDEMPOTENCY_DAYS = 400
 DEFAULT_CLOUDZERO_BASE_URL = "https://api.cloudzero.com"
+# Where uploads are read from, unless INCOMING_PREFIX says otherwise (template.yaml's IncomingPrefix default).
+DEFAULT_INCOMING_PREFIX = "incoming/"
 
 
 class SettingsError(RuntimeError):
@@ -57,7 +59,7 @@ class PusherSettings(Settings):
 
 class WatchdogSettings(Settings):
     bucket_name: str = Field(min_length=1)
-    incoming_prefix: str = "incoming/"
+    incoming_prefix: str = DEFAULT_INCOMING_PREFIX
     # Day of the month by which a credits file is expected; empty: the check is off.
     expect_file_by_day: int | None = Field(default=None, ge=1, le=28)
     export_wait_hours: int = Field(default=24, ge=1)

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 from credits_pipeline.domain.accounts import InvalidAccountId, account_set
 from credits_pipeline.domain.cbf import MonthLimit
 from credits_pipeline.formats.base import ParseConfig
-from credits_pipeline.wiring.settings import Settings, load_settings
+from credits_pipeline.wiring.settings import DEFAULT_INCOMING_PREFIX, Settings, load_settings
 
 DEFAULT_SPLITTER_LEASE_SECONDS = 45.0
 _PARSE_DEFAULTS = ParseConfig()
@@ -27,7 +27,7 @@ class SplitterSettings(Settings):
     month_queue_url: str = Field(min_length=1)
     # Every pushed month for one connection shares one FIFO message group: one request in flight.
     cloudzero_connection_id: str = Field(min_length=1)
-    incoming_prefix: str = "incoming/"
+    incoming_prefix: str = DEFAULT_INCOMING_PREFIX
     known_accounts: frozenset[str] | None = None
     # Defaults are the parser's own, so the splitter and the preview command decide alike.
     max_invalid_share: Decimal = Field(default=_PARSE_DEFAULTS.max_invalid_share, ge=0, le=1)
