@@ -92,6 +92,35 @@ def check_write_targets(template: Template) -> None:
     }
 
 
+def check_read_targets(template: Template) -> None:
+    """The splitter reads back the batches it wrote: an earlier file's upload queues its month again from its
+    stored batch (moto grants everything, so only this check sees a missing read)."""
+    reads = [rendered(r) for r in granted(template, "SplitterFunction", "s3:GetObject")]
+    assert any("/batches/*" in read for read in reads), "the splitter may not read batches/"
+    assert any("/reports/*" in read for read in reads), "the splitter may not read reports/"
+
+
+def check_alarms_reach_the_topic(template: Template) -> None:
+    """CloudWatch can publish every alarm to the stack's alert topic: an encrypted topic's key lets it (aws/sns,
+    whose policy no one can change, refuses it), and lets each function that publishes alerts."""
+    key = props(template, "AlertTopic").get("KmsMasterKeyId")
+    if key is None:
+        return
+    key_id = ref_target(key)
+    assert key_id is not None, f"the alert topic's key {key!r} is not the stack's own: CloudWatch cannot use it"
+    statements = as_list(props(template, key_id)["KeyPolicy"]["Statement"])
+    assert any(
+        statement["Effect"] == "Allow"
+        and as_list(statement["Principal"].get("Service", [])) == ["cloudwatch.amazonaws.com"]
+        and {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(as_list(statement["Action"]))
+        for statement in statements
+    ), "the topic's key does not let CloudWatch alarms publish"
+    for function in FUNCTIONS:
+        if granted(template, function, "sns:Publish"):
+            usable = [ref_target(r) for r in granted(template, function, "kms:GenerateDataKey")]
+            assert key_id in usable, f"{function} cannot publish to the encrypted topic"
+
+
 def check_table_access(template: Template) -> None:
     """Both functions may do what Powertools Idempotency and the file records do, on the table only."""
     wanted = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
@@ -362,6 +391,7 @@ def check_outputs(template: Template) -> None:
 CHECKS: list[Callable[[Template], None]] = [
     check_no_wildcard_actions,
     check_write_targets,
+    check_read_targets,
     check_table_access,
     check_api_key_stays_secret,
     check_encrypted_at_rest,
@@ -374,6 +404,7 @@ CHECKS: list[Callable[[Template], None]] = [
     check_months_dead_letter_in_order,
     check_splitter_trigger,
     check_alarms,
+    check_alarms_reach_the_topic,
     check_idempotency_table,
     check_environment_matches_settings,
     check_functions_run_on_their_layer,
@@ -459,6 +490,20 @@ def _env(function: str, name: str, value: Any) -> Callable[[Template], None]:
             variables[name] = value
 
     return mutate
+
+
+def _not(logical_id: str) -> Callable[[str, Template], bool]:
+    return lambda name, _: name != logical_id
+
+
+def _splitter_reads_no_batches(template: Template) -> None:
+    statement = statement_by_sid(template, "ReadReportsAndBatches")
+    statement["Resource"] = [r for r in as_list(statement["Resource"]) if "/batches/*" not in rendered(r)]
+
+
+def _key_without_cloudwatch(template: Template) -> None:
+    policy = props(template, "AlertTopicKey")["KeyPolicy"]
+    policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") != "AlarmsOfThisAccountPublish"]
 
 
 def _remove_type(
@@ -635,6 +680,14 @@ BREAKAGES: list[tuple[Callable[[Template], None], str, Callable[[Template], None
     ),
     (check_splitter_trigger, "no-prefix", _prefix_filter),
     (check_splitter_trigger, "no-retries", _retries),
+    (check_read_targets, "splitter-batches", _splitter_reads_no_batches),
+    (check_alarms_reach_the_topic, "aws-managed-key", _set("AlertTopic", "KmsMasterKeyId", "alias/aws/sns")),
+    (check_alarms_reach_the_topic, "no-cloudwatch-grant", _key_without_cloudwatch),
+    (
+        check_alarms_reach_the_topic,
+        "functions-cannot-encrypt",
+        _remove_type("AWS::IAM::Policy", _not("AlertTopicKeyUse")),
+    ),
     (check_alarms, "no-topic", _alarm_without_topic),
     (check_alarms, "wrong-queue", _alarm_on_month_queue),
     (check_alarms, "no-alarms", _remove_type("AWS::CloudWatch::Alarm")),
