@@ -4,6 +4,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from credits_pipeline.services.ports import CloudZeroRejected
 from credits_pipeline.services.watchdog import ChecksFailed, Watchdog
@@ -268,3 +269,29 @@ def test_a_month_judged_superseded_whose_file_became_the_truth_again_unpushed_is
     assert dog.daily(datetime.now(UTC) + timedelta(hours=25))["months_stuck"] == [f"2026-02 s3://{bucket}/{key}"]
     [alert] = notifier.alerts
     assert alert.kind == "month_stuck" and "never pushed" in alert.title
+
+
+@pytest.mark.parametrize("upload", ["last month's file sent again", "a file that is rejected"])
+def test_an_upload_this_month_that_is_not_this_months_file_does_not_silence_the_late_file_alert(upload: str) -> None:
+    # Last month's file, pushed; then this month only a repeat of it (a duplicate: nothing queued, nobody told),
+    # or a file the splitter rejects (told once, as a rejection, not as a month with no file).
+    october = b"000000000001,$10.00\n"
+    this_month = {
+        "last month's file sent again": ("incoming/credits-2026-10.csv", october, "duplicate"),
+        "a file that is rejected": ("incoming/credits-2026-11.csv", b"not,a credits file\nat,all\n", "rejected"),
+    }
+    key, data, outcome = this_month[upload]
+    with time_machine.travel(datetime(2026, 10, 3, 10, tzinfo=UTC), tick=False) as clock:
+        world = World()
+        world.upload("incoming/credits-2026-10.csv", october, event_time="2026-10-03T10:00:00.000Z")
+        clock.move_to(datetime(2026, 11, 2, 10, tzinfo=UTC))
+        assert world.upload(key, data, event_time="2026-11-02T10:00:00.000Z").status == outcome
+        notifier = FakeNotifier()
+        dog = Watchdog(
+            world.objects, notifier, InMemoryOnce(), BUCKET, "incoming/", expect_file_by_day=5, records=world.records
+        )
+        day6 = datetime(2026, 11, 6, 9, tzinfo=UTC)
+        clock.move_to(day6)
+
+        assert dog.check_expected_file(day6) is True
+    assert notifier.kinds() == ["no_file_yet"]

@@ -223,7 +223,10 @@ def no_file_yet(month: str, day: int, incoming: str, context: OperatorContext) -
         title=f"no credits file has arrived this month ({month}) by day {day}",
         file=incoming,
         months=[month],
-        reason=f"nothing was uploaded under {incoming} since {month}-01; the month's credits are not in CloudZero",
+        reason=(
+            f"no file uploaded under {incoming} since {month}-01 was accepted (a rejected file, or a repeat of an "
+            "earlier one, is not this month's file); the month's credits are not in CloudZero"
+        ),
         fix=f"ask for this month's credits file and upload it: aws s3 cp credits-{month}.csv {incoming}",
     )
 

@@ -93,7 +93,7 @@ class Watchdog:
         if self.expect_file_by_day is None or today.day < self.expect_file_by_day:
             return False
         first = today.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        if self.objects.modified_since(self.bucket, self.incoming_prefix, first):
+        if self.objects.modified_since(self.bucket, self.incoming_prefix, first) and self._accepted_since(first):
             return False
         month = first.strftime("%Y-%m")
         incoming = f"s3://{self.bucket}/{self.incoming_prefix}"
@@ -148,6 +148,17 @@ class Watchdog:
             waiting.append(key)
             alert = self._export_alert(where, key, export.period, [f"s3://{b}/{k}" for b, k in parts], "new manifest")
             self.once(f"watchdog.export_refresh#{key}#{delivery.identity}", partial(self._tell, alert))
+
+    def _accepted_since(self, first: datetime) -> bool:
+        """Whether an upload since `first` was accepted: a rejected file, or a repeat of one accepted before (last
+        month's file sent again), is not this month's file. True without the file records to ask."""
+        if self.records is None:
+            return True
+        return any(
+            upload.outcome == "accepted" and datetime.fromisoformat(upload.recorded_at) >= first
+            for report in self.records.every_report()
+            for upload in report.uploads
+        )
 
     def check_stuck_months(self, now: datetime | None = None) -> list[str]:
         """Months of a file that is still the month's truth, not pushed `month_wait_hours` after the file's record
