@@ -2,6 +2,7 @@
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -295,3 +296,35 @@ def test_an_upload_this_month_that_is_not_this_months_file_does_not_silence_the_
 
         assert dog.check_expected_file(day6) is True
     assert notifier.kinds() == ["no_file_yet"]
+
+
+def test_a_daily_run_reads_the_file_records_once() -> None:
+    # Both the late-file check and the stuck-month check read every file's record: one scan of the table a run.
+    with time_machine.travel(datetime(2026, 11, 2, 10, tzinfo=UTC), tick=False) as clock:
+        world = World()
+        world.upload("incoming/credits-2026-11.csv", b"000000000001,$10.00\n", event_time="2026-11-02T10:00:00.000Z")
+        scans = 0
+        every_report = world.records.every_report
+
+        def counted() -> Any:
+            nonlocal scans
+            scans += 1
+            return every_report()
+
+        world.records.every_report = counted  # type: ignore[method-assign]
+        dog = Watchdog(
+            world.objects,
+            FakeNotifier(),
+            InMemoryOnce(),
+            BUCKET,
+            "incoming/",
+            expect_file_by_day=5,
+            records=world.records,
+        )
+        day6 = datetime(2026, 11, 6, 9, tzinfo=UTC)
+        clock.move_to(day6)
+
+        result = dog.daily(day6)
+
+    assert result["file_late"] is False  # the month's file was accepted: read from the records
+    assert scans == 1

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
+from functools import cache, partial
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -21,10 +21,14 @@ from credits_pipeline.domain import alerts
 from credits_pipeline.domain.alerts import Alert, ExportWait, OperatorContext
 from credits_pipeline.domain.exports import ExportKey, ManifestInvalid, export_key
 from credits_pipeline.domain.identity import report_key
+from credits_pipeline.domain.report import RunReport
 from credits_pipeline.domain.text import safe_text
 from credits_pipeline.services.export_delivery import export_delivery
 from credits_pipeline.services.observability import logger, metrics
 from credits_pipeline.services.ports import FileRecordsPort, MonthPointer, NotifierPort, ObjectStorePort, Once
+
+# The file records, read when called: scanned once a daily run, shared by the checks that read them.
+Reports = Callable[[], list[RunReport]]
 
 
 class AlertNotDelivered(Exception):
@@ -76,9 +80,10 @@ class Watchdog:
     def daily(self, now: datetime | None = None) -> dict[str, object]:
         """The scheduled run: every check, whatever another one meets; raises ChecksFailed after them."""
         run = _Run()
-        late = run.guard("a month with no file", partial(self.check_expected_file, now))
+        reports = cache(self._every_report)  # scanned once a run, by the first check that needs the records
+        late = run.guard("a month with no file", partial(self.check_expected_file, now, reports))
         waiting = run.guard("exports waiting", partial(self.check_waiting_exports, now)) or []
-        stuck = run.guard("months never pushed", partial(self.check_stuck_months, now)) or []
+        stuck = run.guard("months never pushed", partial(self.check_stuck_months, now, reports)) or []
         metrics.add_metric(name="MonthsStuck", unit="Count", value=len(stuck))
         # What each run found, as numbers a dashboard can show (and never an empty set of metrics).
         metrics.add_metric(name="FileLate", unit="Count", value=int(late is True))
@@ -87,13 +92,14 @@ class Watchdog:
         run.end()
         return {"file_late": late, "exports_waiting": waiting, "months_stuck": stuck}
 
-    def check_expected_file(self, now: datetime | None = None) -> bool:
+    def check_expected_file(self, now: datetime | None = None, reports: Reports | None = None) -> bool:
         """True when this month's file is late (and a person was told, once per month)."""
         today = now or datetime.now(UTC)
         if self.expect_file_by_day is None or today.day < self.expect_file_by_day:
             return False
         first = today.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        if self.objects.modified_since(self.bucket, self.incoming_prefix, first) and self._accepted_since(first):
+        uploaded = self.objects.modified_since(self.bucket, self.incoming_prefix, first)
+        if uploaded and self._accepted_since(first, reports or self._every_report):
             return False
         month = first.strftime("%Y-%m")
         incoming = f"s3://{self.bucket}/{self.incoming_prefix}"
@@ -149,18 +155,21 @@ class Watchdog:
             alert = self._export_alert(where, key, export.period, [f"s3://{b}/{k}" for b, k in parts], "new manifest")
             self.once(f"watchdog.export_refresh#{key}#{delivery.identity}", partial(self._tell, alert))
 
-    def _accepted_since(self, first: datetime) -> bool:
+    def _accepted_since(self, first: datetime, reports: Reports) -> bool:
         """Whether an upload since `first` was accepted: a rejected file, or a repeat of one accepted before (last
         month's file sent again), is not this month's file. True without the file records to ask."""
         if self.records is None:
             return True
         return any(
             upload.outcome == "accepted" and datetime.fromisoformat(upload.recorded_at) >= first
-            for report in self.records.every_report()
+            for report in reports()
             for upload in report.uploads
         )
 
-    def check_stuck_months(self, now: datetime | None = None) -> list[str]:
+    def _every_report(self) -> list[RunReport]:
+        return [] if self.records is None else list(self.records.every_report())
+
+    def check_stuck_months(self, now: datetime | None = None, reports: Reports | None = None) -> list[str]:
         """Months of a file that is still the month's truth, not pushed `month_wait_hours` after the file's record
         last changed: pending (its message lost, say a queue purged), failed (in the dead-letter queue, which
         keeps a message 14 days), or superseded (its message judged an instant before the truth came back to
@@ -170,7 +179,7 @@ class Watchdog:
         cutoff = (now or datetime.now(UTC)) - timedelta(hours=self.month_wait_hours)
         stuck = []
         truths: dict[str, MonthPointer | None] = {}  # each month's pointer, read once a run (many files share one)
-        for report in self.records.every_report():
+        for report in (reports or self._every_report)():
             if report.status == "rejected" or datetime.fromisoformat(report.updated_at) > cutoff:
                 continue
             for month, state in sorted(report.months.items()):
