@@ -65,12 +65,9 @@ def file_location(given: str, bucket: str) -> tuple[str, str]:
     if not given.startswith("s3://"):
         return bucket, given
     try:
-        named = parse_s3_uri(given)
+        return parse_s3_uri(given)
     except ValueError:
-        named = (given, "")
-    if not named[1]:
-        raise CommandError(f"not a file: {given!r} (write s3://bucket/key, or the key alone)")
-    return named
+        raise CommandError(f"not a file: {given!r} (write s3://bucket/key, or the key alone)") from None
 
 
 def month_truth(target: Target, month: str) -> MonthTruth:
