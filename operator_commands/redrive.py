@@ -57,7 +57,7 @@ def redrive(
         native = session.client("sqs", config=Config(retries={"max_attempts": 1})) if method == "auto" else sqs
         try:
             task = native.start_message_move_task(SourceArn=dlq_arn, DestinationArn=queue_arn)
-            return RedriveResult("native", _visible(sqs, dlq_url), task["TaskHandle"])
+            return RedriveResult("native", _counted(sqs, dlq_url, in_flight=False), task["TaskHandle"])
         except ClientError as error:
             if method == "native":
                 raise
@@ -96,18 +96,13 @@ def _copy(sqs: "SQSClient", dlq_url: str, queue_url: str) -> int:
             moved += 1
 
 
-def _visible(sqs: "SQSClient", url: str) -> int:
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
-    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
-
-
-def _counted(sqs: "SQSClient", url: str) -> int:
-    """Every message SQS counts in the queue: waiting, and in flight."""
+def _counted(sqs: "SQSClient", url: str, *, in_flight: bool = True) -> int:
+    """The messages SQS counts in the queue: waiting, and (`in_flight`) received but not yet deleted."""
     attributes = sqs.get_queue_attributes(
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
     waiting = int(attributes.get("ApproximateNumberOfMessages", "0"))
-    return waiting + int(attributes.get("ApproximateNumberOfMessagesNotVisible", "0"))
+    return waiting + (int(attributes.get("ApproximateNumberOfMessagesNotVisible", "0")) if in_flight else 0)
 
 
 def parser() -> argparse.ArgumentParser:
