@@ -9,6 +9,7 @@ never finished, e.g. after a crash). Exit status: 0 requested, 1 refused, 2 when
 """
 
 import argparse
+import shlex
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -106,9 +107,9 @@ def _where(target: Target, given: str) -> tuple[str, str]:
     prefix = target.stack.incoming_prefix
     if not key.startswith(prefix):
         # S3 tells the splitter of no other key: a copy there would be read by nobody.
-        moved = f"s3://{bucket}/{prefix}{key.rsplit('/', 1)[-1]}"
+        here, there = (shlex.quote(f"s3://{bucket}/{name}") for name in (key, prefix + key.rsplit("/", 1)[-1]))
         raise CommandError(
             f"s3://{bucket}/{key} is outside {prefix}, where the splitter reads uploads: "
-            f"move it there instead (aws s3 mv s3://{bucket}/{key} {moved})"
+            f"move it there instead (aws s3 mv {here} {there})"
         )
     return bucket, key

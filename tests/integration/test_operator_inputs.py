@@ -16,21 +16,29 @@ def _one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
     return lines[0]
 
 
+@pytest.mark.parametrize(
+    ("key", "moved"),
+    [
+        ("credits-2026-02.csv", "aws s3 mv s3://{b}/credits-2026-02.csv s3://{b}/incoming/credits-2026-02.csv"),
+        ("credits 2026-02.csv", "aws s3 mv 's3://{b}/credits 2026-02.csv' 's3://{b}/incoming/credits 2026-02.csv'"),
+    ],
+    ids=["plain key", "key with a space"],
+)
 def test_a_file_uploaded_outside_the_incoming_prefix_is_not_reprocessed_and_the_move_is_given(
-    stack: StackOutputs, capsys: pytest.CaptureFixture[str]
+    stack: StackOutputs, capsys: pytest.CaptureFixture[str], key: str, moved: str
 ) -> None:
     # A common slip: the file dropped at the bucket's root, where S3 tells the splitter nothing.
     s3 = boto3.client("s3")
-    s3.put_object(Bucket=stack.bucket_name, Key="credits-2026-02.csv", Body=b"000000000001,$10.00\n")
-    before = s3.head_object(Bucket=stack.bucket_name, Key="credits-2026-02.csv")
+    s3.put_object(Bucket=stack.bucket_name, Key=key, Body=b"000000000001,$10.00\n")
+    before = s3.head_object(Bucket=stack.bucket_name, Key=key)
 
-    code = reprocess.main(["--stack-name", stack.stack_name, "--key", "credits-2026-02.csv", "--force"])
+    code = reprocess.main(["--stack-name", stack.stack_name, "--key", key, "--force"])
 
     assert code == EXIT_USAGE
     error = _one_line_error(capsys)
     assert "is outside incoming/" in error
-    assert f"aws s3 mv s3://{stack.bucket_name}/credits-2026-02.csv s3://{stack.bucket_name}/incoming/" in error
-    after = s3.head_object(Bucket=stack.bucket_name, Key="credits-2026-02.csv")
+    assert moved.format(b=stack.bucket_name) in error  # a command that runs as written in a shell
+    after = s3.head_object(Bucket=stack.bucket_name, Key=key)
     assert (after["ETag"], after["LastModified"], after["Metadata"]) == (
         before["ETag"],
         before["LastModified"],
