@@ -59,6 +59,10 @@ class UnusableApiKey(CloudZeroRejected):
 
 # What a header value may hold: visible ASCII, no space (CloudZero's keys are letters and digits).
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+_KEY_UNUSABLE = (
+    "the API key read from its secret cannot be sent: it is empty, or holds a space, a line break or another "
+    "control character inside it; store the key alone in the secret again"
+)
 
 
 class AnyCostClient:
@@ -79,7 +83,7 @@ class AnyCostClient:
         self.connection_id = connection_id
         self._session = session or requests.Session()
         self._session.headers["Content-Type"] = "application/json"
-        self._key_problem = ""
+        self._key_usable = False
         self._use_key(api_key)
         if test_key:
             self._session.headers["cloudzero-test-key"] = test_key
@@ -206,21 +210,16 @@ class AnyCostClient:
             return False
         before = self._session.headers.get("Authorization")
         self._use_key(self._refresh_api_key())
-        return not self._key_problem and self._session.headers.get("Authorization") != before
+        return self._key_usable and self._session.headers.get("Authorization") != before
 
     def _use_key(self, api_key: str) -> None:
         """The key goes in the Authorization header, bare (not a bearer token). Spaces or a line break around it
         (a secret stored from a file) are not part of it. A key that still cannot go in a header is not sent:
         every call is refused before any request, with a reason that never repeats the key."""
         key = api_key.strip()
-        if key and _HEADER_SAFE.fullmatch(key):
+        self._key_usable = bool(_HEADER_SAFE.fullmatch(key))
+        if self._key_usable:
             self._session.headers["Authorization"] = key
-            self._key_problem = ""
-        else:
-            self._key_problem = (
-                "the API key read from its secret cannot be sent: it is empty, or holds a space, a line break or "
-                "another control character inside it; store the key alone in the secret again"
-            )
 
     def idempotency_key(self, body: DropBody, delivery_id: str, generation: int) -> str:
         """Unique to connection, month, chunk, body bytes, delivery and error-answer count."""
@@ -232,10 +231,10 @@ class AnyCostClient:
         return max(1.0, min(self._timeout, remaining() - self._margin))
 
     def _retrying(self, remaining: Remaining) -> Retrying:
-        if self._key_problem:
+        if not self._key_usable:
             self._reload_api_key()  # the operator may have stored it again since
-        if self._key_problem:
-            raise UnusableApiKey(self._key_problem)
+        if not self._key_usable:
+            raise UnusableApiKey(_KEY_UNUSABLE)
 
         def out_of_time(state: RetryCallState) -> bool:
             return remaining() - self._margin < state.upcoming_sleep + MIN_ATTEMPT_SECONDS
