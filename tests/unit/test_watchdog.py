@@ -8,6 +8,7 @@ import pytest
 import time_machine
 
 from credits_pipeline.services.ports import CloudZeroRejected
+from credits_pipeline.services.splitter import Upload
 from credits_pipeline.services.watchdog import ChecksFailed, Watchdog
 from tests.export_builders import cur2_part, manifest, manifest_key, month_rows, part_key
 from tests.fakes import BUCKET, FakeNotifier, FakeObjectStore, InMemoryOnce, World
@@ -328,3 +329,24 @@ def test_a_daily_run_reads_the_file_records_once() -> None:
 
     assert result["file_late"] is False  # the month's file was accepted: read from the records
     assert scans == 1
+
+
+def test_an_export_delivered_this_month_is_this_months_file() -> None:
+    # CUR 2.0 and FOCUS exports arrive as parts, then their manifest: the accepted delivery keeps the check quiet.
+    with time_machine.travel(datetime(2026, 11, 2, 10, tzinfo=UTC), tick=False) as clock:
+        world = World()
+        rows = month_rows(seed=3)
+        for number in (1, 2):  # a part alone waits for its manifest: no report yet
+            world.objects.put(BUCKET, part_key("2026-10", number), cur2_part("2026-10", rows[number::2]))
+            assert world.splitter.split_upload(Upload(bucket=BUCKET, key=part_key("2026-10", number))) is None
+        delivered = world.upload(manifest_key("2026-10"), manifest(BUCKET, "2026-10", parts=2))
+        notifier = FakeNotifier()
+        dog = Watchdog(
+            world.objects, notifier, InMemoryOnce(), BUCKET, "incoming/", expect_file_by_day=5, records=world.records
+        )
+        day6 = datetime(2026, 11, 6, 9, tzinfo=UTC)
+        clock.move_to(day6)
+
+        assert delivered.status == "pending"  # accepted, its month queued
+        assert dog.check_expected_file(day6) is False
+    assert notifier.alerts == []
