@@ -76,6 +76,7 @@ def test_an_export_missing_parts_long_after_its_manifest_is_told_once() -> None:
     [alert] = notifier.alerts
     assert (alert.kind, alert.months) == ("export_incomplete", ["2026-01"])
     assert "2 parts are not in the bucket" in alert.reason
+    assert len(alert.subject) < 100  # SNS's Publish refuses a subject of 100 characters or more
 
     for number in (2, 3):
         objects.put(BUCKET, part_key("2026-01", number), b"part")
@@ -271,6 +272,70 @@ def test_a_month_judged_superseded_whose_file_became_the_truth_again_unpushed_is
     assert dog.daily(datetime.now(UTC) + timedelta(hours=25))["months_stuck"] == [f"2026-02 s3://{bucket}/{key}"]
     [alert] = notifier.alerts
     assert alert.kind == "month_stuck" and "never pushed" in alert.title
+
+
+def test_a_month_never_pushed_is_told_though_its_file_is_uploaded_again_every_day() -> None:
+    # Its message lost; then a job copies the same bytes to the same key every morning. Each copy is a duplicate
+    # (nothing queued) and changes the file's record, but not how long the month has waited.
+    start = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        world = World()
+        world.upload("incoming/credits-2026-02.csv", FEBRUARY)
+        world.queue.sent.clear()
+        dog, notifier = world_watchdog(world)
+        for day in (1, 2, 3):
+            clock.move_to(start + timedelta(days=day))
+            copied = f"2026-03-0{1 + day}T09:00:00.000Z"
+            assert world.upload("incoming/credits-2026-02.csv", FEBRUARY, event_time=copied).status == "duplicate"
+            clock.move_to(start + timedelta(days=day, hours=2))
+            dog.daily()
+
+    [alert] = notifier.alerts  # told on the first day past the wait, and once
+    assert (alert.kind, alert.months) == ("month_stuck", ["2026-02"])
+    assert world.queue.sent == []  # nothing queued it meanwhile: the alert is the only word of it
+
+
+def test_a_month_queued_again_waits_a_whole_day_from_then_and_is_told_again_if_it_is_lost_again() -> None:
+    start = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        world = World()
+        first = world.upload("incoming/credits-2026-02.csv", FEBRUARY)
+        world.queue.sent.clear()
+        dog, notifier = world_watchdog(world)
+        clock.move_to(start + timedelta(hours=25))
+        dog.daily()
+        assert notifier.kinds() == ["month_stuck"]
+        # The operator replays the month (its report shows it queued again), and that message is lost too.
+        world.records.update(first.file.sha256, lambda r: r.mark_month("2026-02", "pending", "pushed again replay-1"))
+        clock.move_to(start + timedelta(hours=26))
+        dog.daily()
+        clock.move_to(start + timedelta(hours=48))
+        dog.daily()
+        assert notifier.kinds() == ["month_stuck"]  # the replay's message may still be on its way
+        clock.move_to(start + timedelta(hours=51))
+        dog.daily()
+
+    assert notifier.kinds() == ["month_stuck", "month_stuck"]
+    assert "pushed again replay-1" in notifier.alerts[-1].reason
+
+
+def test_a_record_written_before_months_kept_their_own_clock_is_judged_by_the_records() -> None:
+    start = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        world = World()
+        report = world.upload("incoming/credits-2026-02.csv", FEBRUARY)
+    world.queue.sent.clear()
+    stored = json.loads(world.records.reports[report.file.sha256])
+    for month in stored["months"].values():
+        del month["since"]  # as an older pusher wrote it
+    world.records.reports[report.file.sha256] = json.dumps(stored)
+    dog, notifier = world_watchdog(world)
+
+    assert dog.daily(start + timedelta(hours=23))["months_stuck"] == []
+    assert dog.daily(start + timedelta(hours=25))["months_stuck"] == [
+        "2026-02 s3://credits-bucket/incoming/credits-2026-02.csv"
+    ]
+    assert notifier.kinds() == ["month_stuck"]
 
 
 @pytest.mark.parametrize("upload", ["last month's file sent again", "a file that is rejected"])

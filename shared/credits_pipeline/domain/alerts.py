@@ -25,7 +25,7 @@ AlertKind = Literal[
     "message_unreadable",
     "month_stuck",
 ]
-SUBJECT_CHARS = 100  # SNS's limit for an email subject
+SUBJECT_CHARS = 99  # SNS refuses a subject of 100 characters or more ("less than 100", Publish's reference)
 # The stack name the operator commands and the local stack use unless told otherwise.
 DEFAULT_STACK_NAME = "credits-pipeline"
 

@@ -36,6 +36,9 @@ class MonthReport(BaseModel):
     status: MonthStatus = "pending"
     drop_id: str | None = None
     error: str | None = None
+    # When the month last took a status: the watchdog's clock for a month never pushed. A repeat upload of the
+    # file changes the file's record, not this. None in a record written before it was kept.
+    since: str | None = None
     attempts: int = 0
     chunks: int = 0
     pushed_at: str | None = None
@@ -45,6 +48,11 @@ class MonthReport(BaseModel):
     verified: bool | None = None
     verified_at: str | None = None
     differences: list[AccountDifferenceEntry] = Field(default_factory=list)
+
+    def take(self, status: MonthStatus, error: str | None) -> MonthStatus:
+        """Set the month's status and why, from now on; its status before."""
+        before, self.status, self.error, self.since = self.status, status, error, utc_now()
+        return before
 
 
 class SkippedEntry(BaseModel):
@@ -110,7 +118,9 @@ class RunReport(BaseModel):
         self.months = {
             month: previous[month]
             if month in previous and previous[month].batch_key == batch_keys[month]
-            else MonthReport(accounts=credits.accounts, total=credits.total, batch_key=batch_keys[month])
+            else MonthReport(
+                accounts=credits.accounts, total=credits.total, batch_key=batch_keys[month], since=utc_now()
+            )
             for month, credits in credit_file.months.items()
         }
         self.total = credit_file.total
@@ -136,8 +146,7 @@ class RunReport(BaseModel):
 
     def mark_month(self, month: str, status: MonthStatus, error: str | None) -> MonthStatus:
         """Set a month's status and why, and settle the file's; the month's status before."""
-        state = self.months[month]
-        before, state.status, state.error = state.status, status, error
+        before = self.months[month].take(status, error)
         self.settle()
         return before
 
@@ -175,9 +184,9 @@ class RunReport(BaseModel):
             AccountDifferenceEntry(account_id=d.account_id, sent=d.sent, held=d.held) for d in check.differences
         ]
         if check.matches:
-            state.status, state.error = "pushed", None
+            state.take("pushed", None)
         else:
-            state.status, state.error = "unverified", check.summary()
+            state.take("unverified", check.summary())
         self.settle()
 
     @property

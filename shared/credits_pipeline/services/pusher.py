@@ -261,7 +261,7 @@ class Pusher:
     def _succeed(self, message: MonthMessage, outcome: Outcome) -> RunReport:
         def pushed(report: RunReport) -> None:
             month = report.months[message.month]
-            month.status, month.error = "pushed", None
+            month.take("pushed", None)
             month.drop_id, month.chunks, month.pushed_at = outcome["drop_id"], outcome["chunks"], utc_now()
             month.attempts += 1
             # A new push (a replay) is read back again: an earlier check was of the earlier drop.
@@ -287,7 +287,7 @@ class Pusher:
     def _fail(self, message: MonthMessage, error: str, *, final: bool) -> None:
         def failed(report: RunReport) -> None:
             month = report.months[message.month]
-            month.status, month.error = "failed", error
+            month.take("failed", error)
             month.attempts += 1
             report.settle()
 

@@ -170,20 +170,23 @@ class Watchdog:
         return [] if self.records is None else list(self.records.every_report())
 
     def check_stuck_months(self, now: datetime | None = None, reports: Reports | None = None) -> list[str]:
-        """Months of a file that is still the month's truth, not pushed `month_wait_hours` after the file's record
-        last changed: pending (its message lost, say a queue purged), failed (in the dead-letter queue, which
+        """Months of a file that is still the month's truth, not pushed `month_wait_hours` after the month took
+        its status: pending (its message lost, say a queue purged), failed (in the dead-letter queue, which
         keeps a message 14 days), or superseded (its message judged an instant before the truth came back to
-        it). Told once per month and state of the file's record."""
+        it). Told once per month and status. The same file uploaded again (a duplicate, nothing queued) does not
+        restart the clock; a month queued again (a replay, a redrive's failure) does."""
         if self.records is None:
             return []
         cutoff = (now or datetime.now(UTC)) - timedelta(hours=self.month_wait_hours)
         stuck = []
         truths: dict[str, MonthPointer | None] = {}  # each month's pointer, read once a run (many files share one)
         for report in (reports or self._every_report)():
-            if report.status == "rejected" or datetime.fromisoformat(report.updated_at) > cutoff:
+            if report.status == "rejected":
                 continue
             for month, state in sorted(report.months.items()):
-                if state.status not in ("pending", "failed", "superseded"):
+                # A record written before months kept their own clock: the file record's.
+                since, told_for = (state.since, state.since) if state.since else (report.updated_at, report.version)
+                if state.status not in ("pending", "failed", "superseded") or datetime.fromisoformat(since) > cutoff:
                     continue
                 if month not in truths:
                     truths[month] = self.records.month_pointer(month)
@@ -192,14 +195,14 @@ class Watchdog:
                     continue  # another file is the month's truth: this one is not to be pushed
                 where = f"s3://{report.file.bucket}/{report.file.key}"
                 stuck.append(f"{month} {where}")
-                reason = state.error or f"{month} is {state.status} since {report.updated_at}"
+                reason = state.error or f"{month} is {state.status} since {since}"
                 problem = alerts.MonthProblem(
                     where, month, reason, f"s3://{report.file.bucket}/{report_key(report.file.sha256)}"
                 )
                 alert = alerts.month_stuck(
                     problem, self.operator, hours=self.month_wait_hours, in_dlq=state.status == "failed"
                 )
-                once = f"watchdog.month_stuck#{report.file.sha256}#{month}#{report.version}"
+                once = f"watchdog.month_stuck#{report.file.sha256}#{month}#{state.status}#{told_for}"
                 self.once(once, partial(self._tell, alert))
         return stuck
 
