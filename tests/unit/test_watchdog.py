@@ -319,6 +319,23 @@ def test_a_month_queued_again_waits_a_whole_day_from_then_and_is_told_again_if_i
     assert "pushed again replay-1" in notifier.alerts[-1].reason
 
 
+def test_a_stuck_month_whose_alert_the_topic_refused_keeps_no_other_month_from_being_told() -> None:
+    world = World()
+    world.upload("incoming/credits-2026-01.csv", b"000000000001,$5.00\n", event_time="2026-02-01T09:00:00.000Z")
+    world.upload("incoming/credits-2026-02.csv", FEBRUARY, event_time="2026-03-01T09:00:00.000Z")
+    world.queue.sent.clear()  # both messages lost
+    dog, notifier = world_watchdog(world)
+    notifier.refusals = 1  # SNS throttles the first publish of the run
+    later = datetime.now(UTC) + timedelta(hours=25)
+
+    with pytest.raises(ChecksFailed, match="never pushed"):
+        dog.daily(later)  # the run fails, so WatchdogErrorsAlarm fires and Lambda retries it
+    assert len(notifier.alerts) == 1  # the other month was told in the same run
+
+    dog.daily(later + timedelta(hours=1))
+    assert sorted(month for alert in notifier.alerts for month in alert.months) == ["2026-01", "2026-02"]
+
+
 def test_a_record_written_before_months_kept_their_own_clock_is_judged_by_the_records() -> None:
     start = datetime(2026, 3, 1, 9, tzinfo=UTC)
     with time_machine.travel(start, tick=False):

@@ -179,6 +179,7 @@ class Watchdog:
             return []
         cutoff = (now or datetime.now(UTC)) - timedelta(hours=self.month_wait_hours)
         stuck = []
+        run = _Run()  # an alert the topic refuses keeps no other month from being told
         truths: dict[str, MonthPointer | None] = {}  # each month's pointer, read once a run (many files share one)
         for report in (reports or self._every_report)():
             if report.status == "rejected":
@@ -203,7 +204,8 @@ class Watchdog:
                     problem, self.operator, hours=self.month_wait_hours, in_dlq=state.status == "failed"
                 )
                 once = f"watchdog.month_stuck#{report.file.sha256}#{month}#{state.status}#{told_for}"
-                self.once(once, partial(self._tell, alert))
+                run.guard(f"{month} of {where} never pushed", partial(self.once, once, partial(self._tell, alert)))
+        run.end()
         return stuck
 
     def _last_read(self, where: str) -> tuple[str, str] | None:
