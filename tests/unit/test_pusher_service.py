@@ -429,6 +429,31 @@ def test_a_ghost_write_of_a_sum_chunk_starts_the_month_over_and_never_doubles_it
     assert world.cloudzero.month_total("2026-02") == expected
 
 
+def test_a_sum_chunk_refused_for_good_says_cloudzero_holds_part_of_the_month_and_a_redrive_makes_it_whole() -> None:
+    # The key revoked between chunks, say: the replace_drop already replaced the month, so CloudZero holds
+    # only its first chunk until the month is sent again. The person told must know that.
+    world = World()
+    data, expected = _large_month()
+    body = uploaded(world, data=data)
+    world.cloudzero.fail_next(CloudZeroRejected(403, "the key lacks a scope"), after=1)
+
+    assert world.deliver(body).status == "dead_lettered"
+
+    [first, refused] = world.cloudzero.calls
+    assert (first.operation, refused.operation) == ("replace_drop", "sum")
+    held = len(world.cloudzero.rows["2026-02"])
+    sha = MonthMessage.model_validate_json(body).file.sha256
+    [alert] = world.notifier.alerts
+    error = world.report(sha).months["2026-02"].error or ""
+
+    world.deliver(body, delivery_id="redriven")  # once the key is fixed: the redrive
+    assert world.cloudzero.month_total("2026-02") == expected
+    chunks = len(world.cloudzero.calls) - 2  # what the redrive sent: the whole month
+    assert chunks > 1
+    for told in (alert.reason, error):
+        assert f"CloudZero now holds only the first 1 of the month's {chunks} chunks ({held} rows)" in told
+
+
 def test_a_month_whose_chunk_outcome_stays_unknown_goes_back_to_the_queue_exact() -> None:
     world = World()
     data, expected = _large_month()

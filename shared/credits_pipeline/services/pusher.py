@@ -203,7 +203,7 @@ class Pusher:
     def _send(self, message: MonthMessage, delivery_id: str, remaining: Remaining) -> Outcome:
         month = load_month(self.objects, message)
         month.check()  # every body as stored before the first is sent: never half a month
-        receipts = self._send_in_order(month.bodies, delivery_id, remaining)
+        receipts = self._send_in_order(month.bodies, delivery_id, remaining, chunks=month.chunks)
         return {
             "drop_id": receipts[-1].drop_id,
             "drop_ids": [receipt.drop_id for receipt in receipts],
@@ -213,24 +213,34 @@ class Pusher:
         }
 
     def _send_in_order(
-        self, bodies: Callable[[], Iterator[DropBody]], delivery_id: str, remaining: Remaining
+        self, bodies: Callable[[], Iterator[DropBody]], delivery_id: str, remaining: Remaining, *, chunks: int
     ) -> list[DropReceipt]:
         """Strictly in order: the first chunk replaces the month, the rest add to it.
 
         A `sum` chunk answered with a 5xx may have landed: the month starts over from its `replace_drop`
         (which wipes whatever the earlier try added), under fresh request keys. A chunk that got no answer
-        (NoAnswer) is not followed by anything in this delivery: it may still land. `bodies()` yields them
+        (NoAnswer) is not followed by anything in this delivery: it may still land. A `sum` chunk refused
+        for good leaves CloudZero holding the first chunks only: its error says so. `bodies()` yields them
         from the first, one at a time.
         """
         unknown: OutcomeUnknown | None = None
         for restart in range(MAX_MONTH_RESTARTS + 1):
             attempt_id = delivery_id if restart == 0 else f"{delivery_id}#restart{restart}"
+            receipts: list[DropReceipt] = []
             try:
-                receipts = []
                 for body in bodies():
                     receipts.append(self.cloudzero.post_drop(body, attempt_id, remaining))
                     del body  # sent: let it go before the next body is read
                 return receipts
+            except CloudZeroRejected as error:
+                if not receipts:
+                    raise  # the replace_drop itself: CloudZero holds what it held
+                rows = sum(receipt.row_count for receipt in receipts)
+                raise CloudZeroRejected(
+                    error.status,
+                    f"{error.message}; CloudZero now holds only the first {len(receipts)} of the month's {chunks} "
+                    f"chunks ({rows} rows): the first replaced what it held before",
+                ) from error
             except OutcomeUnknown as error:
                 unknown = error
                 metrics.add_metric(name="MonthRestarts", unit="Count", value=1)
