@@ -53,6 +53,7 @@ _KNOWN_CODES = frozenset(
 _BODY = re.compile(r"[\d.,]*\d[\d.,]*(?:[eE][-+]?\d+)?")
 _DASHES = "-\u2013\u2014\u2212"
 _THOUSANDS_GROUPS = re.compile(r"[1-9]\d{0,2}(?:X\d{3})+")
+_EXPONENT = re.compile(r"\d\s*[eE][-+]?\d")  # `1.5E+3`, not the E of `EUR`
 
 
 def _valid_grouping(integer_part: str, separator: str) -> bool:
@@ -66,6 +67,7 @@ class AmountReader:
     A value that shows its decimal mark (`1.234,56`, `12,5`, `0.50`) is read as it shows it. Only a
     value whose one separator is followed by exactly three digits (`1,234` / `1.234`) is ambiguous;
     it takes the file's mark, `decimal_comma`, decided from the file's delimiter and its other values.
+    Scientific notation never groups thousands: the one separator of `1,234E+3` is its decimal mark.
     """
 
     def __init__(self, *, decimal_comma: bool = False) -> None:
@@ -119,12 +121,16 @@ class AmountReader:
                 mantissa, _, rest = body.partition(mark)
                 exponent = mark + rest
         commas, dots = mantissa.count(","), mantissa.count(".")
+        if exponent and commas + dots > 1:  # scientific notation never groups thousands
+            raise InvalidAmount(f"amount {text.strip()!r} groups thousands in a number with an exponent")
         if commas and dots:
             decimal_mark = "," if mantissa.rfind(",") > mantissa.rfind(".") else "."
         elif commas or dots:
             separator = "," if commas else "."
             integer, _, fraction = mantissa.rpartition(separator)
-            if mantissa.count(separator) > 1:
+            if exponent:
+                decimal_mark = separator  # not a grouping: `1,234E+3` is 1.234E+3 in any file
+            elif mantissa.count(separator) > 1:
                 decimal_mark = "." if separator == "," else ","  # several: thousands separators
             elif len(fraction) == 3 and _valid_grouping(mantissa, separator):
                 decimal_mark = "," if self.decimal_comma else "."  # ambiguous: the file's mark
@@ -166,6 +172,8 @@ def unambiguous_decimal_mark(text: str) -> str | None:
     """`,` or `.` when a value shows which is its decimal mark, None when it does not say."""
     body = re.sub(r"[^\d,.]", "", text.split("e", maxsplit=1)[0].split("E", maxsplit=1)[0])
     commas, dots = body.count(","), body.count(".")
+    if _EXPONENT.search(text):  # scientific notation never groups thousands: one separator is the mark
+        return ("," if commas else ".") if commas + dots == 1 else None
     if commas and dots:
         return "," if body.rfind(",") > body.rfind(".") else "."
     for separator, count in ((",", commas), (".", dots)):

@@ -172,6 +172,22 @@ def test_an_excel_sep_line_is_read_as_a_title_row():
     assert totals(read_bytes(data)) == {"2024-09": Decimal("-1.5")}
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"123456789012;1.234E+3\n111122223333;100\n",
+        b"Account ID;Month;Amount\n123456789012;2026-01;1.234E+3\n111122223333;2026-01;100\n",
+        b'123456789012,"1,234E+3"\n111122223333,100\n',
+    ],
+)
+def test_an_amount_in_scientific_notation_is_not_read_a_thousand_times_too_large(data: bytes) -> None:
+    credits = read_bytes(data, name="incoming/credits-2026-01.csv").months["2026-01"].credits
+    assert {credit.account_id: credit.cost for credit in credits} == {
+        "123456789012": Decimal("-1234"),
+        "111122223333": Decimal("-100"),
+    }
+
+
 def test_json_is_detected_from_content_whatever_its_name():
     data = fixture("allocation/credit-allocation.json").read_bytes()
     credit_file = read_bytes(data, name="incoming/credits.csv")

@@ -61,6 +61,10 @@ def test_amounts_are_read_exactly_with_their_currency_mark(text, amount, currenc
         ("1.234.567", "1234567", "1234567"),
         ("3,125", "3125", "3.125"),  # ambiguous: the file's mark decides
         ("1.234", "1.234", "1234"),
+        # scientific notation never groups thousands: the one separator is the decimal mark, in any file
+        ("1.234E+3", "1234", "1234"),
+        ("1,234E+3", "1234", "1234"),
+        ("-1,234e3", "-1234", "-1234"),
     ],
 )
 def test_the_decimal_mark_is_read_from_the_value_and_else_from_the_file(text, point_file, comma_file):
@@ -78,6 +82,20 @@ def test_text_that_is_not_an_amount_is_refused(text):
         return
     with pytest.raises(InvalidAmount):
         AmountReader().read(text)
+
+
+@pytest.mark.parametrize("text", ["1,234.5E+3", "1.234,5E+3", "1,234,567E+3", "1.234.567e3"])
+def test_an_amount_with_an_exponent_and_thousands_separators_is_refused(text: str) -> None:
+    for decimal_comma in (False, True):
+        with pytest.raises(InvalidAmount, match="groups thousands in a number with an exponent"):
+            AmountReader(decimal_comma=decimal_comma).read(text)
+
+
+def test_an_exponent_amount_shows_its_decimal_mark() -> None:
+    assert unambiguous_decimal_mark("1.234E+3") == "."
+    assert unambiguous_decimal_mark("1,234E+3") == ","
+    assert unambiguous_decimal_mark("1,234.5E+3") is None  # not an amount: it says nothing
+    assert decide_decimal_comma(";", ["1.234E+3", "2.000"]) is False  # `2.000` is then two, not 2000
 
 
 def test_a_file_decides_its_decimal_mark_from_the_values_that_show_it():
