@@ -223,7 +223,8 @@ _MONTH_NAMES = {
     for name in names
 }
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?(?P<rest>[T ].*)?")
-_ISO_OFFSET = re.compile(r".*[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*([+-]\d{2}:?\d{2})$")
+# Only after a time (in a date, `-05` is the day): `+05:30`, `+0530`, or hours alone as Postgres and DuckDB write them.
+_ISO_OFFSET = re.compile(r".*[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*([+-]\d{2}(?::?\d{2})?)$")
 _YEAR_MONTH = re.compile(r"(\d{4})[/.](\d{1,2})")
 _YEAR_FIRST_DATE = re.compile(r"(\d{4})([/.])(\d{1,2})\2(\d{1,2})(?:[T ].*)?")  # year first is always Y/M/D
 _COMPACT = re.compile(r"(20\d{2})(0[1-9]|1[0-2])")
@@ -251,8 +252,8 @@ def parse_month(text: str) -> str:
     """`YYYY-MM` from the ways billing periods and months are written.
 
     `2024-09`, `2024-09-01T00:00:00Z`, `...00.000Z`, `2024-09-01 00:00:00`, `2024/09/01 00:00:00`, `09/2024`, `Sep-24`,
-    `Sep 2024`, `September 2024`, `202409`. A time with an offset is moved to UTC first (billing
-    periods are UTC). A day/month date such as `09/01/2024` is refused: the order is not known.
+    `Sep 2024`, `September 2024`, `202409`. A time with an offset (`-05:00`, `-0500`, `-05`) is moved to
+    UTC first (billing periods are UTC). A day/month date such as `09/01/2024` is refused: the order is not known.
     """
     raw = text.strip().strip("'\"").strip()
     if not raw or raw.casefold() in EMPTY_MARKERS:
@@ -261,7 +262,7 @@ def parse_month(text: str) -> str:
         year, month, rest = int(match[1]), int(match[2]), match["rest"] or ""
         if match[3] is not None and not 1 <= int(match[3]) <= 31:
             raise InvalidMonth(f"not a date: {raw!r}")
-        if rest and (offset := _ISO_OFFSET.fullmatch(raw)) and offset[1].replace(":", "") != "+0000":
+        if rest and (offset := _ISO_OFFSET.fullmatch(raw)) and offset[1].replace(":", "") not in ("+00", "+0000"):
             try:
                 moment = datetime.fromisoformat(raw.replace(" ", "T", 1)).astimezone(UTC)
             except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved off the calendar

@@ -77,6 +77,15 @@ def test_null_values_and_space_separated_timestamps_are_read():
     assert credit_file.months["2024-09"].credits[0].service == "AWSCredits"
 
 
+def test_one_instant_lands_in_one_month_whether_its_offset_is_written_with_minutes_or_not() -> None:
+    header = "SubAccountId,BillingPeriodStart,BilledCost,ChargeCategory,ChargeClass,ServiceName,ProviderName\n"
+    data = header + (
+        "123456789012,2025-12-31 19:00:00-05,-1.5,Credit,,EC2,AWS\n"  # 2026-01-01 00:00 UTC
+        "210987654321,2025-12-31 19:00:00-05:00,-2.5,Credit,,EC2,AWS\n"
+    )
+    assert totals(read_bytes(data.encode(), name="incoming/focus.csv")) == {"2026-01": Decimal("-4.0")}
+
+
 def test_focus_1_4_is_reported_as_1_4_not_1_3():
     credit_file = read_fixture("focus/focus-1.4.csv")
     assert credit_file.format_id == "focus/1.4"

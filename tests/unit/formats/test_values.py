@@ -136,12 +136,27 @@ def test_a_file_decides_its_decimal_mark_from_the_values_that_show_it():
         ("09/09/2024", "2024-09"),
         ("2024-08-31T17:00:00-07:00", "2024-09"),  # an offset is moved to UTC first
         ("2024-09-01T00:00:00+00:00", "2024-09"),
+        ("2024-09-01 00:00:00+00", "2024-09"),
+        ("2024-09-01T03:00:00+0530", "2024-08"),
         ("2024/09/01 00:00:00", "2024-09"),  # the legacy monthly billing CSV
         ("2024/09/30 23:59:59", "2024-09"),
         ("2024.09.01", "2024-09"),
     ],
 )
 def test_months_are_read_from_the_ways_periods_are_written(text, month):
+    assert parse_month(text) == month
+
+
+@pytest.mark.parametrize(
+    ("text", "month"),
+    [
+        ("2025-12-31 19:00:00-05", "2026-01"),  # Postgres and DuckDB write an offset as hours alone
+        ("2025-12-31T19:00:00.000-05", "2026-01"),
+        ("2025-12-31 19:00-05", "2026-01"),
+        ("2026-01-01T03:00:00+05", "2025-12"),
+    ],
+)
+def test_an_offset_written_as_hours_alone_is_moved_to_utc_too(text: str, month: str) -> None:
     assert parse_month(text) == month
 
 
