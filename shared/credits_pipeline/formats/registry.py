@@ -9,6 +9,8 @@ the file is rejected naming the closest format and the columns it lacks.
 Adding a variant: write a `TabularSpec` (or a `FormatEntry`) and list it in `BUILTIN`.
 """
 
+import re
+
 from credits_pipeline.formats import allocation, billing_csv, cost_explorer_api, cost_explorer_csv, cur, focus, sheets
 from credits_pipeline.formats.base import CreditFormat, FileRejected, ParseConfig
 from credits_pipeline.formats.containers import Content
@@ -32,9 +34,24 @@ HEADERLESS_IDS = ("headerless/1", "headerless-wide/1")
 BUILTIN_IDS = frozenset({entry.format_id for entry in BUILTIN} | set(HEADERLESS_IDS))
 TITLE_ROWS = 10  # a hand-made sheet's header may follow this many title rows
 
+# Columns of a credit balance list (reference §7): what is left of a credit, never what a month applied.
 _BALANCE_KEYS = frozenset(
-    {"amountremaining", "remainingamount", "remaining", "remainingbalance", "balanceremaining", "creditremaining"}
+    {
+        "amountremaining",
+        "remainingamount",
+        "remaining",
+        "remainingbalance",
+        "balanceremaining",
+        "creditremaining",
+        "creditsremaining",
+        "remainingcredit",
+        "remainingcredits",
+        "balance",
+        "creditbalance",
+    }
 )
+# A trailing unit such as `(USD)`, `($)` or `[EUR]`: `Amount Remaining (USD)` is still `Amount remaining`.
+_UNIT_SUFFIX = re.compile(r"\s*(?:\([^()]*\)|\[[^\[\]]*\])\s*$")
 
 
 def registered_formats(config: ParseConfig) -> list[FormatEntry]:
@@ -105,11 +122,12 @@ def _best(matches: list[Match]) -> Match | None:
 
 
 def _refuse_balance_list(header: Header) -> None:
-    for name, key in zip(header.names, header.keys, strict=True):
-        if key in _BALANCE_KEYS:
+    for name in header.names:
+        if header_key(_UNIT_SUFFIX.sub("", name)) in _BALANCE_KEYS:
             raise FileRejected(
                 f"this is a credit balance list (column {name!r}): it says what credit is left, not what was "
-                "applied in a month; upload the credits applied (CUR, FOCUS, credit allocation history)"
+                "applied in a month; upload the credits applied (CUR, FOCUS, credit allocation history)",
+                line=header.line or None,
             )
 
 

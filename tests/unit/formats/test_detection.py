@@ -227,6 +227,36 @@ def test_a_credit_balance_list_is_rejected_as_such(header):
     assert "credit balance list" in str(error)
 
 
+@pytest.mark.parametrize(
+    "column",
+    [
+        "Amount Remaining (USD)",
+        "Amount remaining [USD]",
+        "Remaining ($)",
+        "Remaining Credit",
+        "Remaining Credits (EUR)",
+        "Credits Remaining",
+        "Remaining Balance",
+        "Balance",
+        "Balance (USD)",
+        "Credit Balance",
+    ],
+)
+def test_a_balance_list_beside_an_amount_column_is_rejected_naming_its_column_and_line(column):
+    # With an `Amount` column the file would otherwise read as a sheet: -100.00 sent for 2026-01.
+    data = f"Account ID,Credit Name,Amount,{column},Expiration Date\n123456789012,Promo,100.00,50.00,2026-12-31\n"
+    error = rejected_bytes(data.encode(), "incoming/credits-2026-01.csv")
+    assert "credit balance list" in str(error)
+    assert repr(column) in str(error)
+    assert error.line == 1
+
+
+@pytest.mark.parametrize("column", ["Amount", "Amount (USD)", "Credits Applied", "Credit Amount (USD)", "Credit"])
+def test_credits_applied_columns_are_not_taken_for_a_balance(column):
+    data = f"Account ID,Credit Name,{column},Expiration Date\n123456789012,Promo,100.00,2026-12-31\n"
+    assert totals(read_bytes(data.encode(), "incoming/credits-2026-01.csv")) == {"2026-01": Decimal("-100.00")}
+
+
 def test_the_balance_list_fixture_and_its_json_form_are_rejected():
     assert "balance" in str(rejected_fixture("rejections/credit-balances.csv"))
     data = json.dumps({"credits": [{"creditName": "Activate", "amountRemaining": "4500", "expiration": "2026"}]})
