@@ -6,8 +6,10 @@ CurrencyCode, CostBeforeTax, Credits, TaxAmount, TaxType, TotalCost`.
 
 Rows:
 - Credits are the `Credits` column of `LinkedLineItem` and `PayerLineItem` rows (a payer line item
-  has no linked account: its account is `PayerAccountId`). Most line items carry no credit (a blank
-  or zero `Credits`): they are counted and ignored, not reported as zero amounts.
+  has no linked account: its account is `PayerAccountId`). A `LinkedLineItem` without its
+  `LinkedAccountId` is skipped as invalid, never credited to the payer: the payer's account is that of
+  `PayerLineItem` rows only. Most line items carry no credit (a blank or zero `Credits`): they are
+  counted and ignored, not reported as zero amounts.
 - `AccountTotal`, `InvoiceTotal` and `StatementTotal` rows are totals: never summed with the line
   items, always checked against them. The `InvoiceTotal` rows of an invoice (`InvoiceID`) state the
   credits of that invoice's line items, the `AccountTotal` rows of an account that account's, the
@@ -43,6 +45,7 @@ BILLING_CSV = TabularSpec(
     markers=(("CostBeforeTax",), ("TotalCost",)),
     total_rows=(("invoicetotal", "invoice"), ("accounttotal", "account"), ("statementtotal", "file")),
     credit_when_nonzero=True,
+    account_fallback_types=("PayerLineItem",),
     amount_note="the line item's Credits, with the sign AWS gives it (credits negative)",
 )
 

@@ -155,6 +155,10 @@ class TabularSpec(FormatEntry):
     # A row of a credit type carries a credit only when its amount is non-zero (an invoice's line items:
     # most have no credits); otherwise a zero or blank amount is a skipped row.
     credit_when_nonzero: bool = False
+    # Credit row types (as the file spells them) whose account may come from the account column's later
+    # names; a credit row of another type without the first is skipped, never given a later one (the
+    # invoice CSV's payer is not a linked account's stand-in). Empty: every row's may.
+    account_fallback_types: tuple[str, ...] = ()
 
     def match(self, header: Header) -> Match:
         keys = header.keys
@@ -241,6 +245,15 @@ class TabularFormat(FormatReader):
             TotalsLedger(magnitude=spec.sign == "magnitude", collapse=spec.duplicate_policy == "collapse")
             if spec.hand_made or spec.total_rows
             else None
+        )
+        accounts = self._index.get("account", ())
+        self._fallback_types = frozenset(type_.casefold() for type_ in spec.account_fallback_types)
+        self._no_own_account = (
+            f"row without a {header.names[accounts[0]]}: the "
+            f"{' / '.join(header.names[i] for i in accounts[1:])} is the account of "
+            f"{' and '.join(spec.account_fallback_types)} rows only"
+            if self._fallback_types and len(accounts) > 1
+            else ""
         )
         self._needed = sorted({index for indexes in self._index.values() for index in indexes})
         self.info = FormatInfo(
@@ -386,6 +399,7 @@ class TabularFormat(FormatReader):
                 return SkippedRow(line, None, f"row has {count} cells, the header has {self._width}")
             if count < self._width:
                 cells = cells + [""] * (self._width - count)
+        row_type = ""
         if spec.credit_types and "row_type" in self._index:
             row_type = cells[self._index["row_type"][0]].strip()
             total_scope = self._total_rows.get(row_type.casefold()) if self._total_rows else None
@@ -400,6 +414,12 @@ class TabularFormat(FormatReader):
         amount_text = cells[self._index["amount"][0]]
         if spec.credit_when_nonzero and _no_amount(amount_text):
             return IgnoredRow(line, "no credit on the line")
+        if (
+            self._no_own_account
+            and row_type.casefold() not in self._fallback_types
+            and not clean_text(cells[self._index["account"][0]])
+        ):
+            return SkippedRow(line, None, f"{row_type} {self._no_own_account}")
         account_text = self._cell(cells, "account")
         if spec.hand_made and (label := total_label(account_text) or self._total_label_elsewhere(cells, account_text)):
             if label == "subtotal":

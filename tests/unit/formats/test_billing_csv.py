@@ -10,13 +10,13 @@ CLOSED = "billing/999988887777-aws-billing-csv-2026-05.csv"
 ESTIMATED = "billing/999988887777-aws-billing-csv-2026-06-estimated.csv"
 
 
-def edited(relative: str, record_type: str, credits: str, nth: int = 0) -> bytes:
-    """The fixture with the `Credits` of the nth row of `record_type` replaced."""
+def edited(relative: str, record_type: str, value: str, nth: int = 0, column_name: str = "Credits") -> bytes:
+    """The fixture with the `column_name` cell of the nth row of `record_type` replaced."""
     rows = list(csv.reader(io.StringIO(fixture(relative).read_text())))
     header = rows[0]
-    kind, column = header.index("RecordType"), header.index("Credits")
+    kind, column = header.index("RecordType"), header.index(column_name)
     matching = [row for row in rows[1:] if row[kind] == record_type]
-    matching[nth][column] = credits
+    matching[nth][column] = value
     buffer = io.StringIO()
     csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
     return buffer.getvalue().encode()
@@ -93,3 +93,40 @@ def test_an_open_month_payer_line_items_estimated_invoices_and_a_disclaimer():
     assert any("estimated bill" in note for note in credit_file.notes)
     assert credit_file.ignored_by_type["EstimatedDisclaimer"] == 1
     assert credit_file.skipped_total == 0
+
+
+NO_LINKED_ACCOUNT = (
+    "LinkedLineItem row without a LinkedAccountId: the PayerAccountId is the account of PayerLineItem rows only"
+)
+# Line 3 is a linked line item whose LinkedAccountId is blank: its -20.00 is no account's.
+LINE_ITEMS = (
+    "InvoiceID,PayerAccountId,LinkedAccountId,RecordType,BillingPeriodStartDate,CostBeforeTax,Credits,TotalCost\n"
+    "123,999999999999,123456789012,LinkedLineItem,2026/01/01 00:00:00,10,-10.00,0\n"
+    "123,999999999999,,LinkedLineItem,2026/01/01 00:00:00,10,-20.00,0\n"
+    "123,999999999999,111122223333,LinkedLineItem,2026/01/01 00:00:00,10,-5.00,0\n"
+)
+
+
+def test_a_linked_line_item_without_its_linked_account_is_skipped_not_credited_to_the_payer():
+    credit_file = read_bytes(LINE_ITEMS.encode(), "incoming/billing.csv", max_invalid_share=Decimal("0.5"))
+    # the payer 999999999999 gets nothing
+    assert {c.account_id: c.cost for c in credit_file.months["2026-01"].credits} == {
+        "123456789012": Decimal("-10.00"),
+        "111122223333": Decimal("-5.00"),
+    }
+    assert [(row.line, row.account_id, row.reason) for row in credit_file.skipped] == [(3, None, NO_LINKED_ACCOUNT)]
+
+
+def test_an_invoice_total_counting_a_line_item_without_its_linked_account_rejects_the_file_naming_the_row():
+    data = LINE_ITEMS + "123,999999999999,,InvoiceTotal,2026/01/01 00:00:00,30,-35.00,0\n"
+    error = rejected_bytes(data.encode(), "incoming/billing.csv", max_invalid_share=Decimal("0.5"))
+    assert "the InvoiceTotal of invoice 123 (line 5) states -35.00, the credits read add up to -15.00" in str(error)
+    assert "1 row was skipped as invalid" in str(error)
+    assert f"line 3: {NO_LINKED_ACCOUNT}" in error.problems
+
+
+def test_too_many_line_items_without_their_linked_account_reject_the_file_naming_them():
+    # line 4, account 444455556666's -50.000000 on the RDS line
+    error = rejected_bytes(edited(CLOSED, "LinkedLineItem", "", nth=2, column_name="LinkedAccountId"))
+    assert "1 of 4 credit rows are invalid" in str(error)
+    assert error.problems == [f"line 4: {NO_LINKED_ACCOUNT}"]
