@@ -87,6 +87,7 @@ def _eligible(reader: TabularFormat) -> bool:
         and not spec.total_rows
         and not spec.hand_made
         and not spec.credit_when_nonzero
+        and not spec.account_fallback_types  # which rows may take a later account column is read row by row
         and not reader.states_totals
         and not reader.fixed_month
         and not reader.decimal_comma
