@@ -16,6 +16,8 @@ from credits_pipeline.formats.base import FileRejected
 _STRUCTURE = re.compile(r'[\\"{}\[\]]')
 _CHUNK = 1 << 16
 MAX_RECORD_CHARS = 1 << 20
+# A page's own values are its paging state: `nextToken`, `NextPageToken`, a `Marker`.
+_PAGING = re.compile(r"token|marker", re.IGNORECASE)
 MAX_DEPTH = 64  # API pages nest 4 deep; far deeper is hostile, and would break json.loads' recursion
 
 
@@ -113,8 +115,9 @@ def parse_record(text: str) -> dict[str, object]:
     """A record's fields; numbers stay text (never float), nested objects flattened with dots.
 
     `{"creditAmount": {"currencyAmount": "-1.5"}}` -> `{"creditAmount.currencyAmount": "-1.5"}`.
-    An object holding an empty list is a page without records (`{"...List": [], "nextToken": ...}`):
-    EmptyPage, which the reader counts and ignores.
+    An object holding an empty list and no value of its own but paging state is a page without records
+    (`{"...List": [], "nextToken": ...}`): EmptyPage, which the reader counts and ignores. A record may
+    hold an empty list too (`"tags": []`): its own values (an account, an amount) say it is one.
     """
     try:
         value = json.loads(text, parse_float=str, parse_int=str, parse_constant=_no_constant)
@@ -122,11 +125,19 @@ def parse_record(text: str) -> dict[str, object]:
         raise ValueError(f"unreadable JSON record: {error}") from None
     if not isinstance(value, dict):
         raise ValueError("a JSON record is not an object")
-    if any(isinstance(item, list) and not item for item in value.values()):
+    if _is_empty_page(value):
         raise EmptyPage
     flat: dict[str, object] = {}
     _flatten("", value, flat, 0)
     return flat
+
+
+def _is_empty_page(value: dict[str, object]) -> bool:
+    if not any(isinstance(item, list) and not item for item in value.values()):
+        return False
+    return all(
+        item is None or isinstance(item, list | dict) or _PAGING.search(key) is not None for key, item in value.items()
+    )
 
 
 def _flatten(prefix: str, value: dict[str, object], into: dict[str, object], depth: int) -> None:

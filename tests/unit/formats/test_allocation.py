@@ -56,6 +56,22 @@ def test_numbers_in_json_are_read_exactly_never_as_floats():
     }
 
 
+def test_a_record_holding_an_empty_list_is_read_and_an_empty_page_is_not():
+    tagged = allocation_entry("111122223333", "2025-03", "-250.00", service="EC2") | {"tags": []}
+    pages = [
+        {"creditAllocationHistoryList": [allocation_entry("123456789012", "2025-03", "-100.00", service="EC2")]},
+        {"creditAllocationHistoryList": [tagged], "nextToken": "AAAA"},
+        {"creditAllocationHistoryList": [], "nextToken": None},  # the last page: nothing left
+    ]
+    credit_file = read_bytes(json.dumps(pages).encode())
+    assert credits_of(credit_file, "2025-03") == {
+        ("123456789012", "EC2", "AWS Activate Credits"): Decimal("-100.00"),
+        ("111122223333", "EC2", "AWS Activate Credits"): Decimal("-250.00"),
+    }
+    assert credit_file.ignored_by_type == {"empty page of results": 1}
+    assert credit_file.skipped_total == 0
+
+
 def test_a_record_that_is_not_readable_is_an_invalid_row():
     good = [allocation_entry(account, "2025-03", "-1", service="EC2") for account in numbered_accounts(19)]
     text = json.dumps({"creditAllocationHistoryList": good}).replace(
