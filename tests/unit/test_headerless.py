@@ -114,6 +114,16 @@ def test_crlf_bom_blank_lines_and_no_final_newline_are_read():
     assert credit_file.skipped_total == 0
 
 
+@pytest.mark.parametrize("ids", ["short", "full"])
+def test_a_tab_delimited_file_whose_amounts_group_thousands_with_commas_is_read_by_its_tabs(ids):
+    # One comma and one tab a line: read at the comma, `12345678901\t1` became account 123456789011 and
+    # `234.56` its amount (full ids: rejected as over 12 digits).
+    first, second = ("12345678901", "98765432109") if ids == "short" else ("112345678901", "198765432109")
+    credit_file = read(f"{first}\t1,234.56\n{second}\t2,000.00\n".encode())
+    assert costs(credit_file) == {first.zfill(12): Decimal("-1234.56"), second.zfill(12): Decimal("-2000.00")}
+    assert credit_file.skipped_total == 0
+
+
 def test_the_month_comes_from_the_object_key():
     credit_file = read(b"073933415963,$1.00\n", key="incoming/credits-2025-11.csv")
     assert list(credit_file.months) == ["2025-11"]

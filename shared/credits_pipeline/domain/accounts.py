@@ -4,7 +4,10 @@ import re
 from collections.abc import Iterable
 
 _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE][+-]?\d+$")
-_SEPARATORS = re.compile(r"[\s\-\u00a0]")
+# The spaces people write inside an id (a space, NBSP): any whitespace but a tab or a line break, which part
+# cells. A tab inside a cell means the file was split at the wrong delimiter, never a readable id.
+ID_SPACE = r"[^\S\t\n\r\x0b\x0c\x1c-\x1f\x85\u2028\u2029]"
+_SEPARATORS = re.compile(rf"{ID_SPACE}|-")
 
 
 class InvalidAccountId(ValueError):

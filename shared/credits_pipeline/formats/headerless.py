@@ -21,7 +21,7 @@ from decimal import Decimal
 from itertools import filterfalse
 from operator import itemgetter
 
-from credits_pipeline.domain.accounts import InvalidAccountId
+from credits_pipeline.domain.accounts import ID_SPACE, InvalidAccountId
 from credits_pipeline.domain.credits import (
     ACCOUNT,
     MAGNITUDE,
@@ -52,7 +52,7 @@ from credits_pipeline.formats.values import AccountReader, AmountReader, decide_
 
 FORMAT_ID = "headerless/1"
 WIDE_FORMAT_ID = "headerless-wide/1"
-_ACCOUNT_LIKE = re.compile(r"^\s*(?:'|=\")?[\d\s\-.eE+]{1,20}\"?\s*$")
+_ACCOUNT_LIKE = re.compile(rf"^\s*(?:'|=\")?(?:[\d\-.eE+]|{ID_SPACE}){{1,20}}\"?\s*$")
 _AMOUNT_PROBE = AmountReader()
 # A larger file is read row by row (streamed): the fast lane holds the whole text while it reads it.
 FAST_LANE_BYTES = 256 * 1024**2
