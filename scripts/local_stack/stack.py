@@ -65,11 +65,15 @@ def local_pipeline(
     `cloudzero_port`: the emulator's port (a free one by default); `function_log`: where the functions'
     log lines and metrics go (stdout by default, as Lambda's go to CloudWatch); `retry_delay_seconds`: how
     long a month message that failed stays invisible (the queue's visibility timeout, 0 locally by default).
+    The emulator knows one connection, `connection_id`, and answers 404 for any other, as CloudZero does: a
+    `parameters` CloudZeroConnectionId other than it names a connection CloudZero does not have.
     """
     with ExitStack() as cleanup:
         emulator = None
         if cloudzero_url is None:
-            emulator = cleanup.enter_context(CloudZeroEmulator(api_key=api_key, port=cloudzero_port))
+            emulator = cleanup.enter_context(
+                CloudZeroEmulator(api_key=api_key, port=cloudzero_port, connections=[connection_id])
+            )
             cloudzero_url = emulator.base_url
         stack_parameters = {
             "CloudZeroConnectionId": connection_id,

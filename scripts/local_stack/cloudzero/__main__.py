@@ -1,6 +1,6 @@
 """Serve the emulator until SIGTERM or Ctrl-C, printing its base URL first.
 
-python scripts/local_stack/cloudzero --port 8765 --api-key KEY
+python scripts/local_stack/cloudzero --port 8765 --api-key KEY [--connection-id ID ...]
 python -m local_stack.cloudzero --port 8765 --api-key KEY     (with scripts/ on the path)
 """
 
@@ -25,6 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port (default 8765)")
     parser.add_argument("--api-key", default=DEFAULT_API_KEY, help="the exact Authorization header value")
     parser.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
+    parser.add_argument(
+        "--connection-id",
+        action="append",
+        dest="connections",
+        metavar="ID",
+        help="a connection of the account, repeatable; the others are 404 (default: every id is a connection)",
+    )
     args = parser.parse_args(argv)
 
     stop = threading.Event()
@@ -35,7 +42,11 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     with CloudZeroEmulator(
-        api_key=args.api_key, host=args.host, port=args.port, max_body_bytes=args.max_body_bytes
+        api_key=args.api_key,
+        host=args.host,
+        port=args.port,
+        max_body_bytes=args.max_body_bytes,
+        connections=args.connections,
     ) as emulator:
         print(emulator.base_url, flush=True)
         try:

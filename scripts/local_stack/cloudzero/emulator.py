@@ -1,12 +1,13 @@
 """A local CloudZero AnyCost Stream API: a real HTTP server for tests and the local end-to-end run.
 
-It follows CloudZero's AnyCost Stream API documentation: the four AnyCost endpoints, the
-`Authorization: <api key>` header (no `Bearer `), the 5 MB body limit, the billing-drop validation
-rules, the `replace_drop` / `replace_hourly` / `sum` semantics per connection and month, idempotency
-keys that replay the first answer (errors too) without comparing bodies, and `cloudzero-test-key`
-sandbox namespaces. On top of that it detects concurrent requests to one connection (which CloudZero
-does not support), injects faults (429 with `Retry-After`, 5xx, slow answers, dropped connections,
-ghost writes, drift after accept) and records every request, so tests can assert how a client behaves.
+It follows CloudZero's AnyCost Stream API documentation: the four AnyCost endpoints and a connection's
+health read (`GET /v2/connections/billing/{connection_id}`), the `Authorization: <api key>` header (no
+`Bearer `), the 5 MB body limit, the billing-drop validation rules, the `replace_drop` /
+`replace_hourly` / `sum` semantics per connection and month, idempotency keys that replay the first
+answer (errors too) without comparing bodies, and `cloudzero-test-key` sandbox namespaces. On top of
+that it detects concurrent requests to one connection (which CloudZero does not support), injects faults
+(429 with `Retry-After`, 5xx, slow answers, dropped connections, ghost writes, drift after accept) and
+records every request, so tests can assert how a client behaves.
 
 Where the documentation is silent, the emulator decides:
 - POST `row_count` is the rows of that drop; the listing's `row_count` is the month's current rows.
@@ -28,11 +29,19 @@ Where the documentation is silent, the emulator decides:
 - Concurrency is tracked per connection id across namespaces; the validate path has no connection.
   A request leaves "in flight" (and enters `requests`) just before its answer is written.
 - Bodies may be gzip/deflate (`Content-Encoding`); the limit applies to the uncompressed bytes.
+- Connections: `connections=` names the account's connection ids; a request on any other connection (POST
+  or GET billing_drops, GET a month, the health read) is a 404 with the documented error body, after auth
+  and before any fault, and writes nothing. None (the default) makes every id a connection. Connections
+  belong to the account, not to a test-key namespace, and `reset()` keeps them.
+- The health read answers 200 `{"connection": {"id": <connection id>, "type": "anycost"}}` (the doc gives
+  no body); `GET /v2/connections/billing/anycost` is no connection but an unknown path (404). Only
+  `path="any"` faults reach it.
 - Sandbox (test key) data is never purged (CloudZero purges it after one hour); admin paths are not
   logged in `requests`.
 
 Python:  ``with CloudZeroEmulator(api_key="k") as emulator: ... emulator.base_url ...``
-CLI:     ``python scripts/local_stack/cloudzero --port 8765 --api-key KEY`` (or ``-m local_stack.cloudzero``)
+CLI:     ``python scripts/local_stack/cloudzero --port 8765 --api-key KEY [--connection-id ID ...]``
+         (or ``-m local_stack.cloudzero``)
 Admin (no auth): ``POST/GET/DELETE /_emulator/faults``, ``POST /_emulator/reset``, ``GET /_emulator/state``.
 """
 
@@ -40,6 +49,7 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
@@ -52,7 +62,8 @@ from local_stack.cloudzero.state import AcceptedDrop, ConcurrencyViolation, Emul
 class CloudZeroEmulator:
     """The CloudZero AnyCost Stream API on loopback, with fault injection and request recording.
 
-    Data lives per namespace (the `cloudzero-test-key`, "" for live), connection and month.
+    Data lives per namespace (the `cloudzero-test-key`, "" for live), connection and month. `connections`:
+    the account's connection ids, the only ones its routes answer for (others are 404); None, any id.
     """
 
     def __init__(
@@ -62,7 +73,11 @@ class CloudZeroEmulator:
         port: int = 0,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         month_limits: MonthLimits | None = None,
+        *,
+        connections: Iterable[str] | None = None,
     ) -> None:
+        if isinstance(connections, str):
+            raise TypeError("connections is an iterable of connection ids, not one id")
         address = ipaddress.ip_address("127.0.0.1" if host == "localhost" else host)
         if not address.is_loopback:
             raise ValueError(f"the emulator binds only to loopback, not {host!r}")
@@ -70,10 +85,15 @@ class CloudZeroEmulator:
         self.host = str(address)
         self.port = port
         self.max_body_bytes = max_body_bytes
+        self.connections = None if connections is None else frozenset(connections)
         self._state = EmulatorState()
         self._stopping = threading.Event()
         self._server = LoopbackServer(
-            EmulatorApp(self._state, api_key, max_body_bytes, self._stopping, month_limits), self.host, port
+            EmulatorApp(
+                self._state, api_key, max_body_bytes, self._stopping, month_limits, connections=self.connections
+            ),
+            self.host,
+            port,
         )
 
     # -- lifecycle -------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Final, Literal, get_args
 
 from local_stack.cloudzero.rules import Answer, Row, error, month_key, status_phrase
 
-RequestKind = Literal["billing_drops", "validate", "read"]
+RequestKind = Literal["billing_drops", "validate", "read", "health"]
 FaultPath = Literal["billing_drops", "validate", "any"]
 Drift = Literal["cost", "drop_row"]
 FAULT_PATHS: Final = get_args(FaultPath)

@@ -344,6 +344,23 @@ def unreadable_month(raw: str) -> Answer:
     return error(400, f"month {raw!r} is neither YYYY-MM nor an ISO 8601 datetime")
 
 
+# --- connections ------------------------------------------------------------------------------------------
+
+
+def is_known_connection(connection_id: str, connections: frozenset[str] | None) -> bool:
+    """Whether the account has the connection; None (no list given) means every id is one."""
+    return connections is None or connection_id in connections
+
+
+def connection_health(connection_id: str) -> Answer:
+    """GET /v2/connections/billing/{id} 200: the connection's record (its shape is the emulator's choice)."""
+    return Answer(200, {"connection": {"id": connection_id, "type": "anycost"}})
+
+
+def unknown_connection(connection_id: str) -> Answer:
+    return error(404, f"no billing connection {connection_id}")
+
+
 # --- error shapes -----------------------------------------------------------------------------------------
 
 

@@ -1,9 +1,10 @@
 """HTTP for the emulator on werkzeug: routing, bodies, answers, hang-ups and the serving thread.
 
 The order of the steps for an API request: in-flight tracking -> idempotency replay -> auth (403) ->
-route (404) -> injected fault -> body limit (413) -> validation (400) -> apply (200). The key "is checked
-before anything else" and "the first response to a key is cached and replayed ..., successes and errors
-alike": every answer after the replay step (a 403 too) is cached under the key, if one was sent.
+route (404) -> connection (404 when the account has no such connection) -> injected fault -> body limit
+(413) -> validation (400) -> apply (200). The key "is checked before anything else" and "the first
+response to a key is cached and replayed ..., successes and errors alike": every answer after the replay
+step (a 403 too) is cached under the key, if one was sent.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from local_stack.cloudzero.state import EmulatorState, MonthFull, RequestRecord
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-ANYCOST: Final = "/v2/connections/billing/anycost"
+CONNECTIONS: Final = "/v2/connections/billing"
+ANYCOST: Final = f"{CONNECTIONS}/anycost"
 ADMIN_PREFIX: Final = "/_emulator/"
 # Alias accepted by the admin API for older callers: a disconnect that applies the drop first.
 APPLY_BEFORE_DISCONNECT: Final = "apply_before_disconnect"
@@ -43,6 +45,7 @@ _ROUTES: Final = Map(
         Rule(f"{ANYCOST}/validate_billing_drop", endpoint="validate"),
         Rule(f"{ANYCOST}/<connection_id>/billing_drops", endpoint="drops"),
         Rule(f"{ANYCOST}/<connection_id>/billing_drops/<month>", endpoint="month"),
+        Rule(f"{CONNECTIONS}/<connection_id>", endpoint="connection"),  # the health read
     ],
     strict_slashes=False,  # a trailing slash is the same path, not a redirect
     merge_slashes=False,
@@ -88,11 +91,14 @@ class EmulatorApp:
         max_body_bytes: int,
         stopping: threading.Event,
         month_limits: rules.MonthLimits | None = None,
+        *,
+        connections: frozenset[str] | None = None,
     ) -> None:
         self.state = state
         self.api_key = api_key
         self.max_body_bytes = max_body_bytes
         self.month_limits = month_limits or rules.MonthLimits()
+        self.connections = connections  # None: every connection id is one
         self._stopping = stopping
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -156,21 +162,25 @@ class EmulatorApp:
         return outcome.sent
 
     def _checked(self, request: Request, raw: bytes, route: _Route | None, record: RequestRecord) -> _Outcome:
-        """Auth, then the route, then the request itself: what to cache under the key and what to send."""
+        """Auth, then the route and its connection, then the request itself: what to cache under the key and
+        what to send."""
         if not rules.is_authorised(request.headers.get("Authorization"), self.api_key):
             forbidden = rules.forbidden()
             return _Outcome(forbidden, forbidden)
         kind = _kind(request.method, route)
-        if kind is None:
+        if kind is None or route is None:
             unknown = rules.error(404, f"no route for {request.method} {request.path}")
             return _Outcome(unknown, unknown)
+        if route.connection_id is not None and not rules.is_known_connection(route.connection_id, self.connections):
+            missing = rules.unknown_connection(route.connection_id)
+            return _Outcome(missing, missing)
         return self._answer(kind, request, raw, route, record)
 
     def _answer(
-        self, kind: RequestKind, request: Request, raw: bytes, route: _Route | None, record: RequestRecord
+        self, kind: RequestKind, request: Request, raw: bytes, route: _Route, record: RequestRecord
     ) -> _Outcome:
-        assert route is not None
-        body = self._body(raw, request.headers.get("Content-Encoding")) if kind != "read" else None
+        has_body = kind in ("billing_drops", "validate")
+        body = self._body(raw, request.headers.get("Content-Encoding")) if has_body else None
         payload = body.payload if body else None
         if isinstance(payload, dict):
             record.operation = rules.drop_operation(payload)
@@ -190,6 +200,8 @@ class EmulatorApp:
         return _Outcome(answer, answer)
 
     def _target(self, kind: RequestKind, route: _Route, payload: object, test_key: str) -> Target:
+        if kind == "health":
+            return Target(kind)
         if kind == "read":
             return Target(kind, month=rules.month_key(route.month) if route.month else None)
         month = rules.drop_month(payload)
@@ -201,6 +213,9 @@ class EmulatorApp:
     def _serve(
         self, kind: RequestKind, route: _Route, body: _Body | None, record: RequestRecord, fault: Fault | None
     ) -> Answer:
+        if kind == "health":
+            assert route.connection_id is not None
+            return rules.connection_health(route.connection_id)
         if kind == "read":
             assert route.connection_id is not None
             return self._read(route.connection_id, route.month, record.test_key)
@@ -285,6 +300,8 @@ def _route(request: Request) -> _Route | None:
         endpoint, arguments = _ROUTES.bind_to_environ(request.environ).match()
     except HTTPException:
         return None
+    if endpoint == "connection" and arguments.get("connection_id") == "anycost":
+        return None  # the AnyCost prefix itself, not a connection
     return _Route(str(endpoint), arguments.get("connection_id"), arguments.get("month"))
 
 
@@ -297,6 +314,8 @@ def _kind(method: str, route: _Route | None) -> RequestKind | None:
         return "read"
     if route.endpoint == "validate" and method == "POST":
         return "validate"
+    if route.endpoint == "connection" and method == "GET":
+        return "health"
     return None
 
 

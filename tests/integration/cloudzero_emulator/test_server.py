@@ -102,3 +102,27 @@ def test_the_cli_serves_until_interrupted():
     finally:
         process.terminate()
         assert process.wait(timeout=5) == 0
+
+
+CLI_CONNECTIONS = ("--connection-id", CONNECTION, "--connection-id", "second")
+
+
+def test_the_cli_knows_the_connections_it_is_given_and_no_other():
+    process = subprocess.Popen(
+        [sys.executable, str(EMULATOR_SCRIPT), "--port", "0", "--api-key", "cli-key", *CLI_CONNECTIONS],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().strip()
+        statuses = {
+            connection: requests.get(
+                f"{base_url}/v2/connections/billing/{connection}", headers={"Authorization": "cli-key"}, timeout=5
+            ).status_code
+            for connection in (CONNECTION, "second", "third")
+        }
+        assert statuses == {CONNECTION: 200, "second": 200, "third": 404}
+    finally:
+        process.terminate()
+        assert process.wait(timeout=5) == 0
