@@ -118,8 +118,8 @@ def _health(client: AnyCostClient, connection: str) -> Finding:
     except CloudZeroRejected as error:
         if error.status != 404:
             raise
-    # A 404: an unknown connection, or an endpoint that has no health read (the local emulator). Listing
-    # the connection's drops tells them apart.
+    # A 404: an unknown connection, or an endpoint that has no health read (a proxy or an older emulator).
+    # Listing the connection's drops tells them apart: a 404 there too raises, reported as an unknown connection.
     client.drops(time_left())
     return Finding(
         "ok",

@@ -333,9 +333,12 @@ def test_preflight_passes_a_ready_stack_and_names_each_problem_with_its_fix(
         verdicts = [line.split()[0] for line in out.splitlines()[1:-1]]
         assert "PROBLEM" not in verdicts and verdicts.count("ok") == 5, out
         assert "validate endpoint accepts a drop" in out and "alerts reach sqs:arn:" in out
-        # The emulator has no health read: the check falls back to listing the connection's drops.
-        assert "this endpoint has no health read" in out
+        # The health read answers for the connection itself: no fallback to listing its drops.
+        health_line = f"ok       CloudZero knows connection {ready.connection_id} and accepts the key for it"
+        assert health_line in out.splitlines() and "no health read" not in out, out
         assert ready.emulator is not None and ready.emulator.drops() == []  # nothing written
+        health = f"/v2/connections/billing/{ready.connection_id}"
+        assert [(r.method, r.status) for r in ready.emulator.requests if r.path == health] == [("GET", 200)]
 
         secret = ready.stack.output("ApiKeySecretArn")
         boto3.client("secretsmanager").put_secret_value(SecretId=secret, SecretString="a-rotated-key")
@@ -344,6 +347,23 @@ def test_preflight_passes_a_ready_stack_and_names_each_problem_with_its_fix(
         [refused] = [line for line in out.splitlines() if line.startswith("PROBLEM")]
         assert "403" in refused and f"put-secret-value --secret-id {secret}" in refused
         assert out.strip().endswith("1 problem(s): fix them before the first real file")
+
+
+def test_preflight_names_a_connection_cloudzero_does_not_know(
+    aws_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The stack names a connection the account (the emulator) does not have.
+    parameters = {"AlarmTopicArn": subscribed_topic(), "CloudZeroConnectionId": "no-such-connection"}
+    with local_pipeline(stack_name=f"e2e-{uuid.uuid4().hex[:8]}", parameters=parameters) as wrong:
+        assert preflight.main(stack_args(wrong)) == 1
+        out = capsys.readouterr().out
+        [problem] = [line for line in out.splitlines() if line.startswith("PROBLEM")]
+        assert "does not know connection no-such-connection (404)" in problem and "CloudZeroConnectionId" in problem
+        assert "CloudZero knows connection" not in out, out
+        assert out.strip().endswith("1 problem(s): fix them before the first real file")
+        assert wrong.emulator is not None and wrong.emulator.drops() == []
+        asked = [(r.method, r.status) for r in wrong.emulator.requests if r.connection_id == "no-such-connection"]
+        assert asked and all(status == 404 for _, status in asked), asked
 
 
 @pytest.mark.parametrize("topic", ["none", "unsubscribed"])
