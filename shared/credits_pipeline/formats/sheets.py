@@ -36,7 +36,7 @@ from credits_pipeline.formats.tabular import (
     TabularSpec,
     sample_decimal_comma,
 )
-from credits_pipeline.formats.totals import FILE, Scope, TotalsLedger, total_label
+from credits_pipeline.formats.totals import FILE, Scope, TotalsLedger, total_label, total_label_beside
 from credits_pipeline.formats.values import (
     AccountReader,
     AmountReader,
@@ -265,6 +265,8 @@ class WideFormat(FormatReader):
         self._description = description_index
         self._service = service_index
         self._total = total_index
+        # The cells that hold amounts: a total row's label is never one of them.
+        self._amount_cells = frozenset(i for i, _ in months) | ({total_index} if total_index is not None else set())
         self._total_name = header.names[total_index] if total_index is not None else ""
         self._ledger = TotalsLedger(magnitude=True, collapse=duplicate_policy == "collapse")
         self._width = width
@@ -322,7 +324,7 @@ class WideFormat(FormatReader):
             return
         cells = cells + [""] * (self._width - len(cells))
         account_text = clean_text(cells[self._account])
-        label = total_label(account_text)
+        label = total_label(account_text) or total_label_beside(cells, account_text, self._amount_cells)
         if label == "subtotal":
             yield IgnoredRow(line, "subtotal row (not checked: its rows are not stated)")
             return

@@ -26,7 +26,7 @@ from credits_pipeline.formats.base import (
     ParseConfig,
 )
 from credits_pipeline.formats.sources import BadRow, Header, Prefilter, RowSource
-from credits_pipeline.formats.totals import FILE, Scope, TotalKind, TotalsLedger, total_label
+from credits_pipeline.formats.totals import FILE, Scope, TotalsLedger, total_label, total_label_beside
 from credits_pipeline.formats.values import (
     AccountReader,
     AmountReader,
@@ -421,7 +421,12 @@ class TabularFormat(FormatReader):
         ):
             return SkippedRow(line, None, f"{row_type} {self._no_own_account}")
         account_text = self._cell(cells, "account")
-        if spec.hand_made and (label := total_label(account_text) or self._total_label_elsewhere(cells, account_text)):
+        label = (
+            total_label(account_text) or total_label_beside(cells, account_text, self._index["amount"][:1])
+            if spec.hand_made
+            else None
+        )
+        if label is not None:
             if label == "subtotal":
                 return IgnoredRow(line, "subtotal row (not checked: its rows are not stated)")
             return self._stated_total(line, cells, "Total", "file")
@@ -457,18 +462,6 @@ class TabularFormat(FormatReader):
             currency,
             padded=padded,
         )
-
-    def _total_label_elsewhere(self, cells: list[str], account_text: str) -> TotalKind | None:
-        """A hand-made total row may be labelled in another cell than the account's (`Total,,150.00` under
-        `Month,Account ID,Amount`): with the account cell blank, the first cell (but the amount's) that is a
-        total label."""
-        if account_text:
-            return None
-        amount = self._index["amount"][0]
-        for index, cell in enumerate(cells):
-            if index != amount and (label := total_label(cell)):
-                return label
-        return None
 
     def _is_credit(self, row_type: str, cells: list[str]) -> bool:
         kind = self._type_kinds.get(row_type)

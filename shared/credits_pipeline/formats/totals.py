@@ -12,7 +12,7 @@ invalid does not (the file then does not say what its total says). Where a forma
 repeated rows (the headerless file), a repeat is counted once, as it is sent.
 """
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Container, Hashable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Literal
@@ -43,6 +43,18 @@ def total_label(text: str) -> TotalKind | None:
         return "subtotal"
     if key in _TOTAL_WORDS or key.startswith(("total", "grandtotal")) or key.endswith(("total", "totals")):
         return "total"
+    return None
+
+
+def total_label_beside(cells: list[str], account_text: str, amounts: Container[int]) -> TotalKind | None:
+    """A hand-made total row may be labelled in another cell than the account's (`Total,,150.00` under
+    `Month,Account ID,Amount`, or a name column's `Total` beside a blank id): with the account cell blank,
+    the first cell but an amount's that is a total label."""
+    if account_text:
+        return None
+    for index, cell in enumerate(cells):
+        if index not in amounts and (label := total_label(cell)):
+            return label
     return None
 
 

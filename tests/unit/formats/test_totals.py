@@ -166,6 +166,22 @@ def test_a_wide_sheet_total_row_checks_each_month_and_its_corner_the_file():
     assert "the Total row's Total cell (line 4) states 1740.00, the credits read add up to 1750" in message
 
 
+def test_a_wide_sheet_total_row_labelled_in_its_name_column_beside_a_blank_id_is_checked():
+    sheet = (
+        "Account Name,Account ID,Jan 2026,Feb 2026,Mar 2026\n"
+        "Prod,111122223333,100,100,100\n"
+        "Dev,222233334444,50,50,50\n"
+        "Test,333344445555,10,10,10\n"
+        "Total,,{total},160,160\n"
+    )
+    message = str(rejected_bytes(sheet.format(total=999).encode()))
+    assert "the Total row for 2026-01 (line 5) states 999, the credits read add up to 160" in message
+
+    credit_file = read_bytes(sheet.format(total=160).encode())
+    assert totals(credit_file) == {month: Decimal("-160") for month in ("2026-01", "2026-02", "2026-03")}
+    assert credit_file.skipped_total == 0  # the Total row is a check, not an account missing its id
+
+
 def test_a_file_of_nothing_but_totals_is_refused():
     rows = b"111122223333,$5.00\n" + b"Total,$5.00\n" * (MAX_TOTALS + 1)
     assert "states more than 10,000 totals" in str(rejected_bytes(rows))
