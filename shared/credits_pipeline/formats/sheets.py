@@ -104,6 +104,7 @@ LONG = TabularSpec(
     header_search=True,
     month_from_name=True,
     amount_note=MAGNITUDE_NOTE,
+    collapse_when_only=frozenset({"account", "amount"}),  # `account,amount`: the monthly file with a header
 )
 
 _ACCOUNT_KEYS = frozenset(header_key(name) for name in ACCOUNT_NAMES)
@@ -197,7 +198,9 @@ class WideSheet(FormatEntry):
             description_index=match.indexes.get("description", (None,))[0],
             service_index=match.indexes.get("service", (None,))[0],
             total_index=match.indexes.get("total", (None,))[0],
-            duplicate_policy="sum",
+            # Nothing but an account and its months: the monthly file's wide variant, its months named by a header
+            # row (reference §1), whose identical rows collapse; a hand-made sheet's repeated credits add up.
+            duplicate_policy="collapse" if match.indexes.keys() <= {"account", "months", "total"} else "sum",
             month_source="the header row: " + ", ".join(names[i] for i, _ in months),
             width=len(names),
             header=match.header,

@@ -132,6 +132,9 @@ class TabularSpec(FormatEntry):
     sign: Sign
     priority: int = 0
     duplicate_policy: DuplicatePolicy = "sum"
+    # Roles that, when they are all a file's columns, make it the monthly file with a header row (reference
+    # §1, where identical duplicate rows occur): its identical rows collapse, as the headerless file's do.
+    collapse_when_only: frozenset[str] = frozenset()
     # Row types (casefolded) that are credits; empty: the format has no row types, every row counts.
     credit_types: frozenset[str] = frozenset()
     # Row types that are credits only when the description holds a marker: (type, marker), casefolded.
@@ -218,7 +221,10 @@ class TabularFormat(FormatReader):
     def __init__(self, spec: TabularSpec, match: Match, source: RowSource, name: str, config: ParseConfig) -> None:
         self.spec = spec
         self.format_id = spec.format_id
-        self.duplicate_policy: DuplicatePolicy = spec.duplicate_policy
+        only = spec.collapse_when_only
+        self.duplicate_policy: DuplicatePolicy = (
+            "collapse" if only and match.indexes.keys() <= only else spec.duplicate_policy
+        )
         self.source = source
         self.config = config
         self._estimated = 0
@@ -242,7 +248,7 @@ class TabularFormat(FormatReader):
         self._type_kinds: dict[str, str] = {}
         self._total_rows = dict(spec.total_rows)
         self._ledger = (
-            TotalsLedger(magnitude=spec.sign == "magnitude", collapse=spec.duplicate_policy == "collapse")
+            TotalsLedger(magnitude=spec.sign == "magnitude", collapse=self.duplicate_policy == "collapse")
             if spec.hand_made or spec.total_rows
             else None
         )

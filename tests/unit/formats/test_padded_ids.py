@@ -27,7 +27,7 @@ SHORT_THEN_FULL = [
     ),
     (
         "wide sheet",
-        b"Account,Jan 2026,Feb 2026\n42,-1,-1\n000000000042,-2,-3\n",
+        b"Account,Credit Name,Jan 2026,Feb 2026\n42,Activate,-1,-1\n000000000042,MAP,-2,-3\n",
         "incoming/credits.csv",
         [2, 2],  # one credit per month cell
     ),

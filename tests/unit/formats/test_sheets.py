@@ -201,3 +201,40 @@ def test_several_currencies_reject_unless_all_are_configured():
     assert "EUR" in str(rejected_fixture("rejections/several-currencies.csv"))
     credit_file = read_fixture("rejections/several-currencies.csv", currencies=frozenset({"USD", "EUR"}))
     assert credit_file.currencies == {"USD": 1, "EUR": 1}
+
+
+# --- the monthly file with a header row: its duplicates ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "format_id", "expected"),
+    [
+        (
+            b",2025-01,2025-02\n111122223333,100,200\n444455556666,5,6\n111122223333,100,200\n",
+            "incoming/credits-2025-01_2025-02.csv",
+            "sheet-wide/1",
+            {"2025-01": Decimal("-105"), "2025-02": Decimal("-206")},
+        ),
+        (
+            b"account,amount\n111122223333,100\n444455556666,5\n111122223333,100\n",
+            "incoming/credits-2025-01.csv",
+            "sheet-long/1",
+            {"2025-01": Decimal("-105")},
+        ),
+    ],
+    ids=["wide, months named by a header row", "account,amount"],
+)
+def test_the_monthly_file_with_a_header_row_sends_an_identical_duplicate_row_once(data, name, format_id, expected):
+    # Reference §1: identical duplicate rows occur in the monthly file, whose wide variant may name its months
+    # in a header row. A header must not double the money the same file without one sends once.
+    credit_file = read_bytes(data, name)
+    assert credit_file.format_id == format_id
+    assert totals(credit_file) == expected
+    assert {(row.line, row.reason) for row in credit_file.skipped} == {(4, "duplicate of line 2")}
+
+
+def test_a_hand_made_sheet_that_names_its_credits_adds_up_an_account_listed_twice():
+    data = b"Account ID,Credit Name,Amount\n111122223333,Activate,100\n111122223333,Activate,100\n"
+    credit_file = read_bytes(data, "incoming/credits-2025-01.csv")
+    assert totals(credit_file) == {"2025-01": Decimal("-200")}
+    assert credit_file.skipped_total == 0
