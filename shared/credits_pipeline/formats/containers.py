@@ -1,7 +1,9 @@
 """What the bytes are: gzip, zip, Parquet, JSON or text, told by magic bytes, never by the file name.
 
-A zip holds one credit file, or the parts of one multi-part CUR (read in name order, as one file).
-Each part can be opened again from its start: detection reads a head, reading starts over.
+A zip holds one credit file, or the parts of one multi-part CUR, CUR 2.0 or FOCUS export (read in name
+order, as one file: formats.registry refuses several members of any other format). Two members with
+identical bytes are a copy, never two parts. Each part can be opened again from its start: detection
+reads a head, reading starts over.
 """
 
 import io
@@ -156,6 +158,7 @@ def _zip(opener: Callable[[], IO[bytes]], layers: tuple[str, ...], depth: int, b
         raise FileRejected("the zip holds no file")
     data_members.sort(key=lambda info: _natural_key(info.filename))
     parts: list[Part] = []
+    openers: list[tuple[zipfile.ZipInfo, Callable[[], IO[bytes]]]] = []
     for info in data_members:
         if info.flag_bits & 0x1:
             raise FileRejected(f"{info.filename} in the zip is encrypted")
@@ -168,8 +171,35 @@ def _zip(opener: Callable[[], IO[bytes]], layers: tuple[str, ...], depth: int, b
         with open_member() as member_stream:
             head = member_stream.read(SNIFF_BYTES)
             _inflate_through(member_stream)
+        openers.append((info, open_member))
         parts.extend(_classify(info.filename, head, open_member, (*layers, "zip"), depth + 1, budget=budget))
+    _refuse_copies(openers)
     return parts
+
+
+def _refuse_copies(members: list[tuple[zipfile.ZipInfo, Callable[[], IO[bytes]]]]) -> None:
+    """Two members with the same bytes are one file zipped twice (`credits (1).csv`): read as two parts,
+    its credits would count twice. Only members of the same CRC and size are compared (the CRC was
+    checked as each member was inflated), so distinct parts cost nothing."""
+    seen: dict[tuple[int, int], list[tuple[zipfile.ZipInfo, Callable[[], IO[bytes]]]]] = {}
+    for info, opener in members:
+        for other, other_opener in seen.get((info.CRC, info.file_size), []):
+            if _same_bytes(opener, other_opener):
+                raise FileRejected(
+                    f"{_label(other.filename)} and {_label(info.filename)} in the zip are the same file twice "
+                    "(identical bytes): reading both would count its credits twice; upload it once"
+                )
+        seen.setdefault((info.CRC, info.file_size), []).append((info, opener))
+
+
+def _same_bytes(first: Callable[[], IO[bytes]], second: Callable[[], IO[bytes]]) -> bool:
+    with first() as one, second() as two:
+        while True:
+            chunk = one.read(CHUNK)
+            if chunk != two.read(CHUNK):
+                return False
+            if not chunk:
+                return True
 
 
 @dataclass

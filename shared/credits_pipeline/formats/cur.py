@@ -43,6 +43,7 @@ def _cur(
         markers=markers,
         header_style=header_style,
         strict_width=True,
+        export_parts=True,
         amount_note=AMOUNT_NOTE,
     )
 

@@ -99,6 +99,7 @@ def _focus(version: str, priority: int) -> TabularSpec:
         markers=((*_ADDED_IN[version],),) if version in _ADDED_IN else (),
         aws_provider_only=True,
         strict_width=True,
+        export_parts=True,
         amount_note=AMOUNT_NOTE,
     )
 
@@ -118,6 +119,7 @@ FOCUS_0_5 = TabularSpec(
     credit_types=frozenset({"adjustment", "credit"}),
     aws_provider_only=True,
     strict_width=True,
+    export_parts=True,
     amount_note=AMOUNT_NOTE,
 )
 

@@ -4,13 +4,15 @@ Detection looks at content only, never at the file name: magic bytes pick the co
 (gzip, zip, Parquet, JSON, text); for text, the delimiter (`,`, `;` or tab) and whether the first
 row is data (the headerless file) or a header; a header is scored against every registered format.
 The best full match wins (configured mappings first, then the most specific format); with none,
-the file is rejected naming the closest format and the columns it lacks.
+the file is rejected naming the closest format and the columns it lacks. A zip of several files is
+read as one only when they are the parts of one export (see `_one_file`).
 
 Adding a variant: write a `TabularSpec` (or a `FormatEntry`) and list it in `BUILTIN`.
 """
 
 import re
 
+from credits_pipeline.domain.text import safe_text
 from credits_pipeline.formats import allocation, billing_csv, cost_explorer_api, cost_explorer_csv, cur, focus, sheets
 from credits_pipeline.formats.base import CreditFormat, FileRejected, ParseConfig
 from credits_pipeline.formats.containers import Content
@@ -64,10 +66,10 @@ def detect(content: Content, name: str, config: ParseConfig) -> CreditFormat:
     entries = registered_formats(config)
     if content.kind == "parquet":
         parquet = ParquetSource(content)
-        return _open_best(entries, parquet.header, parquet, name, config)
+        return _open_best(entries, content, parquet, name, config)
     if content.kind == "json":
         records = JsonSource(content)
-        return _open_best(entries, records.header, records, name, config)
+        return _open_best(entries, content, records, name, config)
     return _detect_text(content, name, config, entries)
 
 
@@ -80,6 +82,7 @@ def _detect_text(content: Content, name: str, config: ParseConfig, entries: list
             raise FileRejected("the file is empty")
         amounts = headerless_amounts([cells for _, cells in rows], name)
         if amounts is not None:
+            _one_file(content, None)
             source = CsvSource(content, delimiter, Header((), 0))
             if amounts == 1:
                 return HeaderlessFormat(source, name, config)
@@ -93,6 +96,7 @@ def _detect_text(content: Content, name: str, config: ParseConfig, entries: list
             matches = [entry.match(header) for entry in candidates]
             best = _best(matches)
             if best is not None:
+                _one_file(content, best.entry)
                 return best.entry.open(best, CsvSource(content, delimiter, header), name, config)
             if index == 0:
                 tried.append((header, matches))
@@ -106,14 +110,31 @@ def _title_rows_only(rows: list[tuple[int, list[str]]]) -> bool:
 
 
 def _open_best(
-    entries: list[FormatEntry], header: Header, source: RowSource, name: str, config: ParseConfig
+    entries: list[FormatEntry], content: Content, source: RowSource, name: str, config: ParseConfig
 ) -> CreditFormat:
+    header = source.header
     _refuse_balance_list(header)
     matches = [entry.match(header) for entry in entries]
     best = _best(matches)
     if best is None:
         raise _no_format(header, matches)
+    _one_file(content, best.entry)
     return best.entry.open(best, source, name, config)
+
+
+def _one_file(content: Content, entry: FormatEntry | None) -> None:
+    """Several files in a zip are read as one only when they are the parts of one export AWS writes in
+    parts (CUR, CUR 2.0, FOCUS), whose rows carry their month. Other files are each a file of their own:
+    read as one, a headerless file's month would come from the zip's name, not its own."""
+    if len(content.parts) < 2 or (entry is not None and entry.export_parts):
+        return
+    names = [safe_text(part.name, limit=120) for part in content.parts]
+    more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+    raise FileRejected(
+        f"the zip holds {len(names)} separate files ({', '.join(names[:5])}{more}): a zip is read as one file "
+        "only when it holds the parts of one CUR, CUR 2.0 or FOCUS export (each part with the same header); "
+        "upload each file on its own"
+    )
 
 
 def _best(matches: list[Match]) -> Match | None:

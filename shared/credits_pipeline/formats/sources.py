@@ -2,7 +2,8 @@
 
 A source knows the header and streams the rows after it as (line, cells), cells as text exactly as
 the file holds them (Parquet numbers via their string form, never float arithmetic). A multi-part
-source reads its parts in order as one file; each part repeats the header.
+source (the parts of one CUR, CUR 2.0 or FOCUS export, formats.registry) reads its parts in order as
+one file; each part repeats the header.
 """
 
 from collections.abc import Iterator, Sequence
@@ -75,7 +76,7 @@ def opened(part: Part) -> Iterator[IO[bytes]]:
 
 
 class CsvSource:
-    """Delimited text: one part, or the parts of a multi-part CUR, each with the same header."""
+    """Delimited text: one part, or the parts of a multi-part export, each with the same header."""
 
     line_unit: LineUnit = "line"
 

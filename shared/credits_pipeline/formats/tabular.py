@@ -116,6 +116,9 @@ class FormatEntry:
     priority: int
     # May the header follow title rows (hand-made sheets)?
     header_search: bool = False
+    # Written by AWS as one or more part files of one export (CUR, CUR 2.0, FOCUS): the members of a zip
+    # are read as one file only for such a format (formats.registry).
+    export_parts: bool = False
 
     def match(self, header: Header) -> Match:
         raise NotImplementedError
@@ -147,6 +150,7 @@ class TabularSpec(FormatEntry):
     strict_width: bool = False
     hand_made: bool = False
     header_search: bool = False
+    export_parts: bool = False
     amount_note: str = ""
     # Without a month column, the month comes from the object key (`credits-2026-01.csv`).
     month_from_name: bool = False

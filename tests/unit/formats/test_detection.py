@@ -11,6 +11,7 @@ import pytest
 from credits_pipeline.formats import ParseConfig, detect_format, read_credit_file
 from credits_pipeline.formats.registry import BUILTIN_IDS, format_ids
 from tests.unit.formats.helpers import (
+    credits_of,
     fixture,
     read_bytes,
     read_fixture,
@@ -102,6 +103,48 @@ def test_multipart_line_numbers_continue_across_parts_in_name_order():
 def test_zip_parts_with_different_headers_are_rejected():
     data = zipped({"a.csv": b"Account ID,Month,Amount\n123456789012,2024-09,1\n", "b.csv": b"x,y\n1,2\n"})
     assert "header" in str(rejected_bytes(data))
+
+
+def test_a_file_zipped_with_its_copy_is_rejected_not_counted_twice():
+    data = zipped({"credits.csv": b"111122223333,100\n", "credits (1).csv": b"111122223333,100\n"})
+    rejection = rejected_bytes(data, name="incoming/credits-2026-01.zip")
+    assert str(rejection) == (
+        "credits (1).csv and credits.csv in the zip are the same file twice (identical bytes): "
+        "reading both would count its credits twice; upload it once"
+    )
+
+
+def test_two_monthly_files_in_one_zip_are_rejected_not_both_read_as_the_zips_month():
+    data = zipped({"credits-2025-12.csv": b"111122223333,100\n", "credits-2026-01.csv": b"444455556666,50\n"})
+    rejection = rejected_bytes(data, name="incoming/credits-2026-01.zip")
+    assert str(rejection) == (
+        "the zip holds 2 separate files (credits-2025-12.csv, credits-2026-01.csv): a zip is read as one file "
+        "only when it holds the parts of one CUR, CUR 2.0 or FOCUS export (each part with the same header); "
+        "upload each file on its own"
+    )
+
+
+def test_two_hand_made_sheets_in_one_zip_are_rejected():
+    sheet = b"Account ID,Month,Amount\n"
+    data = zipped({"a.csv": sheet + b"111122223333,2025-12,100\n", "b.csv": sheet + b"444455556666,2026-01,50\n"})
+    assert "the zip holds 2 separate files (a.csv, b.csv)" in str(rejected_bytes(data))
+
+
+def test_a_cur_part_zipped_twice_is_rejected_not_counted_twice():
+    part = fixture("cur-legacy/cur-2024-09.csv").read_bytes()
+    rejection = rejected_bytes(zipped({"cur-00001.csv": part, "cur-00002.csv": part}))
+    assert "cur-00001.csv and cur-00002.csv in the zip are the same file twice" in str(rejection)
+
+
+@pytest.mark.parametrize("relative", ["focus/focus-1.2.csv", "focus/focus-0.5.csv"])
+def test_a_focus_export_in_two_parts_reads_as_one_file(relative):
+    header, *rows = fixture(relative).read_bytes().splitlines(keepends=True)
+    data = zipped({"part-0.csv": header + b"".join(rows[:4]), "part-1.csv": header + b"".join(rows[4:])})
+    credit_file = read_bytes(data, name="incoming/focus.zip")
+    assert credits_of(credit_file, "2025-02") == {
+        ("210987654321", "Amazon EC2", "AWS Activate Credits"): Decimal("-8.75"),  # part 0: -4.50 -5.50 +1.25
+        ("310987654321", "Amazon S3", "AWS Promotional Credits"): Decimal("-0.123456789012"),  # part 1
+    }
 
 
 def test_zip_with_files_of_different_kinds_is_rejected():
