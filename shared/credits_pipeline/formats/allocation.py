@@ -4,7 +4,9 @@ The API answers `{"creditAllocationHistoryList": [entry, ...], "nextToken": ...}
 `accountId`, `billingMonth` (`YYYY-MM`), `creditAmount` (an Amount: `currencyAmount`,
 `currencyCode`; negative values are credits that reduced the bill), `creditId`,
 `appliedServiceName`, `description` and `isEstimatedBill`. The JSON reader accepts the response as
-saved, a list of saved pages, a bare list of entries or JSON Lines (see json_records). A flattened
+saved, a list of saved pages, a bare list of entries or JSON Lines (see json_records). Saved pages
+are checked (json_records.Pagination): a page saved twice, or pages that all have a `nextToken` (one is
+missing), reject the file; a bare list, JSON Lines and the CSV have no pages to check. A flattened
 CSV names the amount `creditAmount.currencyAmount` (or `creditAmount_currencyAmount`, ...).
 Amounts keep their sign (AWS-native). Entries on an estimated (not final) bill are read and
 counted in a note: a later file for that month replaces them.

@@ -9,8 +9,9 @@ response, or several pages saved one after another, as a list, or as JSON Lines.
   (credits negative, kept signed), currency `.Unit`. Periods (daily or monthly) are summed per month.
   With a second group-by, `SERVICE` gives the service and `RECORD_TYPE` keeps only `Credit` groups.
 - The response holds no totals when grouped (`Total` is empty), so there is nothing to check; instead
-  the pages are checked: the last page has no `NextPageToken` (else a page is missing), and no group
-  appears twice for one period (else a page was saved twice).
+  the pages are checked as every reader of saved pages checks them (json_records.Pagination): some page
+  has no `NextPageToken` (else a page is missing) and no two pages have the same one (else a page was
+  saved twice); and no group appears twice for one period (a page saved twice, whatever its token).
 - Periods must cover whole months; `Estimated` periods are read and counted in a note
   (formats.cost_explorer).
 
@@ -38,6 +39,7 @@ from credits_pipeline.formats.base import (
 )
 from credits_pipeline.formats.containers import Content
 from credits_pipeline.formats.cost_explorer import CREDIT_FILTER, PeriodCoverage, SignWatch
+from credits_pipeline.formats.json_records import Pagination
 from credits_pipeline.formats.sources import Header, JsonSource, RowSource, describe_layers, opened
 from credits_pipeline.formats.tabular import SIGN_RULES, FormatEntry, Match
 from credits_pipeline.formats.text import encoding_of, text_stream
@@ -171,12 +173,11 @@ class CostExplorerApiFormat(FormatReader):
                     yield page
 
     def rows(self) -> Iterator[FormatRow]:
-        record = pages = continued = 0
+        record = 0
+        pagination = Pagination()
         dimensions = _Dimensions()
-        for page in self._pages():
-            pages += 1
-            if page.get("NextPageToken"):
-                continued += 1
+        for number, page in enumerate(self._pages(), start=1):
+            pagination.add(page, f"page {number}", line=record + 1)
             if "GroupDefinitions" in page:
                 dimensions = _Dimensions.of(page["GroupDefinitions"])
             results = page.get("ResultsByTime", [])
@@ -194,10 +195,7 @@ class CostExplorerApiFormat(FormatReader):
                         yield SkippedRow(record, None, period)
                         continue
                     yield self._group(record, group, period, dimensions, estimated)
-        if pages and continued == pages:
-            raise FileRejected(
-                "every page in the file has a NextPageToken: the response continues on a page that is not in the file"
-            )
+        pagination.check()
         self._coverage.check()
         self._signs.check()
 

@@ -13,7 +13,15 @@ from typing import IO, Protocol
 
 from credits_pipeline.formats.base import FileRejected, IgnoredRows, LineUnit
 from credits_pipeline.formats.containers import Content, Part
-from credits_pipeline.formats.json_records import EmptyPage, cell_text, parse_record, record_texts
+from credits_pipeline.formats.json_records import (
+    EmptyPage,
+    PageEnd,
+    PageStart,
+    SavedPages,
+    cell_text,
+    parse_record,
+    record_texts,
+)
 from credits_pipeline.formats.text import DELIMITER_NAMES, csv_rows, encoding_of, text_stream
 from credits_pipeline.formats.values import header_key
 
@@ -234,7 +242,12 @@ class ParquetSource:
 
 
 class JsonSource:
-    """JSON records (see json_records); the header is the union of the first records' fields."""
+    """JSON records (see json_records); the header is the union of the first records' fields.
+
+    Saved API pages are checked as they are read (json_records.Pagination): a page saved twice, or a
+    file whose every page asks for a next one, rejects the file. Records not in a page (JSON Lines, a
+    bare list) say nothing about pages.
+    """
 
     line_unit: LineUnit = "record"
     HEADER_RECORDS = 200
@@ -253,24 +266,42 @@ class JsonSource:
     def layout(self) -> str:
         return describe_layers(self.content)
 
-    def _records(self, stop_after: int | None = None) -> Iterator[tuple[int, dict[str, object] | str | None]]:
+    def _records(
+        self, stop_after: int | None = None, pages: SavedPages | None = None
+    ) -> Iterator[tuple[int, dict[str, object] | str | None]]:
         number = 0
         for part in self.content.parts:
             with opened(part) as stream:
-                for record_text in record_texts(text_stream(stream, encoding_of(part.head))):
+                for item in record_texts(text_stream(stream, encoding_of(part.head))):
+                    if isinstance(item, PageStart):
+                        if pages is not None:
+                            pages.start(number + 1)
+                        continue
+                    if isinstance(item, PageEnd):
+                        if pages is not None:
+                            pages.end(item.values, number)
+                        continue
                     number += 1
+                    record: dict[str, object] | str | None
                     try:
-                        yield number, parse_record(record_text)
-                    except EmptyPage:
-                        yield number, None
+                        record = parse_record(item)
+                    except EmptyPage as empty:
+                        record = None
+                        if pages is not None:
+                            pages.empty(empty.page, number)
                     except ValueError as error:
-                        yield number, str(error)
+                        record = str(error)
+                    if pages is not None:
+                        pages.record(record)
+                    yield number, record
                     if stop_after is not None and number >= stop_after:
                         return
+        if pages is not None:
+            pages.check()
 
     def rows(self, needed: Sequence[int] = (), prefilter: Prefilter | None = None) -> Iterator[SourceItem]:
         names = self.header.names
-        for number, record in self._records():
+        for number, record in self._records(pages=SavedPages()):
             if record is None:
                 yield IgnoredRows("empty page of results", 1)
             elif isinstance(record, str):

@@ -7,7 +7,7 @@ import pytest
 
 from testdata.allocation import allocation_entry
 from testdata.headerless import numbered_accounts
-from tests.unit.formats.helpers import credits_of, read_bytes, read_fixture, rejected_bytes
+from tests.unit.formats.helpers import credits_of, read_bytes, read_fixture, rejected_bytes, totals
 
 EXPECTED_MARCH = {
     ("073933415963", "Amazon Elastic Compute Cloud", "AWS Activate Credits"): Decimal("-120.50"),
@@ -72,6 +72,61 @@ def test_a_record_holding_an_empty_list_is_read_and_an_empty_page_is_not():
     assert credit_file.skipped_total == 0
 
 
+# --- saved pages ---------------------------------------------------------------------------------------
+
+CREDIT = allocation_entry("073933415963", "2025-03", "-120.50", service="EC2")
+
+
+def page(token: str | None, *entries: dict[str, object]) -> dict[str, object]:
+    return {"creditAllocationHistoryList": list(entries or [CREDIT]), "nextToken": token}
+
+
+def test_a_response_whose_next_token_asks_for_more_is_missing_its_other_pages():
+    for complete in (page(None), {"creditAllocationHistoryList": [CREDIT]}):  # as the API ends a response
+        assert totals(read_bytes(json.dumps(complete).encode())) == {"2025-03": Decimal("-120.50")}
+    error = rejected_bytes(json.dumps(page("abc")).encode())
+    assert str(error).endswith(
+        "the page of record 1 has a nextToken, as every page in the file does: "
+        "the response continues on a page that is not in the file"
+    )
+    assert error.line == 1
+
+
+@pytest.mark.parametrize("token", ["abc", None])
+@pytest.mark.parametrize("shape", ["list", "lines", "reformatted"])
+def test_a_page_saved_twice_is_rejected_not_summed_twice(shape, token):
+    text = {
+        "list": json.dumps([page(token), page(token)]),
+        "lines": json.dumps(page(token)) + "\n" + json.dumps(page(token)) + "\n",
+        "reformatted": json.dumps(page(token)) + "\n" + json.dumps(page(token), indent=4),
+    }[shape]
+    error = rejected_bytes(text.encode())
+    assert "the page of record 2 is a copy of the page of record 1: a page is saved twice in the file" in str(error)
+    assert error.line == 2
+
+
+def test_two_identical_credits_are_summed_but_an_identical_page_is_rejected():
+    # Identical entries are two credits (the format sums duplicates): in one page, across two pages, or
+    # with no pages at all.
+    for shape in (
+        page(None, CREDIT, CREDIT),
+        [page("abc"), page(None)],
+        [CREDIT, CREDIT],
+    ):
+        assert totals(read_bytes(json.dumps(shape).encode())) == {"2025-03": Decimal("-241.00")}
+    error = rejected_bytes(json.dumps([page("abc"), page(None), page(None)]).encode())
+    assert "the page of record 3 is a copy of the page of record 2" in str(error)
+
+
+def test_a_page_downloaded_again_is_rejected_by_its_next_token_even_if_its_credits_changed():
+    later = allocation_entry("073933415963", "2025-03", "-120.75", service="EC2")
+    other = allocation_entry("062951470133", "2025-03", "-5.00", service="EC2")
+    pages = [page("abc"), page("abc", later), page(None, other)]
+    error = rejected_bytes(json.dumps(pages).encode())
+    assert "the page of record 2 has the same nextToken as the page of record 1 ('abc')" in str(error)
+    assert error.line == 2
+
+
 def test_a_record_that_is_not_readable_is_an_invalid_row():
     good = [allocation_entry(account, "2025-03", "-1", service="EC2") for account in numbered_accounts(19)]
     text = json.dumps({"creditAllocationHistoryList": good}).replace(
@@ -109,3 +164,8 @@ def test_json_nested_absurdly_deep_is_rejected_clearly(data):
 def test_a_json_record_of_absurd_size_is_rejected_clearly():
     entry = {"accountId": "073933415963", "billingMonth": "2025-03", "note": ["x"] * 300_000}
     assert "a record longer than" in str(rejected_bytes(json.dumps([entry]).encode()))
+
+
+def test_a_page_whose_own_values_are_of_absurd_size_is_rejected_clearly():
+    huge = page(None) | {"note": "x" * (1 << 20)}
+    assert "a page whose own values are longer than" in str(rejected_bytes(json.dumps(huge).encode()))

@@ -225,6 +225,14 @@ def test_a_page_saved_twice_is_rejected_not_summed_twice():
     assert "saved twice" in str(error)
 
 
+def test_a_page_downloaded_again_is_rejected_by_its_next_page_token_even_if_its_groups_changed():
+    again = result("2026-01-01", "2026-02-01", [group("111122223333", "-1.75")])
+    last = result("2026-01-01", "2026-02-01", [group("777788889999", "-3")])
+    pages = [response([JANUARY], token="NEXT"), response([again], token="NEXT"), response([last])]
+    error = rejected_bytes(json.dumps(pages).encode(), name="incoming/ce.json")
+    assert "page 2 has the same NextPageToken as page 1 ('NEXT'): a page is saved twice in the file" in str(error)
+
+
 def test_a_response_not_grouped_by_linked_account_is_rejected():
     data = json.dumps(response([JANUARY], "SERVICE")).encode()
     assert "not LINKED_ACCOUNT" in str(rejected_bytes(data, name="incoming/ce.json"))
