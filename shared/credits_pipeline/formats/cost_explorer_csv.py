@@ -12,6 +12,8 @@ one column per account (`<id>($)`, or `<name> (<id>)($)`) and `Total costs($)`. 
   the corner cell, to the cent (formats.totals).
 - A column naming an account by name only, or grouped by another dimension (`Service`), cannot say
   which account a credit belongs to: the file is rejected.
+- Each period has one row: a second row for a period (a download pasted twice) rejects the file,
+  whether or not a totals row would catch it.
 - Periods must cover whole months, and the amounts must be credits (formats.cost_explorer).
 """
 
@@ -148,6 +150,7 @@ class CostExplorerCsvFormat(FormatReader):
         self._amounts = AmountReader(decimal_comma=sample_decimal_comma(source, [i for i, _ in self._groups], 400))
         self._ledger = TotalsLedger(magnitude=False)
         self._coverage = PeriodCoverage()
+        self._period_lines: dict[date, int] = {}  # a period's first day -> its row's line
         self._signs = SignWatch()
         self.info = FormatInfo(
             format_id=FORMAT_ID,
@@ -199,6 +202,13 @@ class CostExplorerCsvFormat(FormatReader):
         except InvalidMonth as error:
             yield SkippedRow(line, None, f"not a period: {error}")
             return
+        earlier = self._period_lines.setdefault(start, line)
+        if earlier != line:
+            raise FileRejected(
+                f"a second row for the period {start.isoformat()} (the first is line {earlier}): each period has "
+                "one row, so its credits would count twice (is the download pasted twice?)",
+                line=line,
+            )
         self._coverage.add(month, start)
         for index, account in self._groups:
             text = cells[index]

@@ -119,6 +119,15 @@ def test_a_day_missing_from_a_daily_download_is_rejected():
     assert "no row for 2026-02-10" in str(rejected_bytes(without_the_10th.encode()))
 
 
+def test_a_period_row_pasted_twice_is_rejected_naming_the_second_line():
+    header = "Linked account,111122223333($),Total costs($)\n"
+    row = "2026-01-01,-100.00,-100.00\n"
+    assert totals(read_bytes((header + row).encode())) == {"2026-01": Decimal("-100.00")}
+    error = rejected_bytes((header + row + row).encode())
+    assert error.line == 3
+    assert "a second row for the period 2026-01-01 (the first is line 2)" in str(error)
+
+
 def test_a_download_without_the_credit_filter_is_costs_and_is_rejected():
     text = "Linked account,111122223333($),Total costs($)\nLinked account total,10.00,10.00\n2026-01-01,10.00,10.00\n"
     assert "costs, not credits" in str(rejected_bytes(text.encode()))
