@@ -72,11 +72,17 @@ class PeriodCoverage:
 
     def notes(self) -> list[str]:
         """Months whose periods end before the month does (the month is not over yet)."""
+        # A download's rows have no ends: with several rows in some month the download is daily (it has
+        # one granularity), so each row ends the next day. A monthly row says nothing of its end.
+        daily = any(len(entry.starts) > 1 for entry in self._months.values() if not entry.spans)
         notes = []
         for month, entry in sorted(self._months.items()):
-            if not entry.spans:
+            if entry.spans:
+                last_end = max(end for _, end in entry.spans)
+            elif daily:
+                last_end = max(entry.starts) + timedelta(days=1)
+            else:
                 continue
-            last_end = max(end for _, end in entry.spans)
             month_end = next_month(min(entry.starts))
             if last_end < month_end:
                 notes.append(

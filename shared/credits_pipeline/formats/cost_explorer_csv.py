@@ -168,6 +168,10 @@ class CostExplorerCsvFormat(FormatReader):
             header_line=match.header.line,
         )
 
+    @property
+    def notes(self) -> list[str]:
+        return self._coverage.notes()
+
     def rows(self) -> Iterator[FormatRow]:
         for item in self.source.rows(needed=range(self._width)):
             if isinstance(item, BadRow):

@@ -128,6 +128,22 @@ def test_a_period_row_pasted_twice_is_rejected_naming_the_second_line():
     assert "a second row for the period 2026-01-01 (the first is line 2)" in str(error)
 
 
+def test_a_daily_download_ending_before_the_month_does_is_read_with_a_note():
+    text = (
+        "Linked account,111122223333($),Total costs($)\n"
+        "Linked account total,-3.00,-3.00\n"
+        "2026-01-01,-1.00,-1.00\n"
+        "2026-01-02,-1.00,-1.00\n"
+        "2026-01-03,-1.00,-1.00\n"
+    )
+    credit_file = read_bytes(text.encode())
+    assert totals(credit_file) == {"2026-01": Decimal("-3.00")}
+    assert (
+        "2026-01 is covered only up to 2026-01-04 (the month is not over): a later file for the month replaces it"
+        in credit_file.notes
+    )
+
+
 def test_a_download_without_the_credit_filter_is_costs_and_is_rejected():
     text = "Linked account,111122223333($),Total costs($)\nLinked account total,10.00,10.00\n2026-01-01,10.00,10.00\n"
     assert "costs, not credits" in str(rejected_bytes(text.encode()))
