@@ -26,7 +26,7 @@ from credits_pipeline.formats.base import (
     ParseConfig,
 )
 from credits_pipeline.formats.sources import BadRow, Header, Prefilter, RowSource
-from credits_pipeline.formats.totals import FILE, Scope, TotalsLedger, total_label, total_label_beside
+from credits_pipeline.formats.totals import FILE, Scope, TotalsLedger, account_of_total, total_label, total_label_beside
 from credits_pipeline.formats.values import (
     AccountReader,
     AmountReader,
@@ -341,12 +341,17 @@ class TabularFormat(FormatReader):
             yield from self._ledger.checks()
 
     def _scopes(self, credit: CreditLine, cells: list[str]) -> list[Scope]:
+        if self.spec.hand_made:
+            return [("account", credit.account_id)]  # an account's subtotal row (`111122223333 Total`)
         if not self._total_rows:
             return []
         return [("invoice", self._cell(cells, "invoice")), ("account", credit.account_id)]
 
-    def _stated_total(self, line: int, cells: list[str], what: str, scope: TotalScope) -> SkippedRow | IgnoredRow:
-        """A total row: its amount is recorded for the check (a blank amount states nothing)."""
+    def _stated_total(
+        self, line: int, cells: list[str], what: str, scope: TotalScope, account_text: str | None = None
+    ) -> SkippedRow | IgnoredRow:
+        """A total row: its amount is recorded for the check (a blank amount states nothing). `account_text`:
+        the account an account's total names in its label, else its account cell's."""
         text = cells[self._index["amount"][0]]
         kind = "total row" if self.spec.hand_made else what
         if not clean_text(text):
@@ -364,7 +369,7 @@ class TabularFormat(FormatReader):
             target, what = ("invoice", invoice), f"the {what} of invoice {invoice or '(blank)'}"
         elif scope == "account":
             try:
-                account = self._accounts.read(self._account_cell(cells)).account_id
+                account = self._accounts.read(account_text or self._account_cell(cells)).account_id
             except InvalidAccountId as error:
                 return SkippedRow(line, None, f"{kind}: {error}")
             target, what = ("account", account), f"the {what} of account {account}"
@@ -439,6 +444,8 @@ class TabularFormat(FormatReader):
         if label is not None:
             if label == "subtotal":
                 return IgnoredRow(line, "subtotal row (not checked: its rows are not stated)")
+            if (account := account_of_total(account_text)) is not None:
+                return self._stated_total(line, cells, "Total row", "account", account_text=account)
             return self._stated_total(line, cells, "Total", "file")
         try:
             account_id, padded = self._accounts.read(self._account_cell(cells))

@@ -12,6 +12,7 @@ invalid does not (the file then does not say what its total says). Where a forma
 repeated rows (the headerless file), a repeat is counted once, as it is sent.
 """
 
+import re
 from collections.abc import Container, Hashable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
@@ -44,6 +45,19 @@ def total_label(text: str) -> TotalKind | None:
     if key in _TOTAL_WORDS or key.startswith(("total", "grandtotal")) or key.endswith(("total", "totals")):
         return "total"
     return None
+
+
+_ACCOUNT_TOTAL = re.compile(r"\s*(?P<account>['=\"]*\d[\d\s\-\"]*?)\s+total\s*", re.IGNORECASE)
+
+
+def account_of_total(text: str) -> str | None:
+    """The account a total row's label names (`111122223333 Total`, as Excel's Data > Subtotal writes each
+    account's subtotal), as written; None for any other label (`Total`, `Grand Total`, `2026-01 Total`:
+    an id has at least 9 digits, a spreadsheet dropping at most three leading zeros; a date at most 8)."""
+    match = _ACCOUNT_TOTAL.fullmatch(text)
+    if match is None or sum(char.isdigit() for char in match["account"]) < 9:
+        return None
+    return match["account"]
 
 
 def total_label_beside(cells: list[str], account_text: str, amounts: Container[int]) -> TotalKind | None:

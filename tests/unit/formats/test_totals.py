@@ -182,6 +182,32 @@ def test_a_wide_sheet_total_row_labelled_in_its_name_column_beside_a_blank_id_is
     assert credit_file.skipped_total == 0  # the Total row is a check, not an account missing its id
 
 
+EXCEL_SUBTOTALS = (  # Excel's Data > Subtotal, at each change in Account ID: each account's total, then the file's
+    "Account ID,Month,Amount\n"
+    "111122223333,2026-01,100\n"
+    "111122223333,2026-01,50\n"
+    "111122223333 Total,,{first}\n"
+    "222233334444,2026-01,30\n"
+    "222233334444 Total,,30\n"
+    "Grand Total,,180\n"
+)
+
+
+def test_each_accounts_subtotal_is_checked_against_that_accounts_credits():
+    credit_file = read_bytes(EXCEL_SUBTOTALS.format(first=150).encode())
+    assert totals(credit_file) == {"2026-01": Decimal("-180")}
+    assert credit_file.skipped_total == 0 and credit_file.ignored_by_type == {"total row": 3}
+
+    message = str(rejected_bytes(EXCEL_SUBTOTALS.format(first=151).encode()))
+    assert "the Total row of account 111122223333 (line 4) states 151, the credits read add up to 150" in message
+
+
+@pytest.mark.parametrize("label", ["2026-01 Total", "Grand Total", "Total"])
+def test_a_total_label_that_names_no_account_states_the_files_total(label):
+    text = f"Account ID,Month,Amount\n111122223333,2026-01,100\n222233334444,2026-01,30\n{label},,131\n"
+    assert "states 131, the credits read add up to 130" in str(rejected_bytes(text.encode()))
+
+
 def test_a_file_of_nothing_but_totals_is_refused():
     rows = b"111122223333,$5.00\n" + b"Total,$5.00\n" * (MAX_TOTALS + 1)
     assert "states more than 10,000 totals" in str(rejected_bytes(rows))
