@@ -62,6 +62,7 @@ class CostExplorerApi(FormatEntry):
     format_id = FORMAT_ID
     title = TITLE
     priority = 60
+    export_parts = True  # a response saved page by page: the files of a zip are its pages
 
     def match(self, header: Header) -> Match:
         keys = set(header.keys)

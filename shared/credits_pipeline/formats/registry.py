@@ -48,8 +48,6 @@ _BALANCE_KEYS = frozenset(
         "creditsremaining",
         "remainingcredit",
         "remainingcredits",
-        "balance",
-        "creditbalance",
     }
 )
 # A trailing unit such as `(USD)`, `($)` or `[EUR]`: `Amount Remaining (USD)` is still `Amount remaining`.
@@ -123,16 +121,18 @@ def _open_best(
 
 
 def _one_file(content: Content, entry: FormatEntry | None) -> None:
-    """Several files in a zip are read as one only when they are the parts of one export AWS writes in
-    parts (CUR, CUR 2.0, FOCUS), whose rows carry their month. Other files are each a file of their own:
-    read as one, a headerless file's month would come from the zip's name, not its own."""
+    """Several files in a zip are read as one only when they are the parts of one whole AWS writes in
+    parts (an export: CUR, CUR 2.0, FOCUS; an API response's saved pages), whose rows carry their month.
+    Other files are each a file of their own: read as one, a headerless file's month would come from the
+    zip's name, not its own."""
     if len(content.parts) < 2 or (entry is not None and entry.export_parts):
         return
     names = [safe_text(part.name, limit=120) for part in content.parts]
     more = f" and {len(names) - 5} more" if len(names) > 5 else ""
     raise FileRejected(
         f"the zip holds {len(names)} separate files ({', '.join(names[:5])}{more}): a zip is read as one file "
-        "only when it holds the parts of one CUR, CUR 2.0 or FOCUS export (each part with the same header); "
+        "only when it holds the parts of one CUR, CUR 2.0 or FOCUS export (each part with the same header) "
+        "or the saved pages of one API response; "
         "upload each file on its own"
     )
 

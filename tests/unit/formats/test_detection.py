@@ -10,6 +10,7 @@ import pytest
 
 from credits_pipeline.formats import ParseConfig, detect_format, read_credit_file
 from credits_pipeline.formats.registry import BUILTIN_IDS, format_ids
+from testdata.allocation import allocation_entry
 from tests.unit.formats.helpers import (
     credits_of,
     fixture,
@@ -119,9 +120,21 @@ def test_two_monthly_files_in_one_zip_are_rejected_not_both_read_as_the_zips_mon
     rejection = rejected_bytes(data, name="incoming/credits-2026-01.zip")
     assert str(rejection) == (
         "the zip holds 2 separate files (credits-2025-12.csv, credits-2026-01.csv): a zip is read as one file "
-        "only when it holds the parts of one CUR, CUR 2.0 or FOCUS export (each part with the same header); "
-        "upload each file on its own"
+        "only when it holds the parts of one CUR, CUR 2.0 or FOCUS export (each part with the same header) "
+        "or the saved pages of one API response; upload each file on its own"
     )
+
+
+def test_an_api_response_saved_page_by_page_in_a_zip_is_read_as_one_response():
+    def page(account: str, amount: str, token: str | None) -> bytes:
+        entry = allocation_entry(account, "2025-03", amount, service="EC2")
+        return json.dumps({"creditAllocationHistoryList": [entry], "nextToken": token}).encode()
+
+    data = zipped({"page-1.json": page("123456789012", "-10", "T1"), "page-2.json": page("210987654321", "-5", None)})
+    assert totals(read_bytes(data, name="incoming/allocation-2025-03.zip")) == {"2025-03": Decimal("-15")}
+    # The first page alone asks for the next: the response is not whole.
+    alone = zipped({"page-1.json": page("123456789012", "-10", "T1"), "notes.json": page("210987654321", "-5", "T2")})
+    assert "as every page in the file does" in str(rejected_bytes(alone, name="incoming/allocation-2025-03.zip"))
 
 
 def test_two_hand_made_sheets_in_one_zip_are_rejected():
@@ -280,9 +293,6 @@ def test_a_credit_balance_list_is_rejected_as_such(header):
         "Remaining Credits (EUR)",
         "Credits Remaining",
         "Remaining Balance",
-        "Balance",
-        "Balance (USD)",
-        "Credit Balance",
     ],
 )
 def test_a_balance_list_beside_an_amount_column_is_rejected_naming_its_column_and_line(column):
@@ -298,6 +308,13 @@ def test_a_balance_list_beside_an_amount_column_is_rejected_naming_its_column_an
 def test_credits_applied_columns_are_not_taken_for_a_balance(column):
     data = f"Account ID,Credit Name,{column},Expiration Date\n123456789012,Promo,100.00,2026-12-31\n"
     assert totals(read_bytes(data.encode(), "incoming/credits-2026-01.csv")) == {"2026-01": Decimal("-100.00")}
+
+
+@pytest.mark.parametrize("column", ["Balance", "Balance (USD)", "Credit Balance"])
+def test_credits_applied_beside_a_running_balance_are_read(column):
+    # A bare "Balance" may be what is left after each credit applied: only "remaining" names a balance list.
+    data = f"Account ID,Month,Credit,{column}\n123456789012,2026-01,100.00,400.00\n123456789012,2026-02,50.00,350.00\n"
+    assert totals(read_bytes(data.encode())) == {"2026-01": Decimal("-100.00"), "2026-02": Decimal("-50.00")}
 
 
 def test_the_balance_list_fixture_and_its_json_form_are_rejected():
