@@ -200,7 +200,7 @@ class WideSheet(FormatEntry):
             total_index=match.indexes.get("total", (None,))[0],
             # Nothing but an account and its months: the monthly file's wide variant, its months named by a header
             # row (reference §1), whose identical rows collapse; a hand-made sheet's repeated credits add up.
-            duplicate_policy="collapse" if match.indexes.keys() <= {"account", "months", "total"} else "sum",
+            duplicate_policy="collapse" if match.only_roles({"account", "months", "total"}) else "sum",
             month_source="the header row: " + ", ".join(names[i] for i, _ in months),
             width=len(names),
             header=match.header,

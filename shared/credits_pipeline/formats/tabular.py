@@ -6,7 +6,7 @@ position), the row types that are credits, and the sign rule. Adding a variant i
 """
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
@@ -103,6 +103,13 @@ class Match:
     indexes: dict[str, tuple[int, ...]] = field(default_factory=dict)
     header: Header = field(default_factory=lambda: Header(()))
 
+    def only_roles(self, roles: Container[str]) -> bool:
+        """Whether the header has no column but these roles' (an unnamed one aside): a `Team` or `Notes`
+        column beside them makes two rows that differ there two credits."""
+        known = {index for indexes in self.indexes.values() for index in indexes}
+        named = {index for index, name in enumerate(self.header.names) if name.strip()}
+        return all(role in roles for role in self.indexes) and named <= known
+
     @property
     def closeness(self) -> tuple[float, int]:
         return (self.present / self.required if self.required else 0.0, self.present)
@@ -116,8 +123,9 @@ class FormatEntry:
     priority: int
     # May the header follow title rows (hand-made sheets)?
     header_search: bool = False
-    # Written by AWS as one or more part files of one export (CUR, CUR 2.0, FOCUS): the members of a zip
-    # are read as one file only for such a format (formats.registry).
+    # Written by AWS as one or more files of one whole (an export's parts: CUR, CUR 2.0, FOCUS; an API
+    # response's saved pages), whose rows carry their month: the members of a zip are read as one file
+    # only for such a format (formats.registry).
     export_parts: bool = False
 
     def match(self, header: Header) -> Match:
@@ -225,10 +233,8 @@ class TabularFormat(FormatReader):
     def __init__(self, spec: TabularSpec, match: Match, source: RowSource, name: str, config: ParseConfig) -> None:
         self.spec = spec
         self.format_id = spec.format_id
-        only = spec.collapse_when_only
-        self.duplicate_policy: DuplicatePolicy = (
-            "collapse" if only and match.indexes.keys() <= only else spec.duplicate_policy
-        )
+        bare = bool(spec.collapse_when_only) and match.only_roles(spec.collapse_when_only)
+        self.duplicate_policy: DuplicatePolicy = "collapse" if bare else spec.duplicate_policy
         self.source = source
         self.config = config
         self._estimated = 0

@@ -238,3 +238,18 @@ def test_a_hand_made_sheet_that_names_its_credits_adds_up_an_account_listed_twic
     credit_file = read_bytes(data, "incoming/credits-2025-01.csv")
     assert totals(credit_file) == {"2025-01": Decimal("-200")}
     assert credit_file.skipped_total == 0
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"Customer,Account ID,Amount\nTeam A,123456789012,100\nTeam B,123456789012,100\n",
+        b"Account ID,Amount,Notes\n123456789012,100,Q1 promo\n123456789012,100,Support credit\n",
+        b"Customer,Account ID,2026-01\nTeam A,123456789012,100\nTeam B,123456789012,100\n",
+    ],
+    ids=["long, a name column", "long, a notes column", "wide, a name column"],
+)
+def test_rows_that_differ_in_a_column_the_reader_does_not_use_are_two_credits(data):
+    credit_file = read_bytes(data, "incoming/credits-2026-01.csv")
+    assert totals(credit_file) == {"2026-01": Decimal("-200")}
+    assert credit_file.skipped_total == 0
