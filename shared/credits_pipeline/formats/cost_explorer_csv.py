@@ -150,7 +150,7 @@ class CostExplorerCsvFormat(FormatReader):
         self._amounts = AmountReader(decimal_comma=sample_decimal_comma(source, [i for i, _ in self._groups], 400))
         self._ledger = TotalsLedger(magnitude=False)
         self._coverage = PeriodCoverage()
-        self._period_lines: dict[date, int] = {}  # a period's first day -> its row's line
+        self._period_lines: dict[str, int] = {}  # a period as its row writes it -> the row's line
         self._signs = SignWatch()
         self.info = FormatInfo(
             format_id=FORMAT_ID,
@@ -206,10 +206,11 @@ class CostExplorerCsvFormat(FormatReader):
         except InvalidMonth as error:
             yield SkippedRow(line, None, f"not a period: {error}")
             return
-        earlier = self._period_lines.setdefault(start, line)
+        # The cell as written: an hourly or daily period with a time (`2026-02-02 00:00:00`) is its own.
+        earlier = self._period_lines.setdefault(first, line)
         if earlier != line:
             raise FileRejected(
-                f"a second row for the period {start.isoformat()} (the first is line {earlier}): each period has "
+                f"a second row for the period {first} (the first is line {earlier}): each period has "
                 "one row, so its credits would count twice (is the download pasted twice?)",
                 line=line,
             )

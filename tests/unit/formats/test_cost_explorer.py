@@ -119,6 +119,17 @@ def test_a_day_missing_from_a_daily_download_is_rejected():
     assert "no row for 2026-02-10" in str(rejected_bytes(without_the_10th.encode()))
 
 
+@pytest.mark.parametrize(
+    "periods",
+    [[f"2026-02-{day:02d} 00:00:00" for day in range(1, 29)], [f"2026-02-01T{hour:02d}:00:00Z" for hour in range(24)]],
+    ids=["days written with a time", "hours"],
+)
+def test_periods_written_with_a_time_are_each_their_own_row(periods):
+    rows = "".join(f"{period},-1.00,-1.00\n" for period in periods)
+    credit_file = read_bytes(("Linked account,111122223333($),Total costs($)\n" + rows).encode())
+    assert totals(credit_file) == {"2026-02": -Decimal(len(periods))}
+
+
 def test_a_period_row_pasted_twice_is_rejected_naming_the_second_line():
     header = "Linked account,111122223333($),Total costs($)\n"
     row = "2026-01-01,-100.00,-100.00\n"
