@@ -3,7 +3,8 @@
 An API response (`{"creditAllocationHistoryList": [{...}, ...], "nextToken": ...}`), a bare list,
 a list of saved pages, or JSON Lines: a *record* is an object that sits in an array (or at the top
 level) and holds no array of objects itself; an object that does is a wrapper, and only its records
-count. Memory holds one record at a time, whatever the file's size.
+count. Memory holds one record at a time, whatever the file's size (and, to check saved pages, a token
+and a digest a page).
 
 A *page* is the object that holds records in its list (a saved API response). Its own values (the
 `nextToken` that asks for the next page) come before or after its records, so `record_texts` tells
@@ -15,7 +16,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 
 from credits_pipeline.formats.base import FileRejected
@@ -211,13 +212,27 @@ def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not a number")
 
 
+class PageOrRecord(dict[str, object]):
+    """An object holding an empty list beside values of its own: a page without records (`{"...List": [],
+    "nextToken": null, "count": 0}`) or a record (`"tags": []` beside an account and an amount). Its fields,
+    flattened; the reader that knows the fields of the file's records tells which (`is_empty_page`)."""
+
+    def is_empty_page(self, record_fields: Container[str]) -> bool:
+        """A page when none of its own values is a field the file's records hold."""
+        return not any(key in record_fields for key in self if not is_paging_key(key))
+
+
+def is_paging_key(key: str) -> bool:
+    return _PAGING.search(key) is not None
+
+
 def parse_record(text: str) -> dict[str, object]:
     """A record's fields; numbers stay text (never float), nested objects flattened with dots.
 
     `{"creditAmount": {"currencyAmount": "-1.5"}}` -> `{"creditAmount.currencyAmount": "-1.5"}`.
     An object holding an empty list and no value of its own but paging state is a page without records
-    (`{"...List": [], "nextToken": ...}`): EmptyPage, which the reader counts and ignores. A record may
-    hold an empty list too (`"tags": []`): its own values (an account, an amount) say it is one.
+    (`{"...List": [], "nextToken": ...}`): EmptyPage, which the reader counts and ignores. One that holds
+    values of its own too is a PageOrRecord.
     """
     try:
         value = json.loads(text, parse_float=str, parse_int=str, parse_constant=_no_constant)
@@ -225,19 +240,14 @@ def parse_record(text: str) -> dict[str, object]:
         raise ValueError(f"unreadable JSON record: {error}") from None
     if not isinstance(value, dict):
         raise ValueError("a JSON record is not an object")
-    if _is_empty_page(value):
+    holds_empty_list = any(isinstance(item, list) and not item for item in value.values())
+    if holds_empty_list and all(
+        item is None or isinstance(item, list | dict) or is_paging_key(key) for key, item in value.items()
+    ):
         raise EmptyPage(value)
-    flat: dict[str, object] = {}
+    flat: dict[str, object] = PageOrRecord() if holds_empty_list else {}
     _flatten("", value, flat, 0)
     return flat
-
-
-def _is_empty_page(value: dict[str, object]) -> bool:
-    if not any(isinstance(item, list) and not item for item in value.values()):
-        return False
-    return all(
-        item is None or isinstance(item, list | dict) or _PAGING.search(key) is not None for key, item in value.items()
-    )
 
 
 def _flatten(prefix: str, value: dict[str, object], into: dict[str, object], depth: int) -> None:

@@ -16,9 +16,11 @@ from credits_pipeline.formats.containers import Content, Part
 from credits_pipeline.formats.json_records import (
     EmptyPage,
     PageEnd,
+    PageOrRecord,
     PageStart,
     SavedPages,
     cell_text,
+    is_paging_key,
     parse_record,
     record_texts,
 )
@@ -255,20 +257,28 @@ class JsonSource:
     def __init__(self, content: Content) -> None:
         self.content = content
         names: dict[str, None] = {}
+        undecided: dict[str, None] = {}  # the fields of objects that may be empty pages (PageOrRecord)
         for _, record in self._records(stop_after=self.HEADER_RECORDS):
-            if isinstance(record, dict):
+            if isinstance(record, PageOrRecord):
+                undecided.update(dict.fromkeys(key for key in record if not is_paging_key(key)))
+            elif isinstance(record, dict):
                 names.update(dict.fromkeys(record))
+        names = names or undecided  # every record holds an empty list (`"tags": []`)
         if not names:
             raise FileRejected("the JSON holds no records (objects in a list, or JSON Lines)")
         self.header = Header(tuple(names))
+        self._fields = frozenset(names)
 
     @property
     def layout(self) -> str:
         return describe_layers(self.content)
 
     def _records(
-        self, stop_after: int | None = None, pages: SavedPages | None = None
+        self, stop_after: int | None = None, pages: SavedPages | None = None, fields: frozenset[str] | None = None
     ) -> Iterator[tuple[int, dict[str, object] | str | None]]:
+        """(number, record: its fields, why it cannot be read, or None for an empty page). `fields`: those of
+        the file's records, which tell an empty page from a record that holds an empty list; without them
+        (reading the header) such an object is yielded as a PageOrRecord."""
         number = 0
         for part in self.content.parts:
             with opened(part) as stream:
@@ -285,6 +295,8 @@ class JsonSource:
                     record: dict[str, object] | str | None
                     try:
                         record = parse_record(item)
+                        if fields is not None and isinstance(record, PageOrRecord) and record.is_empty_page(fields):
+                            raise EmptyPage(record)
                     except EmptyPage as empty:
                         record = None
                         if pages is not None:
@@ -301,7 +313,7 @@ class JsonSource:
 
     def rows(self, needed: Sequence[int] = (), prefilter: Prefilter | None = None) -> Iterator[SourceItem]:
         names = self.header.names
-        for number, record in self._records(pages=SavedPages()):
+        for number, record in self._records(pages=SavedPages(), fields=self._fields):
             if record is None:
                 yield IgnoredRows("empty page of results", 1)
             elif isinstance(record, str):

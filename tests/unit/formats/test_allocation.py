@@ -127,6 +127,31 @@ def test_a_page_downloaded_again_is_rejected_by_its_next_token_even_if_its_credi
     assert error.line == 2
 
 
+@pytest.mark.parametrize("own", [{"count": 0}, {"requestId": "r-1"}, {"has_more": False}])
+def test_an_empty_last_page_with_values_of_its_own_is_an_empty_page(own):
+    entry = allocation_entry("123456789012", "2025-03", "-10.00", service="EC2")
+    pages = [
+        {"creditAllocationHistoryList": [entry], "nextToken": "A"},
+        {"creditAllocationHistoryList": [], "nextToken": None} | own,  # the last page: it ends the response
+    ]
+    credit_file = read_bytes(json.dumps(pages).encode())
+    assert credits_of(credit_file, "2025-03") == {("123456789012", "EC2", "AWS Activate Credits"): Decimal("-10.00")}
+    assert credit_file.ignored_by_type == {"empty page of results": 1}
+    assert credit_file.skipped_total == 0
+
+
+def test_records_that_all_hold_an_empty_list_are_read():
+    entries = [
+        allocation_entry(account, "2025-03", "-1.00", service="EC2") | {"tags": []}
+        for account in ("123456789012", "111122223333")
+    ]
+    credit_file = read_bytes(json.dumps({"creditAllocationHistoryList": entries}).encode())
+    assert credits_of(credit_file, "2025-03") == {
+        ("123456789012", "EC2", "AWS Activate Credits"): Decimal("-1.00"),
+        ("111122223333", "EC2", "AWS Activate Credits"): Decimal("-1.00"),
+    }
+
+
 def test_a_record_that_is_not_readable_is_an_invalid_row():
     good = [allocation_entry(account, "2025-03", "-1", service="EC2") for account in numbered_accounts(19)]
     text = json.dumps({"creditAllocationHistoryList": good}).replace(
