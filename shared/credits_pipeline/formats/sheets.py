@@ -85,6 +85,7 @@ AMOUNT_NAMES = (
 DESCRIPTION_NAMES = ("Credit Name", "Description", "Credit Type", "Program", "Credit Description")
 SERVICE_NAMES = ("Service", "Product", "Product Code", "Service Name", "Product Name")
 CURRENCY_NAMES = ("Currency", "Currency Code")
+ROW_TYPE_NAMES = ("Record Type", "Line Item Type", "Charge Type", "Charge Category", "Row Type")
 MAGNITUDE_NOTE = "a magnitude: every amount is a credit, whatever its sign"
 
 LONG = TabularSpec(
@@ -97,8 +98,12 @@ LONG = TabularSpec(
         Column("description", DESCRIPTION_NAMES),
         Column("service", SERVICE_NAMES),
         Column("currency", CURRENCY_NAMES),
+        Column("row_type", ROW_TYPE_NAMES),
     ),
     sign="magnitude",
+    # A sheet that types its rows (a Cost Explorer or billing download pasted into it): only credit rows
+    # count, or its usage would be sent as credits (every amount is a magnitude).
+    credit_types=frozenset({"credit", "credits"}),
     priority=10,
     hand_made=True,
     header_search=True,

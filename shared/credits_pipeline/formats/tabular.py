@@ -426,7 +426,8 @@ class TabularFormat(FormatReader):
             total_scope = self._total_rows.get(row_type.casefold()) if self._total_rows else None
             if total_scope is not None:
                 return self._stated_total(line, cells, row_type, total_scope)
-            if not self._is_credit(row_type, cells):
+            # A hand-made sheet's blank type (its total row, a row nobody typed) is read as its untyped rows are.
+            if not (spec.hand_made and not row_type) and not self._is_credit(row_type, cells):
                 return IgnoredRow(line, row_type)
         if spec.aws_provider_only and "provider" in self._index:
             provider = self._cell(cells, "provider")

@@ -253,3 +253,19 @@ def test_rows_that_differ_in_a_column_the_reader_does_not_use_are_two_credits(da
     credit_file = read_bytes(data, "incoming/credits-2026-01.csv")
     assert totals(credit_file) == {"2026-01": Decimal("-200")}
     assert credit_file.skipped_total == 0
+
+
+@pytest.mark.parametrize("column", ["Record Type", "Line Item Type", "Charge Type", "Charge Category"])
+def test_a_sheet_that_types_its_rows_sends_only_its_credit_rows(column):
+    # Every amount of a sheet is a magnitude: its usage and tax rows would be sent as credits.
+    data = (
+        f"Account ID,Month,{column},Amount\n"
+        "111122223333,2026-01,Usage,500\n"
+        "111122223333,2026-01,Credit,-100\n"
+        "222233334444,2026-01,Tax,7\n"
+        "Total,,,100\n"  # its total row has no type: still checked
+    )
+    credit_file = read_bytes(data.encode(), "incoming/credits-2026-01.csv")
+    assert totals(credit_file) == {"2026-01": Decimal("-100")}
+    assert credit_file.ignored_by_type == {"Usage": 1, "Tax": 1, "total row": 1}
+    assert credit_file.skipped_total == 0
