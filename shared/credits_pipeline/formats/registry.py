@@ -85,6 +85,7 @@ def _detect_text(content: Content, name: str, config: ParseConfig, entries: list
             if amounts == 1:
                 return HeaderlessFormat(source, name, config)
             return headerless_wide(source, name, config, amounts)
+        doubtful: Match | None = None  # a title row read as a wide sheet's header of unreadable months
         for index, (line, cells) in enumerate(rows[: TITLE_ROWS + 1]):
             if index and not _title_rows_only(rows[:index]):
                 break
@@ -93,13 +94,24 @@ def _detect_text(content: Content, name: str, config: ParseConfig, entries: list
             candidates = [entry for entry in entries if index == 0 or entry.header_search]
             matches = [entry.match(header) for entry in candidates]
             best = _best(matches)
-            if best is not None:
+            if best is not None and doubtful is None and _title_of_a_month(best, line, cells):
+                doubtful = best  # `,AWS credits - January 2026` above the header: look further down first
+            elif best is not None:
                 _one_file(content, best.entry)
                 return best.entry.open(best, CsvSource(content, delimiter, header), name, config)
             if index == 0:
                 tried.append((header, matches))
+        if doubtful is not None:  # no header below it: rejected, naming the month it cannot read
+            return doubtful.entry.open(doubtful, CsvSource(content, delimiter, doubtful.header), name, config)
     header, matches = max(tried, key=lambda item: len(item[0].names))
     raise _no_format(header, matches)
+
+
+def _title_of_a_month(match: Match, line: int, cells: list[str]) -> bool:
+    """A row a wide sheet takes for its header though no cell of it reads as a month, and that could be a
+    title (at most two cells): a sheet's title that names its month."""
+    unreadable_only = "unreadable months" in match.indexes and not match.indexes.get("months")
+    return unreadable_only and _title_rows_only([(line, cells)])
 
 
 def _title_rows_only(rows: list[tuple[int, list[str]]]) -> bool:

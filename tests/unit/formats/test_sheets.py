@@ -269,3 +269,12 @@ def test_a_sheet_that_types_its_rows_sends_only_its_credit_rows(column):
     assert totals(credit_file) == {"2026-01": Decimal("-100")}
     assert credit_file.ignored_by_type == {"Usage": 1, "Tax": 1, "total row": 1}
     assert credit_file.skipped_total == 0
+
+
+def test_a_title_in_the_second_column_that_names_the_month_is_a_title_not_a_month_header():
+    data = b",AWS credits - January 2026\nAccount ID,Month,Amount\n111122223333,2026-01,100\n"
+    credit_file = read_bytes(data, "incoming/credits.csv")
+    assert (credit_file.format_id, totals(credit_file)) == ("sheet-long/1", {"2026-01": Decimal("-100")})
+    # With no header below it, such a row is a wide sheet's month it cannot read: rejected, naming it.
+    error = rejected_bytes(b",Sept 20244\n111122223333,100\n", "incoming/credits.csv")
+    assert "column 2 ('Sept 20244')" in str(error) and error.line == 1
