@@ -104,6 +104,7 @@ LONG = TabularSpec(
     # A sheet that types its rows (a Cost Explorer or billing download pasted into it): only credit rows
     # count, or its usage would be sent as credits (every amount is a magnitude).
     credit_types=frozenset({"credit", "credits"}),
+    credit_type_word="credit",
     priority=10,
     hand_made=True,
     header_search=True,

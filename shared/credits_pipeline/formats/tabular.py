@@ -148,6 +148,8 @@ class TabularSpec(FormatEntry):
     collapse_when_only: frozenset[str] = frozenset()
     # Row types (casefolded) that are credits; empty: the format has no row types, every row counts.
     credit_types: frozenset[str] = frozenset()
+    # A row type holding this word is a credit too (a hand-made sheet's `Promotional Credit`, `Credits`).
+    credit_type_word: str = ""
     # Row types that are credits only when the description holds a marker: (type, marker), casefolded.
     conditional_types: tuple[tuple[str, str], ...] = ()
     # Groups of columns of which at least one must be present (what tells versions apart).
@@ -487,11 +489,15 @@ class TabularFormat(FormatReader):
             padded=padded,
         )
 
+    def _credit_word(self, folded_type: str) -> bool:
+        word = self.spec.credit_type_word
+        return bool(word) and any(found in (word, f"{word}s") for found in _TYPE_WORDS.findall(folded_type))
+
     def _is_credit(self, row_type: str, cells: list[str]) -> bool:
         kind = self._type_kinds.get(row_type)
         if kind is None:
             folded = row_type.casefold()
-            if folded in self.spec.credit_types:
+            if folded in self.spec.credit_types or self._credit_word(folded):
                 kind = "credit"
             elif any(folded == type_ for type_, _ in self.spec.conditional_types):
                 kind = "conditional"
@@ -508,6 +514,7 @@ class TabularFormat(FormatReader):
         return any(folded == type_ and marker in description for type_, marker in self.spec.conditional_types)
 
 
+_TYPE_WORDS = re.compile(r"[^\W\d_]+")
 _ZERO = re.compile(r"[-+]?0*(?:\.0*)?")
 
 

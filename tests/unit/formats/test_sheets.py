@@ -263,10 +263,11 @@ def test_a_sheet_that_types_its_rows_sends_only_its_credit_rows(column):
         "111122223333,2026-01,Usage,500\n"
         "111122223333,2026-01,Credit,-100\n"
         "222233334444,2026-01,Tax,7\n"
-        "Total,,,100\n"  # its total row has no type: still checked
+        "222233334444,2026-01,Promotional Credits,20\n"
+        "Total,,,120\n"  # its total row has no type: still checked
     )
     credit_file = read_bytes(data.encode(), "incoming/credits-2026-01.csv")
-    assert totals(credit_file) == {"2026-01": Decimal("-100")}
+    assert totals(credit_file) == {"2026-01": Decimal("-120")}
     assert credit_file.ignored_by_type == {"Usage": 1, "Tax": 1, "total row": 1}
     assert credit_file.skipped_total == 0
 
