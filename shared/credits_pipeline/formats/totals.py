@@ -20,14 +20,12 @@ from typing import Literal
 
 from credits_pipeline.domain.credits import EXACT, CreditLine
 from credits_pipeline.formats.base import FileRejected, TotalCheck
+from credits_pipeline.formats.values import header_key
 
 # A file stating more totals than this is not a credit file (every row a "total" is a hostile file).
 MAX_TOTALS = 10_000
 
 _TOTAL_WORDS = frozenset({"total", "totals", "grandtotal", "sum"})
-_BARE_WORDS = _TOTAL_WORDS | {"grand", "sub", "subtotal"}
-_WORDS = re.compile(r"[^\W_]+")
-_UNIT = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")  # `(USD)`, `[$]`
 
 Scope = tuple[Hashable, ...]
 FILE: Scope = ("file",)
@@ -38,23 +36,15 @@ TotalKind = Literal["total", "subtotal"]
 def total_label(text: str) -> TotalKind | None:
     """Whether a cell names a total row or column: `Total`, `Grand total`, `Totals:`, `Total costs($)`,
     `Linked account total`, `Sum` -> "total"; `Subtotal` -> "subtotal" (its scope is not stated, so it
-    is passed over unchecked); anything else (an account id, a month, a name such as `TotalEnergies`)
-    -> None. Words, not letters: `Total` must be a word of its own."""
-    words = _WORDS.findall(text.casefold())
-    if not words:
+    is passed over unchecked); anything else (an account id, a month) -> None."""
+    key = header_key(text)
+    if not key:
         return None
-    if words[0] == "subtotal" or words[:2] == ["sub", "total"]:
+    if key.startswith("subtotal"):
         return "subtotal"
-    if "".join(words) in _TOTAL_WORDS or words[0] in _TOTAL_WORDS or words[:2] == ["grand", "total"]:
+    if key in _TOTAL_WORDS or key.startswith(("total", "grandtotal")) or key.endswith(("total", "totals")):
         return "total"
-    return "total" if words[-1] in ("total", "totals") else None
-
-
-def is_bare_total_label(text: str) -> bool:
-    """A cell that says nothing but total (`Total`, `Grand total (USD)`, `Sum:`): a label that can stand in
-    another cell than the account's; `Total support credit` is a description."""
-    words = _WORDS.findall(_UNIT.sub("", text).casefold())
-    return bool(words) and set(words) <= _BARE_WORDS
+    return None
 
 
 _ACCOUNT_TOTAL = re.compile(r"\s*(?P<account>['=\"]*\d[\d\s\-\"]*?)\s+total\s*", re.IGNORECASE)
@@ -73,13 +63,12 @@ def account_of_total(text: str) -> str | None:
 def total_label_beside(cells: list[str], account_text: str, amounts: Container[int]) -> TotalKind | None:
     """A hand-made total row may be labelled in another cell than the account's (`Total,,150.00` under
     `Month,Account ID,Amount`, or a name column's `Total` beside a blank id): with the account cell blank,
-    the first cell but an amount's that says nothing but total (`TotalEnergies` is a name, `Total support
-    credit` a description: such a row is an account missing its id)."""
+    the first cell but an amount's that is a total label."""
     if account_text:
         return None
     for index, cell in enumerate(cells):
-        if index not in amounts and is_bare_total_label(cell):
-            return total_label(cell)
+        if index not in amounts and (label := total_label(cell)):
+            return label
     return None
 
 
