@@ -17,7 +17,6 @@ from credits_pipeline.formats.tabular import Column, TabularSpec
 CREDIT_ALLOCATION = TabularSpec(
     format_id="aws-credit-allocation/1",
     title="AWS Billing credit allocation history (GetCreditAllocationHistory)",
-    export_parts=True,  # a response saved page by page: the files of a zip are its pages
     columns=(
         Column("account", ("accountId", "account_id"), required=True, label="accountId"),
         Column("month", ("billingMonth", "billing_month"), required=True, label="billingMonth"),

@@ -150,7 +150,7 @@ class CostExplorerCsvFormat(FormatReader):
         self._amounts = AmountReader(decimal_comma=sample_decimal_comma(source, [i for i, _ in self._groups], 400))
         self._ledger = TotalsLedger(magnitude=False)
         self._coverage = PeriodCoverage()
-        self._period_lines: dict[str, int] = {}  # a period as its row writes it -> the row's line
+        self._period_lines: dict[str, int] = {}  # a period (_period_key) -> its row's line
         self._signs = SignWatch()
         self.info = FormatInfo(
             format_id=FORMAT_ID,
@@ -206,11 +206,11 @@ class CostExplorerCsvFormat(FormatReader):
         except InvalidMonth as error:
             yield SkippedRow(line, None, f"not a period: {error}")
             return
-        # The cell as written: an hourly or daily period with a time (`2026-02-02 00:00:00`) is its own.
-        earlier = self._period_lines.setdefault(first, line)
+        period = _period_key(first, start)
+        earlier = self._period_lines.setdefault(period, line)
         if earlier != line:
             raise FileRejected(
-                f"a second row for the period {first} (the first is line {earlier}): each period has "
+                f"a second row for the period {period} (the first is line {earlier}): each period has "
                 "one row, so its credits would count twice (is the download pasted twice?)",
                 line=line,
             )
@@ -272,6 +272,20 @@ def _account_of(label: str, accounts: AccountReader) -> AccountCell | None:
     except InvalidAccountId:
         ids = set(_ACCOUNT_IN_LABEL.findall(label))
         return AccountCell(ids.pop(), padded=False) if len(ids) == 1 else None
+
+
+_DAY = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})")
+_HOUR = re.compile(r"[T ](\d{1,2}):(\d{2})")
+
+
+def _period_key(text: str, start: date) -> str:
+    """A period however its cell writes it: `2026-01`, `2026-01-01` and `2026-01-01 00:00:00` are one; an
+    hour's period (`2026-01-01T05:00:00Z`) is its own."""
+    day = _DAY.match(text)
+    base = f"{day[1]}-{int(day[2]):02d}-{int(day[3]):02d}" if day else start.isoformat()
+    hour = _HOUR.search(text)
+    at = f"T{int(hour[1]):02d}:{hour[2]}" if hour and (int(hour[1]), hour[2]) != (0, "00") else ""
+    return base + at
 
 
 def _period(text: str) -> tuple[str, date]:

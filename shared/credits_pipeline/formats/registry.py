@@ -50,6 +50,9 @@ _BALANCE_KEYS = frozenset(
         "remainingcredits",
     }
 )
+# Columns that are a balance list's when the file names no month: beside a month, a running balance.
+_BALANCE_WITHOUT_MONTH_KEYS = frozenset({"balance", "creditbalance"})
+_MONTH_KEYS = frozenset(header_key(name) for name in sheets.MONTH_NAMES)
 # A trailing unit such as `(USD)`, `($)` or `[EUR]`: `Amount Remaining (USD)` is still `Amount remaining`.
 _UNIT_SUFFIX = re.compile(r"\s*(?:\([^()]*\)|\[[^\[\]]*\])\s*$")
 
@@ -134,7 +137,8 @@ def _open_best(
 
 def _one_file(content: Content, entry: FormatEntry | None) -> None:
     """Several files in a zip are read as one only when they are the parts of one whole AWS writes in
-    parts (an export: CUR, CUR 2.0, FOCUS; an API response's saved pages), whose rows carry their month.
+    parts (an export: CUR, CUR 2.0, FOCUS; a Cost Explorer API response's saved pages, each checked against the
+    others), whose rows carry their month.
     Other files are each a file of their own: read as one, a headerless file's month would come from the
     zip's name, not its own."""
     if len(content.parts) < 2 or (entry is not None and entry.export_parts):
@@ -144,7 +148,7 @@ def _one_file(content: Content, entry: FormatEntry | None) -> None:
     raise FileRejected(
         f"the zip holds {len(names)} separate files ({', '.join(names[:5])}{more}): a zip is read as one file "
         "only when it holds the parts of one CUR, CUR 2.0 or FOCUS export (each part with the same header) "
-        "or the saved pages of one API response; "
+        "or the saved pages of one Cost Explorer API response; "
         "upload each file on its own"
     )
 
@@ -155,8 +159,10 @@ def _best(matches: list[Match]) -> Match | None:
 
 
 def _refuse_balance_list(header: Header) -> None:
-    for name in header.names:
-        if header_key(_UNIT_SUFFIX.sub("", name)) in _BALANCE_KEYS:
+    keys = [header_key(_UNIT_SUFFIX.sub("", name)) for name in header.names]
+    balance_keys = _BALANCE_KEYS if _MONTH_KEYS.intersection(keys) else _BALANCE_KEYS | _BALANCE_WITHOUT_MONTH_KEYS
+    for name, key in zip(header.names, keys, strict=True):
+        if key in balance_keys:
             raise FileRejected(
                 f"this is a credit balance list (column {name!r}): it says what credit is left, not what was "
                 "applied in a month; upload the credits applied (CUR, FOCUS, credit allocation history)",

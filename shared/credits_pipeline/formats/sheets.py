@@ -27,6 +27,7 @@ from credits_pipeline.formats.base import (
     FormatRow,
     ParseConfig,
 )
+from credits_pipeline.formats.cur import MAP_CREDIT_REFUNDS
 from credits_pipeline.formats.sources import BadRow, Header, RowSource
 from credits_pipeline.formats.tabular import (
     SIGN_RULES,
@@ -105,6 +106,7 @@ LONG = TabularSpec(
     # count, or its usage would be sent as credits (every amount is a magnitude).
     credit_types=frozenset({"credit", "credits"}),
     credit_type_word="credit",
+    conditional_types=MAP_CREDIT_REFUNDS,  # a MAP credit typed Refund, as in the CUR it was copied from
     priority=10,
     hand_made=True,
     header_search=True,

@@ -332,7 +332,8 @@ class TabularFormat(FormatReader):
 
     def rows(self) -> Iterator[FormatRow]:
         prefilter = None
-        if self.spec.credit_types and "row_type" in self._index:
+        # Types read by exact value only: a hand-made sheet's (a word, a blank type) are read row by row.
+        if self.spec.credit_types and "row_type" in self._index and not self.spec.hand_made:
             keep = self.spec.credit_types | {type_ for type_, _ in self.spec.conditional_types} | set(self._total_rows)
             prefilter = Prefilter(self._index["row_type"][0], frozenset(keep))
         for item in self.source.rows(needed=self._needed, prefilter=prefilter):

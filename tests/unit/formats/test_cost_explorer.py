@@ -130,6 +130,13 @@ def test_periods_written_with_a_time_are_each_their_own_row(periods):
     assert totals(credit_file) == {"2026-02": -Decimal(len(periods))}
 
 
+@pytest.mark.parametrize("second", ["2026-01-01", "2026-01-01 00:00:00", "2026-01-01T00:00:00Z"])
+def test_one_period_written_two_ways_is_a_period_twice(second):
+    rows = f"2026-01,-100.00,-100.00\n{second},-100.00,-100.00\n"
+    error = rejected_bytes(("Linked account,111122223333($),Total costs($)\n" + rows).encode())
+    assert "a second row for the period 2026-01-01 (the first is line 2)" in str(error)
+
+
 def test_a_period_row_pasted_twice_is_rejected_naming_the_second_line():
     header = "Linked account,111122223333($),Total costs($)\n"
     row = "2026-01-01,-100.00,-100.00\n"

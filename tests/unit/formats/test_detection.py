@@ -121,20 +121,27 @@ def test_two_monthly_files_in_one_zip_are_rejected_not_both_read_as_the_zips_mon
     assert str(rejection) == (
         "the zip holds 2 separate files (credits-2025-12.csv, credits-2026-01.csv): a zip is read as one file "
         "only when it holds the parts of one CUR, CUR 2.0 or FOCUS export (each part with the same header) "
-        "or the saved pages of one API response; upload each file on its own"
+        "or the saved pages of one Cost Explorer API response; upload each file on its own"
     )
 
 
-def test_an_api_response_saved_page_by_page_in_a_zip_is_read_as_one_response():
+def test_a_cost_explorer_response_saved_page_by_page_in_a_zip_is_read_as_one_response():
     def page(account: str, amount: str, token: str | None) -> bytes:
-        entry = allocation_entry(account, "2025-03", amount, service="EC2")
-        return json.dumps({"creditAllocationHistoryList": [entry], "nextToken": token}).encode()
+        group = {"Keys": [account], "Metrics": {"UnblendedCost": {"Amount": amount, "Unit": "USD"}}}
+        period = {"Start": "2025-03-01", "End": "2025-04-01"}
+        result = {"TimePeriod": period, "Total": {}, "Groups": [group], "Estimated": False}
+        body = {"GroupDefinitions": [{"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}], "ResultsByTime": [result]}
+        return json.dumps(body | ({"NextPageToken": token} if token else {})).encode()
 
     data = zipped({"page-1.json": page("123456789012", "-10", "T1"), "page-2.json": page("210987654321", "-5", None)})
-    assert totals(read_bytes(data, name="incoming/allocation-2025-03.zip")) == {"2025-03": Decimal("-15")}
-    # The first page alone asks for the next: the response is not whole.
-    alone = zipped({"page-1.json": page("123456789012", "-10", "T1"), "notes.json": page("210987654321", "-5", "T2")})
-    assert "as every page in the file does" in str(rejected_bytes(alone, name="incoming/allocation-2025-03.zip"))
+    assert totals(read_bytes(data, name="incoming/ce-2025-03.zip")) == {"2025-03": Decimal("-15")}
+
+
+def test_allocation_files_in_one_zip_are_rejected_since_nothing_tells_pages_from_overlapping_files():
+    # A list saved compact and again indented: no page check can see it, and its credits would count twice.
+    entries = [allocation_entry("123456789012", "2025-03", "-10", service="EC2")]
+    data = zipped({"a.json": json.dumps(entries).encode(), "b.json": json.dumps(entries, indent=2).encode()})
+    assert "the zip holds 2 separate files (a.json, b.json)" in str(rejected_bytes(data))
 
 
 def test_two_hand_made_sheets_in_one_zip_are_rejected():
@@ -310,9 +317,15 @@ def test_credits_applied_columns_are_not_taken_for_a_balance(column):
     assert totals(read_bytes(data.encode(), "incoming/credits-2026-01.csv")) == {"2026-01": Decimal("-100.00")}
 
 
+@pytest.mark.parametrize("column", ["Balance", "Credit Balance"])
+def test_a_balance_column_in_a_file_that_names_no_month_is_a_balance_list(column):
+    data = f"Account ID,Credit Name,Amount,{column},Expiration Date\n123456789012,Activate,5000.00,4000.00,2026-12-31\n"
+    assert "credit balance list" in str(rejected_bytes(data.encode(), "incoming/credits-2026-01.csv"))
+
+
 @pytest.mark.parametrize("column", ["Balance", "Balance (USD)", "Credit Balance"])
 def test_credits_applied_beside_a_running_balance_are_read(column):
-    # A bare "Balance" may be what is left after each credit applied: only "remaining" names a balance list.
+    # Beside a month, "Balance" is what is left after each month's credit: only "remaining" names a balance list.
     data = f"Account ID,Month,Credit,{column}\n123456789012,2026-01,100.00,400.00\n123456789012,2026-02,50.00,350.00\n"
     assert totals(read_bytes(data.encode())) == {"2026-01": Decimal("-100.00"), "2026-02": Decimal("-50.00")}
 

@@ -1,5 +1,6 @@
 """Hand-made sheets (long and wide) and the headerless forms beyond the monthly file."""
 
+import io
 from decimal import Decimal
 
 import pytest
@@ -279,3 +280,22 @@ def test_a_title_in_the_second_column_that_names_the_month_is_a_title_not_a_mont
     # With no header below it, such a row is a wide sheet's month it cannot read: rejected, naming it.
     error = rejected_bytes(b",Sept 20244\n111122223333,100\n", "incoming/credits.csv")
     assert "column 2 ('Sept 20244')" in str(error) and error.line == 1
+
+
+def test_a_typed_sheet_keeps_a_map_credit_typed_refund_and_reads_parquet_as_it_reads_csv():
+    import pyarrow as pa  # noqa: PLC0415 - only this test writes Parquet
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    columns = {
+        "Account ID": ["111122223333", "111122223333", "444455556666", "444455556666"],
+        "Month": ["2026-01"] * 4,
+        "Amount": ["100.00", "250.00", "40.00", "60.00"],
+        "Description": ["Activate", "MAP 2.0 credit _MPE migration", "Activate", "Activate"],
+        "Charge Type": ["Credit", "Refund", "", "Promotional Credit"],
+    }
+    expected = {"2026-01": Decimal("-450.00")}  # every row: a credit, a MAP refund, an untyped row, a credit type
+    csv_text = ",".join(columns) + "\n" + "".join(",".join(row) + "\n" for row in zip(*columns.values(), strict=True))
+    assert totals(read_bytes(csv_text.encode(), "incoming/credits.csv")) == expected
+    buffer = io.BytesIO()
+    pq.write_table(pa.table(columns), buffer)
+    assert totals(read_bytes(buffer.getvalue(), "incoming/credits.parquet")) == expected
