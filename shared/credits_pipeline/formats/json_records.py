@@ -76,11 +76,34 @@ class _Page:
         self.own.append(text)
 
 
+class _Strings:
+    """Where the JSON strings are, as the structural characters pass by: a brace or quote inside a string
+    is text. Positions are absolute (the scan reads the text in chunks)."""
+
+    __slots__ = ("escape_at", "inside")
+
+    def __init__(self) -> None:
+        self.inside = False
+        self.escape_at = -1  # the position of a character escaped by a backslash
+
+    def text(self, position: int, char: str) -> bool:
+        """Whether `char` at `position` is a string's (its closing quote too); a quote outside one opens it."""
+        if not self.inside:
+            self.inside = char == '"'
+            return self.inside
+        if position == self.escape_at:
+            return True
+        if char == "\\":
+            self.escape_at = position + 1
+        elif char == '"':
+            self.inside = False
+        return True
+
+
 def record_texts(text: io.TextIOBase) -> Iterator[str | PageStart | PageEnd]:
     """The text of each record, in file order; a page's records between PAGE_START and its PageEnd."""
     stack: list[_Container] = []
-    in_string = False
-    escape_at = -1  # absolute position of a character escaped by a backslash
+    strings = _Strings()
     capture: list[str] | None = None
     captured = 0
     capture_depth = -1
@@ -92,21 +115,13 @@ def record_texts(text: io.TextIOBase) -> Iterator[str | PageStart | PageEnd]:
         for match in _STRUCTURE.finditer(chunk):
             position = offset + match.start()
             char = match.group()
-            if in_string:
-                if position == escape_at:
-                    continue
-                if char == "\\":
-                    escape_at = position + 1
-                elif char == '"':
-                    in_string = False
-                continue
             if not stack:
                 _check_top_level_gap(chunk[gap_from : match.start()])
-            if char == '"':
+            if strings.text(position, char):
                 if not stack:
                     raise FileRejected("unreadable JSON: a string at the top level, not an object or array")
-                in_string = True
-            elif char in "{[":
+                continue
+            if char in "{[":
                 parent = stack[-1].char if stack else "["
                 candidate = char == "{" and parent == "["
                 if candidate and capture is not None:
@@ -157,7 +172,7 @@ def record_texts(text: io.TextIOBase) -> Iterator[str | PageStart | PageEnd]:
             page.keep(chunk[page.own_from :])
             page.own_from = 0
         offset += len(chunk)
-    if stack or in_string:
+    if stack or strings.inside:
         raise FileRejected("unreadable JSON: the file ends inside an object or array (truncated?)")
 
 
@@ -169,21 +184,13 @@ def _own_values(prefix: str) -> list[str]:
     """
     pieces: list[str] = []
     depth = 0
-    in_string = False
-    escape_at = -1
+    strings = _Strings()
     own_from = 0
     for match in _STRUCTURE.finditer(prefix):
         position, char = match.start(), match.group()
-        if in_string:
-            if position == escape_at:
-                continue
-            if char == "\\":
-                escape_at = position + 1
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "{[":
+        if strings.text(position, char):
+            continue
+        if char in "{[":
             depth += 1
             if depth == 2:
                 pieces += [prefix[own_from:position], "null"]
