@@ -31,7 +31,8 @@ def splitter_path(scene: Stage) -> dict[str, Any]:
     context = scene.splitter.context()
     calls.clear()  # the invocation's only
     result, seconds = timed(lambda: handler(scene.splitter_event or {}, context))
-    return {"seconds": asdict(seconds), "result": result, "months": queued_months(scene), "aws_calls": dict(calls)}
+    made = dict(calls)  # before the read-back below, which uses the same clients
+    return {"seconds": asdict(seconds), "result": result, "months": queued_months(scene), "aws_calls": made}
 
 
 def _count_aws_calls() -> Counter[str]:

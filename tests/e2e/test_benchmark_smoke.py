@@ -6,6 +6,7 @@ slower than the targets; exit 2 would mean a case broke or gave a wrong answer.
 """
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -55,5 +56,10 @@ def test_quick_benchmark_measures_every_case_with_a_right_answer(tmp_path):
         any(" AWS calls to moto (" in note and "the download of the" in note for note in row["notes"])
         for row in splitters
     )
+    # The splitter's own calls only: one SQS send a month it queued (the benchmark's read-back is not counted).
+    for row in splitters:
+        notes = " ".join(row["notes"])
+        queued, sent = re.search(r"(\d+) month\(s\) queued", notes), re.search(r"sqs (\d+)", notes)
+        assert queued and sent and queued[1] == sent[1], row["notes"]
     cold = [row for row in rows if row["case"].startswith("cold start")]
     assert all(any(note.startswith("the SDK alone (botocore imported") for note in row["notes"]) for row in cold), cold
