@@ -72,17 +72,38 @@ def head_text(head: bytes) -> str:
 
 
 class _KeepOpen(io.BufferedReader):
-    """A reader that leaves the caller's stream open when the text wrapper is dropped."""
+    """A reader that leaves the caller's stream open when the text wrapper is dropped, and counts the lines
+    of the bytes it handed the decoder, so a byte that is not UTF-8 is named by its own line (the decoder
+    reads ahead of the rows the csv module has read)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__(raw)  # type: ignore[arg-type]
+        self._lines_before = 0  # line breaks before the chunk being decoded
+        self._chunk = b""
+
+    def read1(self, size: int = -1, /) -> bytes:
+        self._lines_before += _line_breaks(self._chunk)
+        self._chunk = super().read1(size)
+        return self._chunk
+
+    def line_of(self, error: UnicodeDecodeError) -> int:
+        """The line of the byte the decoder refused (it decodes the chunk read last; what it held back of an
+        earlier one, the start of a character cut by the chunk's end, holds no line break)."""
+        return self._lines_before + _line_breaks(error.object[: error.start]) + 1
 
     def close(self) -> None:
         self.detach()
+
+
+def _line_breaks(data: bytes) -> int:
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
 
 def text_stream(data: IO[bytes], encoding: str = "utf-8-sig") -> io.TextIOWrapper:
     """Text, a leading BOM dropped, CRLF kept for the csv module to handle."""
     if data.seekable():
         data.seek(0)
-    return io.TextIOWrapper(_KeepOpen(data), encoding=encoding, newline="")  # type: ignore[arg-type]
+    return io.TextIOWrapper(_KeepOpen(data), encoding=encoding, newline="")
 
 
 def sample_rows(head: bytes, delimiter: str = ",", limit: int = 50) -> list[tuple[int, list[str]]]:
@@ -134,7 +155,12 @@ def csv_rows(
             if not any(value.strip() for value in fields):
                 continue
             yield line + line_offset, fields
-    except UnicodeDecodeError:
-        raise FileRejected("the file is not UTF-8 text", line=line + line_offset + 1) from None
+    except UnicodeDecodeError as error:
+        buffer = getattr(text, "buffer", None)
+        at = buffer.line_of(error) if isinstance(buffer, _KeepOpen) else line + 1
+        byte = error.object[error.start]
+        raise FileRejected(
+            f"the file is not UTF-8 text (byte 0x{byte:02x}): save it as CSV UTF-8", line=at + line_offset
+        ) from None
     except csv.Error as error:
         raise FileRejected(f"unreadable CSV: {error}", line=reader.line_num + line_offset) from None

@@ -212,6 +212,17 @@ def test_non_utf8_text_is_rejected_naming_the_line():
     assert error.line == 2
 
 
+@pytest.mark.parametrize(("header", "line"), [(b"", 4000), (b"Account ID,Month,Amount\n", 4001)])
+def test_a_byte_that_is_not_utf8_far_past_the_head_is_named_by_its_own_line(header, line):
+    # The decoder reads ahead of the rows read: its error named a line some 60 to 120 rows earlier.
+    month = b"2026-01," if header else b""
+    rows = [b"%012d,%s$1.00\n" % (number, month) for number in range(1, 5001)]
+    rows[3999] = rows[3999].replace(b"$1.00", b"$1.00 caf\xe9")  # the 4,000th row
+    error = rejected_bytes(header + b"".join(rows))
+    assert error.line == line
+    assert "the file is not UTF-8 text (byte 0xe9): save it as CSV UTF-8" in str(error)
+
+
 def test_utf16_text_with_a_bom_is_read():
     credit_file = read_fixture("sheets/long-utf16.txt")
     assert credit_file.format_id == "sheet-long/1"
