@@ -96,7 +96,9 @@ class _KeepOpen(io.BufferedReader):
 
 
 def _line_breaks(data: bytes) -> int:
-    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    # One pass over every chunk a file is read in: LF (and CRLF) ends a line; only a chunk with none is
+    # looked at again for an old Mac's CR.
+    return data.count(b"\n") or data.count(b"\r")
 
 
 def text_stream(data: IO[bytes], encoding: str = "utf-8-sig") -> io.TextIOWrapper:
