@@ -2,7 +2,8 @@
 
 A zip holds one credit file, or the parts of one multi-part CUR, CUR 2.0 or FOCUS export (read in name
 order, as one file: formats.registry refuses several members of any other format). Two members with
-identical bytes are a copy, never two parts. Each part can be opened again from its start: detection
+identical bytes are a copy, never two parts; one part name in two folders of one period is two deliveries.
+Each part can be opened again from its start: detection
 reads a head, reading starts over.
 """
 
@@ -30,6 +31,8 @@ EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 PARQUET_MAGIC = b"PAR1"
 _MANIFEST = re.compile(r"(?i)(^|[-_/])manifest[^/]*\.json$")
 _NATURAL = re.compile(r"(\d+)")
+# The folder of one billing period in an export's paths: CUR 2.0 / FOCUS, then legacy CUR.
+_PERIOD_FOLDER = re.compile(r"(?:^|/)(BILLING_PERIOD=[^/]+|\d{8}-\d{8})(?=/|$)")
 CHUNK = 1024 * 1024
 INFLATE_CHUNK = 8 * 1024 * 1024
 
@@ -157,6 +160,7 @@ def _zip(opener: Callable[[], IO[bytes]], layers: tuple[str, ...], depth: int, b
     if not data_members:
         raise FileRejected("the zip holds no file")
     data_members.sort(key=lambda info: _natural_key(info.filename))
+    _refuse_two_deliveries(data_members)
     parts: list[Part] = []
     openers: list[tuple[zipfile.ZipInfo, Callable[[], IO[bytes]]]] = []
     for info in data_members:
@@ -190,6 +194,26 @@ def _refuse_copies(members: list[tuple[zipfile.ZipInfo, Callable[[], IO[bytes]]]
                     "(identical bytes): reading both would count its credits twice; upload it once"
                 )
         seen.setdefault((info.CRC, info.file_size), []).append((info, opener))
+
+
+def _refuse_two_deliveries(members: list[zipfile.ZipInfo]) -> None:
+    """AWS names the parts of a delivery alike every time (`report-1.csv.gz`) and puts each delivery of a
+    period in a folder of its own (a CUR's assembly id, a restated export's run): the same part name twice
+    in one period's folders is that period delivered twice (say, a restatement), which read together would
+    count its credits twice. The same name under two periods (`BILLING_PERIOD=2025-12/`, `=2026-01/`)
+    is two months, and read."""
+    seen: dict[tuple[tuple[str, ...], str], zipfile.ZipInfo] = {}
+    for info in members:
+        folder, _, base = info.filename.rpartition("/")
+        periods = tuple(_PERIOD_FOLDER.findall(folder))
+        other = seen.setdefault((periods, base), info)
+        if other is not info:
+            period = f" of period {', '.join(periods)}" if periods else ""
+            raise FileRejected(
+                f"{_label(base)} is in the zip twice, from two deliveries{period} "
+                f"({_label(other.filename)}, {_label(info.filename)}): read together, its credits "
+                "would count twice; upload one delivery (the newest: its manifest names its parts)"
+            )
 
 
 def _same_bytes(first: Callable[[], IO[bytes]], second: Callable[[], IO[bytes]]) -> bool:

@@ -156,6 +156,28 @@ def test_a_cur_part_zipped_twice_is_rejected_not_counted_twice():
     assert "cur-00001.csv and cur-00002.csv in the zip are the same file twice" in str(rejection)
 
 
+def test_two_deliveries_of_one_cur_period_in_a_zip_are_rejected_not_summed():
+    header, *rows = fixture("cur-legacy/cur-2024-09.csv").read_bytes().splitlines(keepends=True)
+    first, restated = header + b"".join(rows), header + b"".join(rows[:-1])  # AWS restated the period
+    period = "cur/report/20240901-20241001"
+    data = zipped({f"{period}/assembly-a/report-1.csv": first, f"{period}/assembly-b/report-1.csv": restated})
+    rejection = rejected_bytes(data, name="incoming/cur-2024-09.zip")
+    assert (
+        "report-1.csv is in the zip twice, from two deliveries of period 20240901-20241001 "
+        f"({period}/assembly-a/report-1.csv, {period}/assembly-b/report-1.csv): read together, its credits "
+        "would count twice"
+    ) in str(rejection)
+
+
+def test_an_export_of_two_periods_in_a_zip_reads_each_period_once():
+    header, *rows = fixture("focus/focus-1.2.csv").read_bytes().splitlines(keepends=True)
+    folder = "exports/focus/data/BILLING_PERIOD="
+    first, second = header + b"".join(rows[:4]), header + b"".join(rows[4:])
+    data = zipped({f"{folder}2025-01/focus-00001.csv": first, f"{folder}2025-02/focus-00001.csv": second})
+    alone = read_bytes(header + b"".join(rows), name="incoming/focus.csv")
+    assert totals(read_bytes(data, name="incoming/focus.zip")) == totals(alone)
+
+
 @pytest.mark.parametrize("relative", ["focus/focus-1.2.csv", "focus/focus-0.5.csv"])
 def test_a_focus_export_in_two_parts_reads_as_one_file(relative):
     header, *rows = fixture(relative).read_bytes().splitlines(keepends=True)
