@@ -9,7 +9,6 @@ endpoint and sends nothing. Exit status: 0 queued (or valid), 1 invalid, 2 when 
 import argparse
 import uuid
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
 import boto3
 
@@ -98,8 +97,9 @@ def replay_month(
         return _validate(target, stored, result)
 
     def make_truth() -> None:
-        # The truth from now on: an upload made before this replay (its event late, or reprocessed) is older.
-        now = upload_order(s3_event_time(datetime.now(UTC)))
+        # The truth from now on, by AWS's clock: an upload made before this replay (its event late, or
+        # reprocessed) is older, one made after it is newer, however fast the operator's clock runs.
+        now = upload_order(s3_event_time(book.aws_time(month)))
         book.accept_month(month, report.file.sha256, report.file.bucket, report.file.key, now, force=True)
 
     queue = MonthQueue(stack.output("MonthQueueUrl"), group_id=stack.connection_id, client=target.session.client("sqs"))

@@ -1,6 +1,9 @@
 """The operator commands against a running stack (moto + emulator), as a person would run them."""
 
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -17,6 +20,7 @@ from credits_pipeline.domain.cbf import drop_bodies
 from credits_pipeline.domain.messages import AccountCreditRow, FileRef, MonthBatch
 from credits_pipeline.formats import DEFAULT_DESCRIPTION, DEFAULT_SERVICE
 from local_stack.provision import LOCAL_API_KEY
+from local_stack.runner import REPO
 from local_stack.stack import LocalPipeline, local_pipeline
 from operator_commands import preflight, replay, reprocess, status, verify
 
@@ -291,6 +295,37 @@ def test_a_file_made_the_truth_by_a_replay_stays_it_when_an_older_file_is_reproc
 
     assert held_total(pipeline, "2026-01") == Decimal("-12.00")  # the replayed file stays the month's truth
     assert month["status"] == "superseded" and "credits-usd.csv" in month["error"]
+
+
+@pytest.mark.parametrize("operator_clock_ahead", [10, -10])
+def test_a_file_uploaded_after_a_replay_takes_the_month_back_whatever_the_operators_clock(
+    pipeline: LocalPipeline, operator_clock_ahead: int
+) -> None:
+    pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.put("incoming/credits-2026-02-wrong.csv", b"000000000001,$999.00\n")
+    pipeline.runner.run_until_idle()
+    arguments = [*stack_args(pipeline), "--month", "2026-02", "--file", "incoming/credits-2026-02.csv"]
+    paths = os.pathsep.join(str(path) for path in (REPO, REPO / "scripts", REPO / "shared"))
+    skewed = subprocess.run(
+        [sys.executable, "-m", "tests.clock_skew", str(operator_clock_ahead), "operator_commands.replay", *arguments],
+        env={**os.environ, "PYTHONPATH": paths},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert skewed.returncode == 0, skewed.stderr
+    pipeline.runner.run_until_idle()
+    assert held_total(pipeline, "2026-02") == Decimal("-30.50")
+    time.sleep(1)  # into the next second: AWS's clock says seconds only
+
+    corrected = february("000000000003,$5.00\n")
+    key = pipeline.put("incoming/credits-2026-02-corrected.csv", corrected)
+    pipeline.runner.run_until_idle()
+
+    assert report(pipeline, sha(corrected, key))["months"]["2026-02"]["status"] == "pushed"
+    assert held_total(pipeline, "2026-02") == Decimal("-35.50")
 
 
 def test_a_month_beyond_what_cloudzero_holds_is_rejected_unsent_and_lands_once_the_limit_is_raised(

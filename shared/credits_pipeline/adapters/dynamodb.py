@@ -5,6 +5,8 @@ Shares the idempotency table with Powertools' records: ids never collide (`file#
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from credits_pipeline.adapters.aws_clients import aws_client
@@ -120,6 +122,18 @@ class FileRecords:
             return True
         except self._ddb.exceptions.ConditionalCheckFailedException:
             return False
+
+    def aws_time(self, month: str) -> datetime:
+        """AWS's clock, to the second (the Date of DynamoDB's answer to a read of the month's pointer).
+
+        Uploads are ordered by S3's clock, so a moment an operator's command stamps (a replay making its
+        file the truth) is taken from AWS, not from the operator's machine, which may run fast or slow.
+        Floored to the second: an upload in the replay's own second counts as after it.
+        """
+        answer = self._ddb.get_item(
+            TableName=self._table, Key={"id": {"S": f"month#{month}"}}, ProjectionExpression="id"
+        )
+        return parsedate_to_datetime(answer["ResponseMetadata"]["HTTPHeaders"]["date"])
 
     def month_pointer(self, month: str) -> MonthPointer | None:
         item = self._ddb.get_item(TableName=self._table, Key={"id": {"S": f"month#{month}"}}, ConsistentRead=True)
