@@ -5,13 +5,15 @@ refused once its cause is fixed. Months already pushed are skipped by the pusher
 the others are pushed once. `native` is SQS's StartMessageMoveTask (the console's "DLQ redrive");
 `copy` receives, re-sends and deletes, keeping each message's group and attributes (moto, and accounts
 without the native API). Exit status: 0 moved (or nothing to move), 1 when a copy leaves messages SQS
-still counts in the DLQ (run it again in a minute), 2 when it cannot run.
+still counts in the DLQ (run it again in a minute) or when the DLQ was empty while month messages are in
+flight (a month whose last retry failed reaches the DLQ only when its visibility timeout ends: run it again
+then), 2 when it cannot run.
 """
 
 import argparse
 import sys
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -39,6 +41,10 @@ class RedriveResult:
     task_handle: str | None = None
     # copy: messages SQS still counts in the DLQ after it (in flight from an interrupted run, or new)
     left: int = 0
+    # Nothing was in the DLQ: month messages in flight in the month queue (being pushed, or a month whose last
+    # retry failed, which SQS moves to the DLQ only when its visibility timeout ends), and that timeout.
+    on_the_way: int = 0
+    visibility_timeout: int = 0
 
 
 def redrive(
@@ -57,7 +63,8 @@ def redrive(
         native = session.client("sqs", config=Config(retries={"max_attempts": 1})) if method == "auto" else sqs
         try:
             task = native.start_message_move_task(SourceArn=dlq_arn, DestinationArn=queue_arn)
-            return RedriveResult("native", _counted(sqs, dlq_url, in_flight=False), task["TaskHandle"])
+            native_result = RedriveResult("native", _counted(sqs, dlq_url, in_flight=False), task["TaskHandle"])
+            return _on_the_way(sqs, queue_url, native_result)
         except ClientError as error:
             if method == "native":
                 raise
@@ -67,7 +74,19 @@ def redrive(
     moved = _copy(sqs, dlq_url, queue_url)
     # An empty receive is not an empty DLQ: a FIFO queue gives nothing of a message group while one of its
     # messages is in flight (a run interrupted within the last minute).
-    return RedriveResult("copy", moved, left=_counted(sqs, dlq_url))
+    return _on_the_way(sqs, queue_url, RedriveResult("copy", moved, left=_counted(sqs, dlq_url)))
+
+
+def _on_the_way(sqs: "SQSClient", queue_url: str, result: RedriveResult) -> RedriveResult:
+    """With nothing to move, the month queue's messages in flight: a redrive run on the alert of a month's last
+    failed retry finds the DLQ empty, its month still on the way there."""
+    if result.moved or result.left:
+        return result
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible", "VisibilityTimeout"]
+    )["Attributes"]
+    in_flight = int(attributes.get("ApproximateNumberOfMessagesNotVisible", "0"))
+    return replace(result, on_the_way=in_flight, visibility_timeout=int(attributes.get("VisibilityTimeout", "0")))
 
 
 def _copy(sqs: "SQSClient", dlq_url: str, queue_url: str) -> int:
@@ -130,7 +149,7 @@ def redrive_command(args: argparse.Namespace) -> int:
     print(summary(result, dlq.rsplit("/", 1)[-1]))
     if result.moved:
         print(f"follow them: credits-status --stack-name {stack.name} (reports in s3://{stack.bucket}/reports/)")
-    return EXIT_PROBLEM if result.left else EXIT_OK
+    return EXIT_PROBLEM if result.left or result.on_the_way else EXIT_OK
 
 
 def summary(result: RedriveResult, dlq_name: str) -> str:
@@ -140,11 +159,22 @@ def summary(result: RedriveResult, dlq_name: str) -> str:
             f"redrive started (SQS move task {result.task_handle}): {result.moved} month message(s) in {dlq_name} "
             "are moving back to the month queue in the background; `aws sqs list-message-move-tasks "
             "--source-arn <the DLQ's ARN>` shows its progress"
-        )
+        ) + _on_the_way_note(result)
     done = f"redrive by copy: {result.moved} month message(s) moved back to the month queue from {dlq_name}"
     if result.left:
         done += (
             f"; SQS still counts {result.left} in it (in flight from a run interrupted in the last minute, or "
             "new): run this again in a minute"
         )
-    return done
+    return done + _on_the_way_note(result)
+
+
+def _on_the_way_note(result: RedriveResult) -> str:
+    if not result.on_the_way:
+        return ""
+    minutes = max(1, -(-result.visibility_timeout // 60))
+    return (
+        f"; the month queue has {result.on_the_way} message(s) in flight: months being pushed, or a month whose "
+        f"last retry failed, which SQS moves to the dead-letter queue when its visibility timeout ends (within "
+        f"{minutes} minute(s)): run this again after that"
+    )

@@ -155,8 +155,11 @@ class LocalRunner:
                 _report_crash(self._splitter_config.name, self._log)
         self._sqs.send_message(QueueUrl=self._splitter_failures, MessageBody=json.dumps(event))
 
-    def pump_months(self) -> int:
-        """One batch of one month message to the pusher, as the event source mapping would."""
+    def pump_months(self, retry_delay: int | None = None) -> int:
+        """One batch of one month message to the pusher, as the event source mapping would.
+
+        `retry_delay`: the seconds a failed message stays invisible, this once (as on AWS, where it is the
+        queue's visibility timeout); the runner's own delay otherwise."""
         response = self._sqs.receive_message(
             QueueUrl=self._month_queue,
             MaxNumberOfMessages=1,
@@ -180,7 +183,7 @@ class LocalRunner:
                 self._sqs.change_message_visibility(
                     QueueUrl=self._month_queue,
                     ReceiptHandle=message["ReceiptHandle"],
-                    VisibilityTimeout=self._retry_delay,
+                    VisibilityTimeout=self._retry_delay if retry_delay is None else retry_delay,
                 )
             else:
                 self._sqs.delete_message(QueueUrl=self._month_queue, ReceiptHandle=message["ReceiptHandle"])

@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+import time
 import uuid
 from decimal import Decimal
 
@@ -164,6 +165,38 @@ def test_after_an_outage_one_redrive_lands_every_month_exactly_once(pipeline: Lo
     assert report(pipeline, sha(JANUARY, "credits-2026-01.csv"))["status"] == "pushed"
     assert report(pipeline, sha(february(), "credits-2026-02.csv"))["months"]["2026-02"]["status"] == "pushed"
     assert pipeline.emulator.concurrency_violations == []
+
+
+def test_a_redrive_run_on_the_last_retrys_alert_says_the_month_is_on_its_way_and_lands_it_when_run_again(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert pipeline.emulator is not None
+    pipeline.emulator.inject_fault(status=503, count=10_000)
+    key = pipeline.put("incoming/credits-2026-02.csv", february())
+    while pipeline.runner.pump_uploads():
+        pass
+    for _ in range(4):
+        assert pipeline.runner.pump_months() == 1
+    # The last retry fails; on AWS its message stays in flight for the queue's visibility timeout (720 s).
+    assert pipeline.runner.pump_months(retry_delay=3) == 1
+    month = report(pipeline, sha(february(), key))["months"]["2026-02"]
+    assert month["status"] == "failed" and "moves to the dead-letter queue when" in month["error"]
+    pipeline.emulator.clear_faults()  # CloudZero answers again; the operator follows the alert at once
+    capsys.readouterr()
+
+    assert redrive_main(["--stack-name", pipeline.stack.name]) == 1
+    said = capsys.readouterr().out
+    assert "0 month message(s) moved" in said
+    assert "the month queue has 1 message(s) in flight" in said and "run this again after that" in said
+
+    time.sleep(3.5)
+    pipeline.runner.run_until_idle()  # the next receive past maxReceiveCount moves it to the DLQ
+    assert queue_depth(pipeline.stack.output("DeadLetterQueueUrl")) == 1
+    assert redrive_main(["--stack-name", pipeline.stack.name]) == 0
+    pipeline.runner.run_until_idle()
+
+    assert held_total(pipeline, "2026-02") == Decimal("-30.50")
+    assert report(pipeline, sha(february(), key))["months"]["2026-02"]["status"] == "pushed"
 
 
 def test_a_redelivered_month_is_not_sent_twice(pipeline: LocalPipeline) -> None:

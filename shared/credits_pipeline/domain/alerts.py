@@ -160,8 +160,13 @@ def month_stuck(problem: MonthProblem, context: OperatorContext, *, hours: int, 
 
 
 def month_dead_lettered(problem: MonthProblem, context: OperatorContext) -> Alert:
-    title = f"{problem.month} could not reach CloudZero after every retry and waits in the dead-letter queue"
-    fix = "once CloudZero answers again: " + _ops(context, "python scripts/redrive.py")
+    title = f"{problem.month} could not reach CloudZero after every retry and goes to the dead-letter queue"
+    fix = (
+        "it reaches the dead-letter queue when the month queue's visibility timeout ends (minutes after this "
+        "alert); once CloudZero answers again: "
+        + _ops(context, "python scripts/redrive.py")
+        + " (it says so when the month is still on its way: then run it again later)"
+    )
     return _month_alert("month_dead_lettered", title, problem, fix)
 
 

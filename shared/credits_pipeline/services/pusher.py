@@ -125,7 +125,12 @@ class Pusher:
             raise PushFailedFinally(str(error)) from error
         except Exception as error:
             if last_attempt:
-                self._fail(message, f"{error}; every retry failed: the month is in the dead-letter queue", final=True)
+                # SQS moves the message to the DLQ only when this delivery's visibility timeout ends.
+                moving = (
+                    "every retry failed: the month moves to the dead-letter queue when the queue's visibility "
+                    "timeout ends"
+                )
+                self._fail(message, f"{error}; {moving}", final=True)
                 self._alert(alerts.month_dead_lettered, message, str(error))
             else:
                 self._fail(message, f"{error}; the month returns to the queue and is retried", final=False)
