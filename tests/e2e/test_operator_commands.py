@@ -242,6 +242,25 @@ def test_a_replay_whose_message_cannot_be_queued_fails_and_says_so_in_the_report
     assert "not queued" in month["error"] and "run credits-replay again" in month["error"]
 
 
+def test_a_replay_of_a_named_file_that_cannot_be_queued_says_the_truth_moved_and_what_to_do(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.put("incoming/credits-2026-02-wrong.csv", b"000000000001,$999.00\n")
+    pipeline.runner.run_until_idle()
+    boto3.client("sqs").delete_queue(QueueUrl=pipeline.stack.output("MonthQueueUrl"))
+    capsys.readouterr()
+
+    code = replay.main([*stack_args(pipeline), "--month", "2026-02", "--file", "incoming/credits-2026-02.csv"])
+
+    said = capsys.readouterr().err
+    assert code == 1
+    assert "2026-02 was not queued (" in said
+    assert "incoming/credits-2026-02.csv is already the month's truth while CloudZero still holds the file" in said
+    assert "run the same credits-replay again" in said
+    assert held_total(pipeline, "2026-02") == Decimal("-999.00")  # nothing sent
+
+
 USD_12 = b"Account ID,Month,Amount,Currency\n000000000001,2026-01,12.00,USD\n"
 
 
