@@ -14,6 +14,7 @@ import boto3
 
 from credits_pipeline.adapters.dynamodb import FileRecords
 from credits_pipeline.adapters.sqs import MonthQueue
+from credits_pipeline.domain.alerts import restore_batch
 from credits_pipeline.domain.identity import report_key, s3_event_time, upload_order
 from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.domain.money import format_money
@@ -74,7 +75,11 @@ def replay_month(
     try:
         batch = read_batch(store, report.file.bucket, month_report.batch_key)
     except BatchInvalid as error:
-        raise ReplayError(f"the batch of {report.file.key} cannot be sent again: {error}") from None
+        restore = restore_batch(report.file.bucket, month_report.batch_key)
+        raise ReplayError(
+            f"the batch of {report.file.key} cannot be sent again: {error}; if it was deleted or overwritten, "
+            f"{restore}, then run this again"
+        ) from None
     where = f"s3://{report.file.bucket}/{report.file.key}"
     result = ReplayResult(
         month,

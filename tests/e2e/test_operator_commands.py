@@ -261,6 +261,24 @@ def test_a_replay_of_a_named_file_that_cannot_be_queued_says_the_truth_moved_and
     assert held_total(pipeline, "2026-02") == Decimal("-999.00")  # nothing sent
 
 
+def test_a_replay_of_a_month_whose_batch_was_deleted_says_how_to_restore_it(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.runner.run_until_idle()
+    batch_key = report(pipeline, sha(february(), key.removeprefix("incoming/")))["months"]["2026-02"]["batch_key"]
+    boto3.client("s3").delete_object(Bucket=pipeline.bucket, Key=batch_key)
+    capsys.readouterr()
+
+    assert replay.main([*stack_args(pipeline), "--month", "2026-02"]) != 0
+
+    said = capsys.readouterr().err
+    assert f"the batch of {key} cannot be sent again: batch s3://{pipeline.bucket}/{batch_key} is missing" in said
+    prefix = batch_key.removesuffix(".json")
+    assert f"aws s3api list-object-versions --bucket {pipeline.bucket} --prefix {prefix}" in said
+    assert said.rstrip().endswith("then run this again")
+
+
 USD_12 = b"Account ID,Month,Amount,Currency\n000000000001,2026-01,12.00,USD\n"
 
 

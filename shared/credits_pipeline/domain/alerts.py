@@ -110,14 +110,22 @@ def month_failed(problem: MonthProblem, context: OperatorContext) -> Alert:
     return _month_alert("month_failed", title, problem, fix)
 
 
+def restore_batch(bucket: str, batch_key: str) -> str:
+    """How to bring back a month's stored batch that was deleted or overwritten."""
+    prefix = batch_key.removesuffix(".json")
+    return (
+        f"restore it from the bucket's versions (aws s3api list-object-versions --bucket {bucket} --prefix {prefix}; "
+        "delete the delete marker, or copy the last good version back)"
+    )
+
+
 def batch_invalid(problem: MonthProblem, context: OperatorContext, *, bucket: str, batch_key: str) -> Alert:
     """The month's stored batch (our own copy of its bodies) is missing or not what its message says."""
-    prefix = batch_key.removesuffix(".json")
     fix = (
-        "CloudZero was not called and holds what it held. If the batch was deleted or overwritten, restore it "
-        f"from the bucket's versions (aws s3api list-object-versions --bucket {bucket} --prefix {prefix}; "
-        "delete the delete marker, or copy the last good version back); if a deploy changed the functions, "
-        "deploy the splitter and the pusher from one version. Then: " + _ops(context, "python scripts/redrive.py")
+        "CloudZero was not called and holds what it held. If the batch was deleted or overwritten, "
+        + restore_batch(bucket, batch_key)
+        + "; if a deploy changed the functions, deploy the splitter and the pusher from one version. Then: "
+        + _ops(context, "python scripts/redrive.py")
     )
     title = f"{problem.month} was not sent: its stored batch is missing or not what its message says"
     return _month_alert("batch_invalid", title, problem, fix)
