@@ -1,5 +1,7 @@
 """How an operator command fails: one line that says what to do, and an exit code scripts can test."""
 
+import re
+
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -9,6 +11,8 @@ from botocore.exceptions import (
     PartialCredentialsError,
     ProfileNotFound,
 )
+
+from credits_pipeline.domain.text import safe_text
 
 EXIT_OK = 0
 # The command ran and found a problem (a month not held as sent, a file that is not rejected, ...).
@@ -48,7 +52,7 @@ def explain(error: BotoCoreError | ClientError, *, region: str | None = None) ->
         return f"cannot reach {endpoint}: check --region, the network, AWS_ENDPOINT_URL (is `make local-up` running?)"
     if isinstance(error, ClientError):
         details = error.response.get("Error", {})
-        code, message = str(details.get("Code", "")), str(details.get("Message", ""))
+        code, message = str(details.get("Code", "")), _one_line(str(details.get("Message", "")))
         where = f" in {region}" if region else ""
         if code in _DENIED:
             return (
@@ -59,3 +63,11 @@ def explain(error: BotoCoreError | ClientError, *, region: str | None = None) ->
             return f"AWS refused the credentials ({code}): log in again (`aws sso login`) or check --profile"
         return f"AWS refused {error.operation_name}{where}: {code}: {message}"
     return f"AWS error: {error}"
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _one_line(message: str) -> str:
+    """An error's message on one line: an endpoint's HTML error page (a proxy, a local server) as its text."""
+    return safe_text(" ".join(_TAG.sub(" ", message).split()), limit=300)

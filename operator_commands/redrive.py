@@ -21,7 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from operator_commands.cli import command_parser, open_stack, run
-from operator_commands.errors import EXIT_OK, EXIT_PROBLEM
+from operator_commands.errors import EXIT_OK, EXIT_PROBLEM, CommandError, explain
 
 PROG = "credits-redrive"
 EXAMPLES = (
@@ -67,7 +67,10 @@ def redrive(
             return _on_the_way(sqs, queue_url, native_result)
         except ClientError as error:
             if method == "native":
-                raise
+                raise CommandError(
+                    f"SQS's native redrive (StartMessageMoveTask) failed: {explain(error)}; "
+                    "run with --method copy, which moves the messages itself"
+                ) from None
             print(
                 f"native redrive unavailable ({error.response['Error'].get('Code')}): copying instead", file=sys.stderr
             )

@@ -88,3 +88,13 @@ def test_a_copy_redrive_run_again_while_an_interrupted_one_holds_a_message_says_
     assert code == EXIT_PROBLEM
     out = capsys.readouterr().out
     assert "SQS still counts 3 in it" in out and "run this again in a minute" in out
+
+
+def test_a_native_redrive_sqs_cannot_run_says_to_copy_instead(
+    stack: StackOutputs, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # moto has no StartMessageMoveTask, as accounts or endpoints without the native API
+    assert redrive.main(["--stack-name", stack.stack_name, "--method", "native"]) == EXIT_USAGE
+    error = _one_line_error(capsys)
+    assert "SQS's native redrive (StartMessageMoveTask) failed" in error
+    assert error.endswith("run with --method copy, which moves the messages itself")
