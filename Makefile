@@ -20,7 +20,7 @@ local: install
 ## it prints the environment to use. Ctrl-C or `make local-down` (from another shell) stops it.
 .PHONY: local-up local-down
 local-up: install
-	@$(VENV)/python scripts/local_up.py
+	@$(VENV)/python scripts/local_up.py $(ARGS)
 
 local-down:
 	@if [ -f .local/local-up.pid ]; then kill "$$(cat .local/local-up.pid)" && echo "local stack stopping"; \

@@ -2,6 +2,7 @@
 the stack found by name, and failures as one line with an exit code instead of a traceback."""
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -42,7 +43,8 @@ class Target:
 
 
 def aws_session(args: argparse.Namespace) -> boto3.Session:
-    return boto3.Session(region_name=args.region, profile_name=args.profile)
+    # AWS_REGION as the AWS CLI v2 reads it (before the profile's region): boto3 reads only AWS_DEFAULT_REGION.
+    return boto3.Session(region_name=args.region or os.environ.get("AWS_REGION") or None, profile_name=args.profile)
 
 
 def open_stack(args: argparse.Namespace) -> Target:
@@ -84,6 +86,6 @@ def run(
 
 def _default_region() -> str | None:
     try:
-        return boto3.Session().region_name
+        return os.environ.get("AWS_REGION") or boto3.Session().region_name
     except BotoCoreError:
         return None

@@ -1,8 +1,6 @@
 """`python scripts/preflight.py ...` is the `credits-preflight` command: see operator_commands/preflight.py."""
 
-import sys
-
-from operator_commands.preflight import main
+from operator_entry import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run("preflight")

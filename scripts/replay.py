@@ -1,8 +1,6 @@
 """`python scripts/replay.py ...` is the `credits-replay` command: see operator_commands/replay.py."""
 
-import sys
-
-from operator_commands.replay import main
+from operator_entry import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run("replay")

@@ -1,8 +1,6 @@
 """`python scripts/reprocess.py ...` is the `credits-reprocess` command: see operator_commands/reprocess.py."""
 
-import sys
-
-from operator_commands.reprocess import main
+from operator_entry import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run("reprocess")
