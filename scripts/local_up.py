@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import sys
 import time
 import uuid
@@ -41,6 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.local_dir.mkdir(parents=True, exist_ok=True)
     pid_file, env_file = args.local_dir / PID_FILE, args.local_dir / ENV_FILE
+    refusal = (
+        _already_up(pid_file)
+        or _port_taken(args.moto_port, "--moto-port")
+        or _port_taken(args.cloudzero_port, "--cloudzero-port")
+    )
+    if refusal:
+        print(f"local-up: {refusal}", file=sys.stderr)
+        return 2
     signal.signal(signal.SIGTERM, _interrupt)  # `make local-down`
     log = log_path(args.local_dir, "local-up")
     try:
@@ -54,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
                 function_log=function_log,
             ) as pipeline:
                 exports = {
+                    # The operator commands (credits-status, ...) are installed in the project's venv.
+                    "PATH": f"{REPO / '.venv' / 'bin'}:$PATH",
                     "AWS_ENDPOINT_URL": endpoint,
                     "AWS_ACCESS_KEY_ID": "testing",
                     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -109,6 +120,29 @@ def _serve(runner: LocalRunner, table: str, alerts: str, local_dir: Path) -> Non
             print(f"ALERT {envelope.get('Subject', '')}\n  " + envelope.get("Message", "").replace("\n", "\n  "))
             sqs.delete_message(QueueUrl=alerts, ReceiptHandle=message["ReceiptHandle"])
         time.sleep(POLL_SECONDS)
+
+
+def _already_up(pid_file: Path) -> str:
+    """A stack this folder started that still runs: a second one would take its files and ports."""
+    try:
+        pid = int(pid_file.read_text(encoding="utf-8"))
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return ""
+    return f"a local stack is already up (pid {pid}, {_shown(pid_file)}): use it, or `make local-down` first"
+
+
+def _port_taken(port: int, option: str) -> str:
+    """moto's server waits forever for a port it cannot bind: say so before starting."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return (
+                f"port {port} is in use by another program: stop it, or pass {option} "
+                f"(make local-up ARGS='{option} {port + 1}')"
+            )
+    return ""
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

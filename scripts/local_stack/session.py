@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from credits_pipeline.domain.money import format_money
 from credits_pipeline.domain.report import RunReport
+from credits_pipeline.domain.text import safe_text
 from local_stack.runner import REPO
 from operator_commands.text import month_state, outcome
 
@@ -63,8 +64,13 @@ def verdict(report: RunReport) -> str:
         if state.status == "pushed"
     ]
     failed = [
-        f"{month} {month_state(state)}" for month, state in sorted(report.months.items()) if state.status != "pushed"
+        f"{month} {month_state(state)}" + (f" ({safe_text(state.error, limit=200)})" if state.error else "")
+        for month, state in sorted(report.months.items())
+        if state.status != "pushed"
     ]
     reasons = ", ".join(f"{reason} {count}" for reason, count in report.skipped_by_reason.items())
     skipped = f"skipped {report.skipped_total} rows" + (f" ({reasons})" if reasons else "")
-    return f"{result}: landed {', '.join(landed) or 'nothing'}; {skipped}; failed: {', '.join(failed) or 'none'}"
+    # The same bytes again: what the first upload did, nothing more sent.
+    again = "duplicate upload, nothing sent again; " if report.status == "duplicate" else ""
+    landed_text = ", ".join(landed) or "nothing"
+    return f"{again}{result}: landed {landed_text}; {skipped}; failed: {', '.join(failed) or 'none'}"

@@ -6,8 +6,12 @@ from pathlib import Path
 import pytest
 
 import run_local
+from credits_pipeline.domain.report import RunReport
+from local_stack.session import verdict
+from local_stack.stack import LocalPipeline
 
-from .test_pipeline import JANUARY, JANUARY_TOTAL
+from .conftest import report
+from .test_pipeline import JANUARY, JANUARY_TOTAL, february, sha
 
 SAMPLE = Path(run_local.SAMPLE)
 
@@ -36,3 +40,29 @@ def test_a_remote_cloudzero_needs_a_test_key_or_live(capsys: pytest.CaptureFixtu
     assert run_local.main(["--cloudzero-url", "https://api.cloudzero.com", "--api-key", "k"]) == 2
     err = capsys.readouterr().err
     assert "https://api.cloudzero.com is not on this machine" in err and "--test-key" in err and "--live" in err
+
+
+def test_a_files_line_says_a_duplicate_upload_sent_nothing_and_names_why_a_month_failed(
+    pipeline: LocalPipeline,
+) -> None:
+    assert pipeline.emulator is not None
+    pipeline.emulator.inject_fault(status=400, count=1, message="row 0: something CloudZero dislikes")
+    key = pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.runner.run_until_idle()
+    failed = report_of(pipeline, key, february())
+    assert verdict(failed).startswith("failed: landed nothing; skipped 0 rows; failed: 2026-02 failed (")
+    assert "row 0: something CloudZero dislikes" in verdict(failed)
+
+    january = pipeline.put("incoming/credits-2026-01.csv", JANUARY)
+    pipeline.runner.run_until_idle()
+    pipeline.put("incoming/credits-2026-01.csv", JANUARY)  # the same bytes again
+    pipeline.runner.run_until_idle()
+
+    assert verdict(report_of(pipeline, january, JANUARY)) == (
+        f"duplicate upload, nothing sent again; pushed: landed 2026-01 (9 accounts, {JANUARY_TOTAL}, verified); "
+        "skipped 4 rows (zero 2, duplicate 1, invalid 1); failed: none"
+    )
+
+
+def report_of(pipeline: LocalPipeline, key: str, data: bytes) -> RunReport:
+    return RunReport.model_validate(report(pipeline, sha(data, key.removeprefix("incoming/"))))
