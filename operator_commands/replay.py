@@ -19,6 +19,7 @@ from credits_pipeline.domain.identity import report_key, s3_event_time, upload_o
 from credits_pipeline.domain.messages import MonthMessage
 from credits_pipeline.domain.money import format_money
 from credits_pipeline.domain.report import RunReport
+from credits_pipeline.domain.text import safe_text
 from credits_pipeline.services.month_batches import BatchInvalid, StoredMonth, load_month, read_batch
 from credits_pipeline.services.month_replays import queue_month_again
 from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavailable, MonthPointer
@@ -135,11 +136,17 @@ def _source_report(
     if file:
         file_bucket, key = file_location(file, bucket)
         report = book.load(file_sha256(target, file_bucket, key, version_id))
-        if report is None or report.status == "rejected":
-            state = report.status if report else "never uploaded"
+        if report is None:
             raise ReplayError(
-                f"s3://{file_bucket}/{key} was not accepted by the pipeline ({state}): upload it under "
+                f"s3://{file_bucket}/{key} was never read by the pipeline: upload it under "
                 f"{target.stack.incoming_prefix}"
+            )
+        if report.status == "rejected":
+            raise ReplayError(
+                f"s3://{file_bucket}/{key} was rejected ({safe_text(report.error or '', limit=300)}), so it has "
+                "no month to send again: "
+                f"correct it and upload it again, or, if a setting rejected it, change the setting and run "
+                f"credits-reprocess --key {key}"
             )
     else:
         if truth is None:

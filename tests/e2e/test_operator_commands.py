@@ -290,6 +290,19 @@ def rejected_euros(pipeline: LocalPipeline) -> str:
     return older
 
 
+def test_a_replay_of_a_rejected_file_says_why_it_was_rejected_and_what_to_do(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    older = rejected_euros(pipeline)
+    capsys.readouterr()
+
+    assert replay.main([*stack_args(pipeline), "--month", "2026-01", "--file", older]) == 2
+
+    said = capsys.readouterr().err
+    assert f"s3://{pipeline.bucket}/{older} was rejected (" in said and "EUR" in said
+    assert said.rstrip().endswith(f"run credits-reprocess --key {older}")
+
+
 def euros_reprocessed(pipeline: LocalPipeline, older: str) -> dict[str, Any]:
     """EUR allowed, the rejected file reprocessed: what its report says of its month."""
     pipeline.runner.update_environment("splitter", {"CURRENCIES": "USD,EUR"})
