@@ -60,8 +60,9 @@ lint: install-tools
 check: lint test
 
 ## What the pipeline would decide for a local file, without AWS:
-##   make preview FILE=credits-2026-01.csv [ARGS="--cbf --known-accounts 123456789012"]
+##   make preview FILE=events/credits-2026-01.csv [ARGS="--cbf --known-accounts 123456789012"]
 preview: install
+	@if [ -z "$(FILE)" ]; then echo "make preview needs the file: make preview FILE=events/credits-2026-01.csv" >&2; exit 2; fi
 	@$(VENV)/python scripts/preview.py "$(FILE)" $(ARGS)
 
 ## Speed and memory of each function's whole path against the team's targets (not part of `make test`):

@@ -37,7 +37,7 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--key", help="the key FILE was uploaded as (default: <IncomingPrefix><file name>)")
     parser.add_argument("--month", help="YYYY-MM: the month's truth file, drop, verification")
     parser.add_argument("--cloudzero", action="store_true", help="with --month: also read what CloudZero holds now")
-    parser.add_argument("--limit", type=int, default=20, help="how many recent files (default 20)")
+    parser.add_argument("--limit", type=_at_least_one, default=20, help="how many recent files (default 20)")
     parser.add_argument("--json", action="store_true", help="one JSON document, for scripts")
     return parser
 
@@ -62,6 +62,12 @@ def status(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- recent files
+
+
+def _at_least_one(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number, 1 or more")
+    return int(text)
 
 
 def show_recent(target: Target, limit: int, *, as_json: bool) -> int:

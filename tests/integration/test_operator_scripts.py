@@ -47,3 +47,16 @@ def test_the_script_form_without_the_projects_venv_says_to_make_it(tmp_path: Pat
         f"credits-redrive: operator_commands is not installed for {OTHER_PYTHON}: run `make install` in "
         f"{tmp_path / 'checkout'} (it makes .venv), then this again\n"
     )
+
+
+def test_output_cut_short_by_its_reader_ends_quietly(tmp_path: Path) -> None:
+    credits = tmp_path / "credits-2026-01.csv"  # its CBF body far beyond a pipe's buffer (64 KiB)
+    credits.write_text("".join(f"{account:012d},1.00\n" for account in range(1, 5001)))
+    command = [sys.executable, str(REPO / "scripts" / "preview.py"), str(credits), "--json", "--cbf"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path) as preview:
+        assert preview.stdout is not None and preview.stderr is not None
+        assert preview.stdout.read(10).startswith(b"{")
+        preview.stdout.close()  # as `| head -c 10` does
+        stderr = preview.stderr.read().decode()
+    assert preview.returncode == 141  # 128 + SIGPIPE, as a shell tool cut short ends
+    assert stderr == ""

@@ -167,3 +167,13 @@ def test_aws_region_alone_is_the_region_as_the_aws_cli_reads_it(
     assert main(args(extra, tmp_path, name)) == 2
     line = one_line(capsys.readouterr().err)
     assert line.startswith(f"{name}: no AWS credentials")  # past the region: the next thing to fix
+
+
+@pytest.mark.parametrize("limit", ["0", "-3", "x"])
+def test_a_status_limit_below_one_is_refused_not_read_as_no_files(
+    limit: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        status.parser().parse_args(["--limit", limit])
+    assert exit_.value.code == 2
+    assert f"argument --limit: {limit!r}: give a whole number, 1 or more" in capsys.readouterr().err
