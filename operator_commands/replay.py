@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, replace
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from credits_pipeline.adapters.dynamodb import FileRecords
 from credits_pipeline.adapters.sqs import MonthQueue
@@ -26,7 +27,7 @@ from credits_pipeline.services.ports import CloudZeroRejected, CloudZeroUnavaila
 from credits_pipeline.services.report_book import ReportBook
 from operator_commands.cli import Target, command_parser, open_stack, run
 from operator_commands.cloudzero import anycost_client, cloudzero_error, time_left
-from operator_commands.errors import EXIT_OK, EXIT_PROBLEM, CommandError
+from operator_commands.errors import EXIT_OK, EXIT_PROBLEM, CommandError, explain
 from operator_commands.months import checked_month, file_location, file_sha256, objects, records
 from operator_commands.stack import Stack
 
@@ -109,14 +110,26 @@ def replay_month(
         book.accept_month(month, report.file.sha256, report.file.bucket, report.file.key, now, force=True)
 
     queue = MonthQueue(stack.output("MonthQueueUrl"), group_id=stack.connection_id, client=target.session.client("sqs"))
-    queue_month_again(
-        ReportBook(book, store),
-        queue,
-        message,
-        queued=f"replay {replay_id} queued",
-        not_queued=lambda error: f"replay {replay_id} not queued ({error}): run credits-replay again",
-        make_truth=make_truth if file else None,
-    )
+    try:
+        queue_month_again(
+            ReportBook(book, store),
+            queue,
+            message,
+            queued=f"replay {replay_id} queued",
+            not_queued=lambda error: f"replay {replay_id} not queued ({error}): run credits-replay again",
+            make_truth=make_truth if file else None,
+        )
+    except (BotoCoreError, ClientError) as error:
+        truth_moved = (
+            f"; {report.file.key} is already the month's truth while CloudZero still holds the file before it"
+            if file
+            else ""
+        )
+        raise ReplayError(
+            f"{month} was not queued ({explain(error, region=target.session.region_name)}){truth_moved}: "
+            "run the same credits-replay again once SQS takes messages",
+            exit_code=EXIT_PROBLEM,
+        ) from None
     return replace(result, replay_id=replay_id)
 
 
