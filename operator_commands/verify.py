@@ -4,20 +4,21 @@ The month's truth is its latest accepted file (the month pointer in the stack's 
 report -> the month's batch in the bucket). CloudZero's rows for the month are compared with the batch:
 row count, each account's total, the month's total. The result is written to the file's report (the
 month's `verified`, `verified_at`, `differences`; a mismatch makes it `unverified`, a match after a
-mismatch makes it `pushed` again) unless --no-record. Exit status: 0 when CloudZero holds exactly what
-was sent, 1 when not (the differences are listed), 2 when the check cannot be made.
+mismatch makes it `pushed` again) unless --no-record, and only if the push it read is still the month's
+latest. Exit status: 0 when CloudZero holds exactly what was sent, 1 when not (the differences are listed)
+or when the month was pushed again while it read (nothing recorded), 2 when the check cannot be made.
 """
 
 import argparse
 import json
 
 from credits_pipeline.domain.money import format_money
-from credits_pipeline.domain.report import RunReport
+from credits_pipeline.domain.report import READ_BACK_STATUSES, PushedAgain, RunReport
 from credits_pipeline.domain.verification import MonthCheck
 from credits_pipeline.services.report_book import ReportBook
 from operator_commands.cli import Target, command_parser, open_stack, run
-from operator_commands.errors import EXIT_OK, EXIT_PROBLEM
-from operator_commands.months import check_in_cloudzero, month_truth, objects, records
+from operator_commands.errors import EXIT_OK, EXIT_PROBLEM, CommandError
+from operator_commands.months import MonthTruth, check_in_cloudzero, month_truth, objects, records
 from operator_commands.text import aligned
 
 PROG = "credits-verify"
@@ -26,8 +27,6 @@ EXAMPLES = (
     "credits-verify --month 2026-01 --no-record --json",
     "python scripts/verify.py --month 2026-01 --stack-name credits-pipeline --region eu-west-1",
 )
-# Only a month pushed from its truth file has a read-back to record; any other is only compared.
-RECORDED_STATUSES = ("pushed", "unverified")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -46,9 +45,10 @@ def verify(args: argparse.Namespace) -> int:
     target = open_stack(args)
     truth = month_truth(target, args.month)
     check = check_in_cloudzero(target, truth)
-    recorded = not args.no_record and truth.state.status in RECORDED_STATUSES
+    # Only a month pushed from its truth file has a read-back to record; any other is only compared.
+    recorded = not args.no_record and truth.state.status in READ_BACK_STATUSES
     if recorded:
-        _record(target, truth.report.file.sha256, args.month, check)
+        _record(target, truth, check)
     if args.json:
         print(
             json.dumps(
@@ -93,8 +93,23 @@ def verify(args: argparse.Namespace) -> int:
     return EXIT_OK if check.matches else EXIT_PROBLEM
 
 
-def _record(target: Target, sha256: str, month: str, check: MonthCheck) -> None:
-    def checked(report: RunReport) -> None:
-        report.record_check(month, check)
+def _record(target: Target, truth: MonthTruth, check: MonthCheck) -> None:
+    """Record the check unless the month was pushed again while CloudZero was read (a replay, a newer file):
+    the pusher reads that push back itself, and an older read recorded over it would hide what it found."""
+    book = records(target)
+    again = CommandError(
+        f"{truth.month} was pushed again, or queued to be, while credits-verify read CloudZero: nothing recorded; "
+        f"run credits-verify again once it is pushed (credits-status --month {truth.month} shows it)",
+        EXIT_PROBLEM,
+    )
+    pointer = book.month_pointer(truth.month)
+    if pointer is None or pointer.sha256 != truth.pointer.sha256:
+        raise again
 
-    ReportBook(records(target), objects(target)).update(sha256, checked)
+    def checked(report: RunReport) -> None:
+        report.record_check(truth.month, check, read=truth.state)
+
+    try:
+        ReportBook(book, objects(target)).update(truth.report.file.sha256, checked)
+    except PushedAgain:
+        raise again from None

@@ -157,6 +157,38 @@ def test_verify_finds_a_month_changed_in_cloudzero_and_a_replay_repairs_it(
     assert json.loads(capsys.readouterr().out)["matches"] is True
 
 
+@pytest.mark.parametrize("meanwhile", ["queued", "pushed"])
+def test_verify_records_nothing_over_a_push_made_while_it_read_cloudzero(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, meanwhile: str
+) -> None:
+    assert pipeline.emulator is not None
+    key = pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.runner.run_until_idle()
+    read = verify.check_in_cloudzero
+
+    def read_while_the_month_is_sent_again(target: Any, truth: Any) -> Any:
+        check = read(target, truth)  # CloudZero holds the push it read as sent
+        assert replay.main([*stack_args(pipeline), "--month", "2026-02"]) == 0
+        if meanwhile == "pushed":  # and holds the new push wrongly: the pusher records it `unverified`
+            pipeline.emulator.inject_fault(drift="cost", month="2026-02")  # type: ignore[union-attr]
+            pipeline.runner.run_until_idle()
+        return check
+
+    monkeypatch.setattr(verify, "check_in_cloudzero", read_while_the_month_is_sent_again)
+    before = report(pipeline, sha(february(), key))["months"]["2026-02"]
+
+    assert verify.main([*stack_args(pipeline), "--month", "2026-02"]) == 1
+    err = capsys.readouterr().err
+    assert "2026-02 was pushed again, or queued to be, while credits-verify read CloudZero: nothing recorded" in err
+    assert "run credits-verify again" in err
+    month = report(pipeline, sha(february(), key))["months"]["2026-02"]
+    if meanwhile == "pushed":
+        assert (month["status"], month["verified"]) == ("unverified", False)  # the pusher's finding stands
+        assert month["differences"] == [{"account_id": "000000000001", "sent": "-10.00", "held": "-9.99"}]
+    else:
+        assert month["status"] == "pending" and month["verified_at"] == before["verified_at"]  # still queued
+
+
 def test_a_file_rejected_for_a_setting_is_reprocessed_after_the_fix_and_lands(
     pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -17,6 +17,12 @@ from credits_pipeline.domain.verification import MonthCheck
 FileStatus = Literal["pending", "pushed", "partially_failed", "failed", "rejected", "duplicate", "superseded"]
 MonthStatus = Literal["pending", "pushed", "failed", "superseded", "unverified"]
 UploadOutcome = Literal["accepted", "duplicate", "rejected"]
+# A month in one of these was pushed: reading it back from CloudZero has something to record.
+READ_BACK_STATUSES: tuple[MonthStatus, ...] = ("pushed", "unverified")
+
+
+class PushedAgain(Exception):
+    """The month was pushed again, or queued to be, since a check read it back: the check is of an earlier push."""
 
 
 def utc_now() -> str:
@@ -48,6 +54,10 @@ class MonthReport(BaseModel):
     verified: bool | None = None
     verified_at: str | None = None
     differences: list[AccountDifferenceEntry] = Field(default_factory=list)
+
+    def same_push(self, other: "MonthReport") -> bool:
+        """Still the push `other` shows, pushed and not queued again (each push has its own drop id and time)."""
+        return self.status in READ_BACK_STATUSES and (self.drop_id, self.pushed_at) == (other.drop_id, other.pushed_at)
 
     def take(self, status: MonthStatus, error: str | None) -> MonthStatus:
         """Set the month's status and why, from now on; its status before."""
@@ -175,10 +185,16 @@ class RunReport(BaseModel):
         self.error = "; ".join(notes) or None
         return self.status
 
-    def record_check(self, month: str, check: MonthCheck) -> None:
+    def record_check(self, month: str, check: MonthCheck, *, read: MonthReport | None = None) -> None:
         """What reading a pushed month back from CloudZero found (the pusher's or an operator's check):
-        a month held as sent is `pushed` and verified, any other `unverified` with its differences."""
+        a month held as sent is `pushed` and verified, any other `unverified` with its differences.
+
+        `read`: the month as it was when the check began (an operator's, which a push may overtake): PushedAgain,
+        nothing recorded, unless that push is still the month's latest (else an older read would hide the newer
+        push's result)."""
         state = self.months[month]
+        if read is not None and not state.same_push(read):
+            raise PushedAgain(f"{month} was pushed again, or queued to be, since it was read back")
         state.verified, state.verified_at = check.matches, utc_now()
         state.differences = [
             AccountDifferenceEntry(account_id=d.account_id, sent=d.sent, held=d.held) for d in check.differences
