@@ -94,8 +94,38 @@ def month_truth(target: Target, month: str) -> MonthTruth:
     return MonthTruth(month, pointer, report, stored)
 
 
+class PushUnderway(CommandError):
+    """CloudZero is not read while the pusher may be sending: the API allows one request in flight per
+    connection, and a chunked month read between its chunks is half a month."""
+
+
+def _push_underway(target: Target, truth: MonthTruth) -> str | None:
+    """Why CloudZero must not be read now, or None: the month waits for its push (the report says so before its
+    message is queued), or the month queue holds a message (any month: one connection, one request at a time)."""
+    if truth.state.status == "pending":
+        return f"a push of {truth.month} is queued or in flight: run again when it is pushed (credits-status shows it)"
+    # Waiting, or received and not yet deleted: being pushed or read back, or waiting to be retried.
+    attributes = target.session.client("sqs").get_queue_attributes(
+        QueueUrl=target.stack.output("MonthQueueUrl"),
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    queued = int(attributes.get("ApproximateNumberOfMessages", "0")) + int(
+        attributes.get("ApproximateNumberOfMessagesNotVisible", "0")
+    )
+    if queued:
+        return (
+            f"{queued} month message(s) are queued or being pushed, and CloudZero takes one request at a time: "
+            "run again when they are pushed (credits-status shows them)"
+        )
+    return None
+
+
 def check_in_cloudzero(target: Target, truth: MonthTruth) -> MonthCheck:
-    """Read the month back from CloudZero and compare it with the batch that was sent."""
+    """Read the month back from CloudZero and compare it with the batch that was sent; PushUnderway (nothing read)
+    while a push may be in flight."""
+    underway = _push_underway(target, truth)
+    if underway:
+        raise PushUnderway(underway, EXIT_PROBLEM)
     client = anycost_client(target)
     try:
         return compare_month(truth.stored.sent, lambda: client.month_rows(truth.month, time_left()))

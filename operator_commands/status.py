@@ -1,8 +1,9 @@
 """What the pipeline did: the recent files, one month, or the file on your disk.
 
 Reads the stack's table (each file's record), its bucket (reports and batches) and, with --cloudzero,
-what CloudZero holds now. Writes nothing. Exit status: 0, 1 when the month or file is unknown, 2 when the
-command cannot run (credentials, region, stack, permission).
+what CloudZero holds now (not while a push is queued or in flight: it says so). Writes nothing. Exit
+status: 0, 1 when the month or file is unknown, 2 when the command cannot run (credentials, region,
+stack, permission).
 """
 
 import argparse
@@ -18,7 +19,7 @@ from credits_pipeline.domain.report import RunReport
 from credits_pipeline.domain.verification import MonthCheck
 from operator_commands.cli import Target, command_parser, open_stack, run
 from operator_commands.errors import EXIT_OK, EXIT_PROBLEM, CommandError
-from operator_commands.months import MonthTruth, check_in_cloudzero, month_truth, objects, records
+from operator_commands.months import MonthTruth, PushUnderway, check_in_cloudzero, month_truth, objects, records
 from operator_commands.text import aligned, month_state, outcome
 
 PROG = "credits-status"
@@ -102,7 +103,12 @@ def show_recent(target: Target, limit: int, *, as_json: bool) -> int:
 
 def show_month(target: Target, month: str, *, cloudzero: bool, as_json: bool) -> int:
     truth = month_truth(target, month)
-    check = check_in_cloudzero(target, truth) if cloudzero else None
+    check: MonthCheck | str | None = None  # what CloudZero holds, or why it was not read now
+    if cloudzero:
+        try:
+            check = check_in_cloudzero(target, truth)
+        except PushUnderway as underway:
+            check = str(underway)  # the rest of the month is still worth showing
     if as_json:
         _print_json(_month_json(truth, check))
         return EXIT_OK
@@ -124,7 +130,9 @@ def show_month(target: Target, month: str, *, cloudzero: bool, as_json: bool) ->
         ("differs", f"{d.account_id}: sent {format_money(d.sent)}, held {format_money(d.held)}")
         for d in state.differences
     ]
-    if check is not None:
+    if isinstance(check, str):
+        lines.append(("CloudZero", f"not read now: {check}"))
+    elif check is not None:
         lines.append(("CloudZero", check.summary() if check.matches else f"DIFFERS: {check.summary()}"))
     print("\n".join(f"{name:<10}{value}" for name, value in lines))
     return EXIT_OK
@@ -203,7 +211,7 @@ def _file_json(report: RunReport) -> dict[str, Any]:
     return document
 
 
-def _month_json(truth: MonthTruth, check: MonthCheck | None) -> dict[str, Any]:
+def _month_json(truth: MonthTruth, check: MonthCheck | str | None) -> dict[str, Any]:
     document: dict[str, Any] = {
         "month": truth.month,
         "file": truth.report.file.model_dump(mode="json"),
@@ -211,7 +219,9 @@ def _month_json(truth: MonthTruth, check: MonthCheck | None) -> dict[str, Any]:
         "report": truth.report_uri,
         **truth.state.model_dump(mode="json"),
     }
-    if check is not None:
+    if isinstance(check, str):
+        document["cloudzero"] = {"matches": None, "not_read": check}
+    elif check is not None:
         document["cloudzero"] = {
             "matches": check.matches,
             "rows_sent": check.rows_sent,

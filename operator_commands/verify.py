@@ -5,8 +5,10 @@ report -> the month's batch in the bucket). CloudZero's rows for the month are c
 row count, each account's total, the month's total. The result is written to the file's report (the
 month's `verified`, `verified_at`, `differences`; a mismatch makes it `unverified`, a match after a
 mismatch makes it `pushed` again) unless --no-record, and only if the push it read is still the month's
-latest. Exit status: 0 when CloudZero holds exactly what was sent, 1 when not (the differences are listed)
-or when the month was pushed again while it read (nothing recorded), 2 when the check cannot be made.
+latest. Nothing is read while a push is queued or in flight (CloudZero takes one request at a time).
+Exit status: 0 when CloudZero holds exactly what was sent, 1 when not (the differences are listed), while
+a push is under way, or when the month was pushed again while it read (nothing recorded), 2 when the check
+cannot be made.
 """
 
 import argparse

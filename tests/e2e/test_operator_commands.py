@@ -18,11 +18,14 @@ from credits_pipeline.adapters.cloudzero import AnyCostClient
 from credits_pipeline.adapters.s3 import REPROCESSED_AT, ObjectStore
 from credits_pipeline.domain.cbf import drop_bodies
 from credits_pipeline.domain.messages import AccountCreditRow, FileRef, MonthBatch
+from credits_pipeline.domain.verification import MonthCheck
 from credits_pipeline.formats import DEFAULT_DESCRIPTION, DEFAULT_SERVICE
 from local_stack.provision import LOCAL_API_KEY
 from local_stack.runner import REPO
 from local_stack.stack import LocalPipeline, local_pipeline
 from operator_commands import preflight, replay, reprocess, status, verify
+from operator_commands.cli import Target
+from operator_commands.months import MonthTruth, check_in_cloudzero
 
 from .conftest import held_total, report
 from .test_pipeline import february, post_count, sha
@@ -164,13 +167,13 @@ def test_verify_records_nothing_over_a_push_made_while_it_read_cloudzero(
     assert pipeline.emulator is not None
     key = pipeline.put("incoming/credits-2026-02.csv", february())
     pipeline.runner.run_until_idle()
-    read = verify.check_in_cloudzero
+    emulator = pipeline.emulator
 
-    def read_while_the_month_is_sent_again(target: Any, truth: Any) -> Any:
-        check = read(target, truth)  # CloudZero holds the push it read as sent
+    def read_while_the_month_is_sent_again(target: Target, truth: MonthTruth) -> MonthCheck:
+        check = check_in_cloudzero(target, truth)  # CloudZero holds the push it read as sent
         assert replay.main([*stack_args(pipeline), "--month", "2026-02"]) == 0
         if meanwhile == "pushed":  # and holds the new push wrongly: the pusher records it `unverified`
-            pipeline.emulator.inject_fault(drift="cost", month="2026-02")  # type: ignore[union-attr]
+            emulator.inject_fault(drift="cost", month="2026-02")
             pipeline.runner.run_until_idle()
         return check
 
@@ -187,6 +190,56 @@ def test_verify_records_nothing_over_a_push_made_while_it_read_cloudzero(
         assert month["differences"] == [{"account_id": "000000000001", "sent": "-10.00", "held": "-9.99"}]
     else:
         assert month["status"] == "pending" and month["verified_at"] == before["verified_at"]  # still queued
+
+
+def test_cloudzero_is_not_read_while_a_push_of_the_month_is_queued(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert pipeline.emulator is not None
+    pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.runner.run_until_idle()
+    assert replay.main([*stack_args(pipeline), "--month", "2026-02"]) == 0  # the pusher has yet to take it
+    capsys.readouterr()
+    asked = len(pipeline.emulator.requests)
+
+    assert verify.main([*stack_args(pipeline), "--month", "2026-02"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "credits-verify: a push of 2026-02 is queued or in flight: run again when it is pushed "
+        "(credits-status shows it)"
+    )
+    assert status.main([*stack_args(pipeline), "--month", "2026-02", "--cloudzero"]) == 0
+    shown = {line[:10].strip(): line[10:] for line in capsys.readouterr().out.splitlines()}
+    assert shown["status"] == "pending"
+    assert shown["CloudZero"].startswith("not read now: a push of 2026-02 is queued or in flight")
+    assert status.main([*stack_args(pipeline), "--month", "2026-02", "--cloudzero", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["cloudzero"]["matches"] is None
+    assert len(pipeline.emulator.requests) == asked  # CloudZero was not asked
+
+    pipeline.runner.run_until_idle()
+    assert verify.main([*stack_args(pipeline), "--month", "2026-02"]) == 0
+    assert pipeline.emulator.concurrency_violations == []
+
+
+def test_cloudzero_is_not_read_while_the_pusher_holds_another_months_message(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert pipeline.emulator is not None
+    pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.runner.run_until_idle()
+    pipeline.put("incoming/credits-2026-03.csv", february())
+    pipeline.runner.pump_uploads()  # March is queued; the pusher takes it (and sends it, on the same connection)
+    sqs, queue = boto3.client("sqs"), pipeline.stack.output("MonthQueueUrl")
+    [held] = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1, VisibilityTimeout=60)["Messages"]
+    asked = len(pipeline.emulator.requests)
+
+    assert verify.main([*stack_args(pipeline), "--month", "2026-02"]) == 1
+    err = capsys.readouterr().err
+    assert "1 month message(s) are queued or being pushed, and CloudZero takes one request at a time" in err
+    assert len(pipeline.emulator.requests) == asked
+
+    sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=held["ReceiptHandle"], VisibilityTimeout=0)
+    pipeline.runner.run_until_idle()
+    assert verify.main([*stack_args(pipeline), "--month", "2026-02"]) == 0
 
 
 def test_a_file_rejected_for_a_setting_is_reprocessed_after_the_fix_and_lands(
