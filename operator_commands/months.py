@@ -137,15 +137,20 @@ def file_sha256(target: Target, bucket: str, key: str, version_id: str | None = 
     """An upload's identity (its latest version, or `version_id`): the splitter's tag when it got that far (an
     export's manifest is known by its parts too, not its bytes alone), else worked out from the bytes and key
     as the splitter does."""
+    tags = upload_tags(target, bucket, key, version_id)
+    if tags.get(SHA_TAG):
+        return tags[SHA_TAG]
+    download = objects(target).download(bucket, key, version_id)
+    download.close()
+    return file_identity(download.sha256, key)
+
+
+def upload_tags(target: Target, bucket: str, key: str, version_id: str | None = None) -> dict[str, str]:
+    """The tags of an upload (its latest version, or `version_id`): the splitter's identity and status among them."""
     s3 = target.session.client("s3")
     tagging = (
         s3.get_object_tagging(Bucket=bucket, Key=key, VersionId=version_id)
         if version_id
         else s3.get_object_tagging(Bucket=bucket, Key=key)
     )
-    tags = {tag["Key"]: tag["Value"] for tag in tagging["TagSet"]}
-    if tags.get(SHA_TAG):
-        return tags[SHA_TAG]
-    download = objects(target).download(bucket, key, version_id)
-    download.close()
-    return file_identity(download.sha256, key)
+    return {tag["Key"]: tag["Value"] for tag in tagging["TagSet"]}

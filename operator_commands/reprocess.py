@@ -4,8 +4,10 @@ For a file rejected because of a setting (Currencies, KnownAccounts, MaxInvalidS
 mapping ...): fix the setting first, then run this. The object is copied onto itself with a metadata
 stamp (S3 CopyObject, MetadataDirective=REPLACE): S3 emits a new ObjectCreated event for the same
 bytes and the splitter reads the rejected file again. A file that is not `rejected` is refused (there
-is nothing to reprocess: `credits-replay` sends a month again), unless --force (a file the splitter
-never finished, e.g. after a crash). Exit status: 0 requested, 1 refused, 2 when it cannot run.
+is nothing to reprocess: `credits-replay` sends a month again), unless --force: a file the splitter
+never finished (e.g. after a crash), or an export's manifest whose parts changed since it was read. A file
+the splitter finished reading is refused even then: a copy of it is a duplicate, and nothing is read
+again. Exit status: 0 requested, 1 refused, 2 when it cannot run.
 """
 
 import argparse
@@ -16,11 +18,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from credits_pipeline.adapters.s3 import REPROCESSED_AT, UPLOADED_AT
+from credits_pipeline.domain.exports import export_key
 from credits_pipeline.domain.identity import report_key, s3_event_time
 from credits_pipeline.domain.report import utc_now
+from credits_pipeline.services.splitter import STATUS_TAG
 from operator_commands.cli import Target, command_parser, open_stack, run
 from operator_commands.errors import EXIT_OK, EXIT_PROBLEM, CommandError
-from operator_commands.months import file_location, file_sha256, records
+from operator_commands.months import file_location, file_sha256, records, upload_tags
 from operator_commands.text import outcome
 
 PROG = "credits-reprocess"
@@ -36,7 +40,9 @@ _KEPT_HEADERS = ("CacheControl", "ContentDisposition", "ContentEncoding", "Conte
 def parser() -> argparse.ArgumentParser:
     parser = command_parser(PROG, __doc__.split("\n\n")[0] if __doc__ else "", EXAMPLES)
     parser.add_argument("--key", required=True, help="the upload's key in the stack's bucket, or s3://bucket/key")
-    parser.add_argument("--force", action="store_true", help="copy even when the file is not rejected")
+    parser.add_argument(
+        "--force", action="store_true", help="copy a file the splitter never finished, or an export's manifest"
+    )
     return parser
 
 
@@ -58,18 +64,22 @@ def reprocess(args: argparse.Namespace) -> int:
     sha256 = file_sha256(target, bucket, key)
     report = records(target).load(sha256)
     report_at = f"s3://{bucket}/{report_key(sha256)}"
-    if not args.force:
-        if report is None:
-            raise CommandError(
-                f"{where} has no record: the splitter never finished reading it; to read it anyway: --force",
-                EXIT_PROBLEM,
-            )
-        if report.status != "rejected":
-            raise CommandError(
-                f"{where} is {outcome(report)}, not rejected: nothing to reprocess ({report_at}); "
-                "to send a month again: credits-replay --month YYYY-MM",
-                EXIT_PROBLEM,
-            )
+    if report is None and not args.force:
+        raise CommandError(
+            f"{where} has no record: the splitter never finished reading it; to read it anyway: --force",
+            EXIT_PROBLEM,
+        )
+    # An export's manifest is known by its parts (parts changed since it was read are a new delivery); any other
+    # upload the splitter finished reading (it tags it last) comes back a duplicate of itself: nothing is read.
+    export = export_key(key) is not None
+    read_through = not export and STATUS_TAG in upload_tags(target, bucket, key)
+    if report is not None and report.status != "rejected" and (not args.force or read_through):
+        raise CommandError(
+            f"{where} is {outcome(report)}, not rejected: nothing to reprocess (the splitter would take a copy as "
+            f"a duplicate and read nothing again; {report_at}); to send a month again: credits-replay --month "
+            f"YYYY-MM; to change what was sent, upload a corrected file under {target.stack.incoming_prefix}",
+            EXIT_PROBLEM,
+        )
     extra: dict[str, Any] = {name: head[name] for name in _KEPT_HEADERS if head.get(name)}  # type: ignore[literal-required]
     if head.get("ServerSideEncryption") == "aws:kms" and head.get("SSEKMSKeyId"):
         extra.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=head["SSEKMSKeyId"])
@@ -80,7 +90,13 @@ def reprocess(args: argparse.Namespace) -> int:
         key,
         ExtraArgs={"MetadataDirective": "REPLACE", "Metadata": _stamped(head), **extra},
     )
-    print(f"{where} copied onto itself: the splitter reads it again with the current settings")
+    if export and report is not None and report.status != "rejected":
+        print(
+            f"{where} copied onto itself: the splitter reads the export again if its parts changed since it was "
+            "read; if not, the copy is a duplicate and nothing is read again"
+        )
+    else:
+        print(f"{where} copied onto itself: the splitter reads it again with the current settings")
     print(f"follow it: credits-status --stack-name {target.stack.name}, or its report {report_at}")
     return EXIT_OK
 

@@ -265,11 +265,35 @@ def test_a_file_rejected_for_a_setting_is_reprocessed_after_the_fix_and_lands(
     assert reprocess.main([*stack_args(pipeline), "--key", key]) == 1
     err = capsys.readouterr().err
     assert "is pushed, not rejected: nothing to reprocess" in err and len(err.strip().splitlines()) == 1
-    assert reprocess.main([*stack_args(pipeline), "--key", f"s3://{pipeline.bucket}/{key}", "--force"]) == 0
-    pipeline.runner.run_until_idle()
-    assert post_count(pipeline) == 1  # the forced re-read is a duplicate: nothing sent again
     assert reprocess.main([*stack_args(pipeline), "--key", "incoming/nothing-here.csv"]) == 2
     assert "no object" in capsys.readouterr().err
+
+
+def test_a_forced_reprocess_of_an_accepted_file_is_refused_since_a_copy_would_be_read_as_a_duplicate(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.runner.run_until_idle()
+    # the operator restricts KnownAccounts and wants the file read again with it
+    pipeline.runner.update_environment("splitter", {"KNOWN_ACCOUNTS": "000000000001"})
+    s3 = boto3.client("s3")
+    before = s3.head_object(Bucket=pipeline.bucket, Key=key)
+
+    assert reprocess.main([*stack_args(pipeline), "--key", key, "--force"]) == 1
+    captured = capsys.readouterr()
+    assert "copied" not in captured.out and len(captured.err.strip().splitlines()) == 1
+    assert "is pushed, not rejected: nothing to reprocess" in captured.err
+    assert "the splitter would take a copy as a duplicate and read nothing again" in captured.err
+    assert "credits-replay --month YYYY-MM" in captured.err
+    assert "upload a corrected file under incoming/" in captured.err
+    after = s3.head_object(Bucket=pipeline.bucket, Key=key)
+    assert (after["ETag"], after["LastModified"], after["Metadata"]) == (
+        before["ETag"],
+        before["LastModified"],
+        before["Metadata"],
+    )  # not copied
+    pipeline.runner.run_until_idle()
+    assert post_count(pipeline) == 1 and held_total(pipeline, "2026-02") == Decimal("-30.50")
 
 
 def test_a_reprocessed_copy_of_an_earlier_upload_is_not_this_months_file_to_the_watchdog(
