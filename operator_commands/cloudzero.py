@@ -34,6 +34,8 @@ def cloudzero_error(error: CloudZeroRejected | CloudZeroUnavailable, target: Tar
             f"CloudZero does not know connection {target.stack.connection_id} (404: {error.message}): "
             "check the stack parameter CloudZeroConnectionId"
         )
+    if isinstance(error, CloudZeroUnavailable):  # 429, 5xx, no answer: retried until the command's time ran out
+        return CommandError(f"CloudZero is unavailable now ({error}): try again in a few minutes")
     return CommandError(f"CloudZero did not answer as expected: {error}")
 
 

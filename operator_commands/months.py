@@ -2,7 +2,10 @@
 and what CloudZero holds for it, compared with that batch."""
 
 import re
+import shlex
 from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
 
 from credits_pipeline.adapters.dynamodb import FileRecords
 from credits_pipeline.adapters.s3 import ObjectStore, parse_s3_uri
@@ -148,9 +151,32 @@ def file_sha256(target: Target, bucket: str, key: str, version_id: str | None = 
 def upload_tags(target: Target, bucket: str, key: str, version_id: str | None = None) -> dict[str, str]:
     """The tags of an upload (its latest version, or `version_id`): the splitter's identity and status among them."""
     s3 = target.session.client("s3")
-    tagging = (
-        s3.get_object_tagging(Bucket=bucket, Key=key, VersionId=version_id)
-        if version_id
-        else s3.get_object_tagging(Bucket=bucket, Key=key)
-    )
+    try:
+        tagging = (
+            s3.get_object_tagging(Bucket=bucket, Key=key, VersionId=version_id)
+            if version_id
+            else s3.get_object_tagging(Bucket=bucket, Key=key)
+        )
+    except ClientError as error:
+        missing = object_missing(error, bucket, key, version_id)
+        if missing is None:
+            raise
+        raise missing from error
     return {tag["Key"]: tag["Value"] for tag in tagging["TagSet"]}
+
+
+def object_missing(error: ClientError, bucket: str, key: str, version_id: str | None = None) -> CommandError | None:
+    """S3's "no such key" or "no such version" as one line with the command that lists what is there; None for
+    any other error."""
+    code = error.response.get("Error", {}).get("Code")
+    # A version id S3 cannot parse is InvalidArgument; one it can but does not hold, NoSuchVersion.
+    if version_id and code in ("NoSuchVersion", "InvalidArgument"):
+        return CommandError(
+            f"s3://{bucket}/{key} has no version {version_id}: list its versions with "
+            f"aws s3api list-object-versions --bucket {bucket} --prefix {shlex.quote(key)}"
+        )
+    if code in ("404", "NoSuchKey", "NotFound"):
+        folder = key.rpartition("/")[0]
+        listing = shlex.quote(f"s3://{bucket}/{folder}/" if folder else f"s3://{bucket}/")
+        return CommandError(f"no object s3://{bucket}/{key}: check the key (aws s3 ls {listing})")
+    return None

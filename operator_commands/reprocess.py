@@ -24,7 +24,7 @@ from credits_pipeline.domain.report import utc_now
 from credits_pipeline.services.splitter import STATUS_TAG
 from operator_commands.cli import Target, command_parser, open_stack, run
 from operator_commands.errors import EXIT_OK, EXIT_PROBLEM, CommandError
-from operator_commands.months import file_location, file_sha256, records, upload_tags
+from operator_commands.months import file_location, file_sha256, object_missing, records, upload_tags
 from operator_commands.text import outcome
 
 PROG = "credits-reprocess"
@@ -58,9 +58,10 @@ def reprocess(args: argparse.Namespace) -> int:
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            raise CommandError(f"no object {where}: check --key (aws s3 ls s3://{bucket}/incoming/)") from error
-        raise
+        missing = object_missing(error, bucket, key)
+        if missing is None:
+            raise
+        raise missing from error
     sha256 = file_sha256(target, bucket, key)
     report = records(target).load(sha256)
     report_at = f"s3://{bucket}/{report_key(sha256)}"

@@ -242,6 +242,41 @@ def test_cloudzero_is_not_read_while_the_pusher_holds_another_months_message(
     assert verify.main([*stack_args(pipeline), "--month", "2026-02"]) == 0
 
 
+def test_a_missing_file_a_version_s3_does_not_hold_and_cloudzero_down_each_say_what_to_do_next(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert pipeline.emulator is not None
+    key = pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.runner.run_until_idle()
+    bucket, month = pipeline.bucket, [*stack_args(pipeline), "--month", "2026-02"]
+    capsys.readouterr()
+
+    def error_line() -> str:
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1, lines
+        return lines[0]
+
+    assert replay.main([*month, "--file", "incoming/credits-2026-02-typo.csv"]) == 2
+    assert error_line() == (
+        f"credits-replay: no object s3://{bucket}/incoming/credits-2026-02-typo.csv: "
+        f"check the key (aws s3 ls s3://{bucket}/incoming/)"
+    )
+    assert replay.main([*month, "--file", key, "--version-id", "nope"]) == 2
+    assert error_line() == (
+        f"credits-replay: s3://{bucket}/{key} has no version nope: list its versions with "
+        f"aws s3api list-object-versions --bucket {bucket} --prefix {key}"
+    )
+
+    # CloudZero answers 503 and asks for two minutes, more than a command waits
+    pipeline.emulator.inject_fault(status=503, retry_after=120, count=10, path="any")
+    assert verify.main(month) == 2
+    line = error_line()
+    assert line.startswith("credits-verify: CloudZero is unavailable now (") and "503" in line
+    assert line.endswith("): try again in a few minutes")
+    assert replay.main([*month, "--dry-run"]) == 2
+    assert error_line().endswith("): try again in a few minutes")
+
+
 def test_a_file_rejected_for_a_setting_is_reprocessed_after_the_fix_and_lands(
     pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
 ) -> None:
