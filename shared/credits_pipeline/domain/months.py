@@ -40,6 +40,10 @@ def key_months(key: str) -> list[str]:
     return month_tokens(key.rsplit("/", 1)[-1]) or month_tokens(key)
 
 
+# What to do about a file whose month comes from its name when the name gives none.
+NAME_IT = "upload it named for its month (e.g. credits-2026-01.csv)"
+
+
 def month_from_key(key: str) -> str:
     """The one month a key names, such as `incoming/credits-2026-01.csv`."""
     tokens = key_months(key)

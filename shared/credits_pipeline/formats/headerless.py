@@ -32,7 +32,7 @@ from credits_pipeline.domain.credits import (
     SkippedRow,
 )
 from credits_pipeline.domain.money import InvalidAmount
-from credits_pipeline.domain.months import NoMonth, month_from_key, month_range_from_key
+from credits_pipeline.domain.months import NAME_IT, NoMonth, month_from_key, month_range_from_key
 from credits_pipeline.formats import headerless_lines
 from credits_pipeline.formats.base import (
     CreditBlock,
@@ -116,7 +116,8 @@ class HeaderlessFormat(FormatReader):
         try:
             self._month = month_from_key(name)
         except NoMonth as error:
-            raise FileRejected(str(error)) from None
+            why = "a file of accounts and amounts takes its month from its name"
+            raise FileRejected(f"{error}: {why}; {NAME_IT}") from None
         self._source = source
         self._description = config.default_description
         self._service = config.default_service

@@ -14,7 +14,7 @@ from typing import Literal
 from credits_pipeline.domain.accounts import InvalidAccountId
 from credits_pipeline.domain.credits import CreditLine, IgnoredRow, SkippedRow
 from credits_pipeline.domain.money import InvalidAmount
-from credits_pipeline.domain.months import NoMonth, month_from_key
+from credits_pipeline.domain.months import NAME_IT, NoMonth, month_from_key
 from credits_pipeline.formats.base import (
     CreditFormat,
     DuplicatePolicy,
@@ -250,7 +250,7 @@ class TabularFormat(FormatReader):
             try:
                 self._fixed_month = month_from_key(name)
             except NoMonth as error:
-                raise FileRejected(f"{error}, and the file has no month column") from None
+                raise FileRejected(f"{error}, and the file has no month column: {NAME_IT}, or add one") from None
         self._accounts = AccountReader(pad=config.pad_account_ids)
         self._months = MonthReader()
         decimal_comma = spec.decimal_comma

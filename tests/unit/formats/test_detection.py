@@ -388,3 +388,16 @@ def test_the_stream_may_be_read_again_after_a_rejection_or_a_read():
         first = read_credit_file(data, "x", ParseConfig())
         second = read_credit_file(data, "x", ParseConfig())
     assert first.total == second.total
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        (b"000000000001,$10.00\n", "a file of accounts and amounts takes its month from its name; "),
+        (b"Account ID,Amount\n000000000001,10.00\n", ", and the file has no month column: "),
+    ],
+)
+def test_a_file_whose_month_comes_from_its_name_named_for_none_says_how_to_name_it(data: bytes, why: str) -> None:
+    rejection = str(rejected_bytes(data, name="incoming/credits.csv"))
+    assert rejection.startswith("no YYYY-MM month")
+    assert f"{why}upload it named for its month (e.g. credits-2026-01.csv)" in rejection
