@@ -53,8 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)  # `make local-down`
     log = log_path(args.local_dir, "local-up")
     try:
-        with log.open("w", encoding="utf-8") as function_log, moto_server(args.moto_port) as endpoint:
-            server_errors_to(function_log)
+        with (
+            log.open("w", encoding="utf-8") as function_log,
+            moto_server(args.moto_port) as endpoint,
+            server_errors_to(function_log),
+        ):
             topic, alerts = _alert_topic()
             with local_pipeline(
                 parameters={"AlarmTopicArn": topic},

@@ -52,19 +52,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     log = log_path(args.local_dir, "run")
-    with log.open("w", encoding="utf-8") as function_log, moto_server():
-        server_errors_to(function_log)
-        with local_pipeline(
+    with (
+        log.open("w", encoding="utf-8") as function_log,
+        moto_server(),
+        server_errors_to(function_log),
+        local_pipeline(
             cloudzero_url=args.cloudzero_url,
             api_key=args.api_key,
             test_key=args.test_key,
             connection_id=args.connection_id,
             function_log=function_log,
-        ) as pipeline:
-            key = pipeline.upload(args.file, args.key)
-            print(f"uploaded {args.file.name} as s3://{pipeline.bucket}/{key} (local stack: moto and {_where(args)})")
-            pipeline.runner.run_until_idle()
-            report = _report_of(pipeline.bucket, key)
+        ) as pipeline,
+    ):
+        key = pipeline.upload(args.file, args.key)
+        print(f"uploaded {args.file.name} as s3://{pipeline.bucket}/{key} (local stack: moto and {_where(args)})")
+        pipeline.runner.run_until_idle()
+        report = _report_of(pipeline.bucket, key)
     print(f"function logs: {_shown(log)}")
     if report is None:
         print(f"failed: no run report was written for {key} (see the function logs)")

@@ -2,6 +2,8 @@
 
 import ipaddress
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -24,12 +26,18 @@ def log_path(local_dir: Path, name: str) -> Path:
     return logs / f"{name}-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}.log"
 
 
-def server_errors_to(log: TextIO) -> None:
+@contextmanager
+def server_errors_to(log: TextIO) -> Iterator[None]:
     """moto's HTTP server reports the calls moto does not implement with a traceback: into the log, not
-    onto the terminal (the operator command that made the call says what happened)."""
+    onto the terminal (the operator command that made the call says what happened); as before afterwards,
+    since the log is closed then."""
     server_log = logging.getLogger("werkzeug")
-    server_log.handlers = [logging.StreamHandler(log)]
-    server_log.propagate = False
+    before = server_log.handlers, server_log.propagate
+    server_log.handlers, server_log.propagate = [logging.StreamHandler(log)], False
+    try:
+        yield
+    finally:
+        server_log.handlers, server_log.propagate = before
 
 
 def save_report(local_dir: Path, report: RunReport) -> Path:
