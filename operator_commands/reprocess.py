@@ -71,9 +71,11 @@ def reprocess(args: argparse.Namespace) -> int:
             EXIT_PROBLEM,
         )
     # An export's manifest is known by its parts (parts changed since it was read are a new delivery); any other
-    # upload the splitter finished reading (it tags it last) comes back a duplicate of itself: nothing is read.
+    # upload the splitter finished reading and took (it tags it last) comes back a duplicate of itself: nothing is
+    # read. A `rejected` tag is no such end: a reprocess copies the object's tags, so a copy whose reading crashed
+    # still carries the rejection of the version before it.
     export = export_key(key) is not None
-    read_through = not export and STATUS_TAG in upload_tags(target, bucket, key)
+    read_through = not export and upload_tags(target, bucket, key).get(STATUS_TAG) in ("accepted", "duplicate")
     if report is not None and report.status != "rejected" and (not args.force or read_through):
         raise CommandError(
             f"{where} is {outcome(report)}, not rejected: nothing to reprocess (the splitter would take a copy as "

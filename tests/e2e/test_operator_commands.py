@@ -331,6 +331,32 @@ def test_a_forced_reprocess_of_an_accepted_file_is_refused_since_a_copy_would_be
     assert post_count(pipeline) == 1 and held_total(pipeline, "2026-02") == Decimal("-30.50")
 
 
+def test_a_forced_reprocess_after_the_splitter_gave_up_on_a_reprocessed_file_reads_it_and_it_lands(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = rejected_euros(pipeline)  # tagged rejected; the reprocess's copy carries that tag along
+    pipeline.runner.update_environment("splitter", {"CURRENCIES": "USD,EUR"})
+    assert reprocess.main([*stack_args(pipeline), "--key", key]) == 0
+    # The month queue is gone while the splitter reads the copy: it records the file, queues nothing, and gives up.
+    sqs, queue_url = boto3.client("sqs"), pipeline.stack.output("MonthQueueUrl")
+    settings = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    sqs.delete_queue(QueueUrl=queue_url)
+    while pipeline.runner.pump_uploads():
+        pass
+    assert report(pipeline, sha(EUROS, key.removeprefix("incoming/")))["status"] == "pending"
+    kept = ("FifoQueue", "ContentBasedDeduplication", "VisibilityTimeout", "RedrivePolicy", "MessageRetentionPeriod")
+    sqs.create_queue(QueueName=queue_url.rsplit("/", 1)[-1], Attributes={k: settings[k] for k in kept if k in settings})
+    capsys.readouterr()
+
+    # the splitter_crashed alert's step, once the fault is fixed
+    assert reprocess.main([*stack_args(pipeline), "--key", key, "--force"]) == 0
+    assert "copied onto itself: the splitter reads it again" in capsys.readouterr().out
+    pipeline.runner.run_until_idle()
+
+    assert report(pipeline, sha(EUROS, key.removeprefix("incoming/")))["status"] == "pushed"
+    assert held_total(pipeline, "2026-01") == Decimal("-15.00")
+
+
 def test_a_reprocessed_copy_of_an_earlier_upload_is_not_this_months_file_to_the_watchdog(
     pipeline: LocalPipeline,
 ) -> None:
