@@ -31,8 +31,9 @@ EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 PARQUET_MAGIC = b"PAR1"
 _MANIFEST = re.compile(r"(?i)(^|[-_/])manifest[^/]*\.json$")
 _NATURAL = re.compile(r"(\d+)")
-# The folder of one billing period in an export's paths: CUR 2.0 / FOCUS, then legacy CUR.
-_PERIOD_FOLDER = re.compile(r"(?:^|/)(BILLING_PERIOD=[^/]+|\d{8}-\d{8})(?=/|$)")
+# The folders of one billing period in an export's paths: CUR 2.0 / FOCUS, legacy CUR, legacy CUR for Athena
+# (`year=2024/month=11`), a month's own folder (`2024-11`).
+_PERIOD_FOLDER = re.compile(r"(?:^|/)(BILLING_PERIOD=[^/]+|\d{8}-\d{8}|year=\d{4}|month=\d{1,2}|\d{4}-\d{2})(?=/|$)")
 CHUNK = 1024 * 1024
 INFLATE_CHUNK = 8 * 1024 * 1024
 

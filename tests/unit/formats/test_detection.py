@@ -6,6 +6,8 @@ import json
 import zipfile
 from decimal import Decimal
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from credits_pipeline.formats import ParseConfig, detect_format, read_credit_file
@@ -167,6 +169,23 @@ def test_two_deliveries_of_one_cur_period_in_a_zip_are_rejected_not_summed():
         f"({period}/assembly-a/report-1.csv, {period}/assembly-b/report-1.csv): read together, its credits "
         "would count twice"
     ) in str(rejection)
+
+
+def test_a_cur_for_athena_of_two_months_in_a_zip_reads_each_month():
+    november = pq.read_table(fixture("cur-athena/cur-2024-11.parquet"))
+    rows = november.to_pylist()
+    for row in rows:  # the same credits a month later
+        for name, value in row.items():
+            if isinstance(value, str):
+                row[name] = value.replace("2024-12", "2025-01").replace("2024-11", "2024-12")
+    december = pa.Table.from_pylist(rows, schema=november.schema)
+    parts = {}
+    for month, table in (("11", november), ("12", december)):
+        written = io.BytesIO()
+        pq.write_table(table, written)
+        parts[f"cur/report/report/year=2024/month={month}/report-00001.snappy.parquet"] = written.getvalue()
+    alone = totals(read_fixture("cur-athena/cur-2024-11.parquet"))["2024-11"]
+    assert totals(read_bytes(zipped(parts), name="incoming/cur.zip")) == {"2024-11": alone, "2024-12": alone}
 
 
 def test_an_export_of_two_periods_in_a_zip_reads_each_period_once():
