@@ -21,6 +21,7 @@ from credits_pipeline.wiring.settings import DEFAULT_IDEMPOTENCY_DAYS
 from operator_commands.cli import Target
 from operator_commands.cloudzero import anycost_client, cloudzero_error, time_left
 from operator_commands.errors import EXIT_PROBLEM, CommandError
+from operator_commands.queues import queue_counts
 
 
 @dataclass(frozen=True)
@@ -108,17 +109,16 @@ def _push_underway(target: Target, truth: MonthTruth) -> str | None:
     if truth.state.status == "pending":
         return f"a push of {truth.month} is queued or in flight: run again when it is pushed (credits-status shows it)"
     # Waiting, or received and not yet deleted: being pushed or read back, or waiting to be retried.
-    attributes = target.session.client("sqs").get_queue_attributes(
-        QueueUrl=target.stack.output("MonthQueueUrl"),
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    queued = int(attributes.get("ApproximateNumberOfMessages", "0")) + int(
-        attributes.get("ApproximateNumberOfMessagesNotVisible", "0")
-    )
-    if queued:
+    counts = queue_counts(target.session.client("sqs"), target.stack.output("MonthQueueUrl"))
+    if counts.waiting:
         return (
-            f"{queued} month message(s) are queued or being pushed, and CloudZero takes one request at a time: "
+            f"{counts.held} month message(s) are queued or being pushed, and CloudZero takes one request at a time: "
             "run again when they are pushed (credits-status shows them)"
+        )
+    if counts.in_flight:
+        return (
+            f"{counts.in_flight} month message(s) are in flight, and CloudZero takes one request at a time: "
+            f"{counts.in_flight_note()}; run again after that"
         )
     return None
 

@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 
 from operator_commands.cli import command_parser, open_stack, run
 from operator_commands.errors import EXIT_OK, EXIT_PROBLEM, CommandError, explain
+from operator_commands.queues import QueueCounts, queue_counts
 
 PROG = "credits-redrive"
 EXAMPLES = (
@@ -41,10 +42,12 @@ class RedriveResult:
     task_handle: str | None = None
     # copy: messages SQS still counts in the DLQ after it (in flight from an interrupted run, or new)
     left: int = 0
-    # Nothing was in the DLQ: month messages in flight in the month queue (being pushed, or a month whose last
-    # retry failed, which SQS moves to the DLQ only when its visibility timeout ends), and that timeout.
-    on_the_way: int = 0
-    visibility_timeout: int = 0
+    # Nothing was in the DLQ: the month queue's counts (a month whose last retry failed is still in flight there).
+    month_queue: QueueCounts | None = None
+
+    @property
+    def on_the_way(self) -> int:
+        return self.month_queue.in_flight if self.month_queue else 0
 
 
 def redrive(
@@ -63,7 +66,7 @@ def redrive(
         native = session.client("sqs", config=Config(retries={"max_attempts": 1})) if method == "auto" else sqs
         try:
             task = native.start_message_move_task(SourceArn=dlq_arn, DestinationArn=queue_arn)
-            native_result = RedriveResult("native", _counted(sqs, dlq_url, in_flight=False), task["TaskHandle"])
+            native_result = RedriveResult("native", queue_counts(sqs, dlq_url).waiting, task["TaskHandle"])
             return _on_the_way(sqs, queue_url, native_result)
         except ClientError as error:
             if method == "native":
@@ -77,7 +80,7 @@ def redrive(
     moved = _copy(sqs, dlq_url, queue_url)
     # An empty receive is not an empty DLQ: a FIFO queue gives nothing of a message group while one of its
     # messages is in flight (a run interrupted within the last minute).
-    return _on_the_way(sqs, queue_url, RedriveResult("copy", moved, left=_counted(sqs, dlq_url)))
+    return _on_the_way(sqs, queue_url, RedriveResult("copy", moved, left=queue_counts(sqs, dlq_url).held))
 
 
 def _on_the_way(sqs: "SQSClient", queue_url: str, result: RedriveResult) -> RedriveResult:
@@ -85,11 +88,7 @@ def _on_the_way(sqs: "SQSClient", queue_url: str, result: RedriveResult) -> Redr
     failed retry finds the DLQ empty, its month still on the way there."""
     if result.moved or result.left:
         return result
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible", "VisibilityTimeout"]
-    )["Attributes"]
-    in_flight = int(attributes.get("ApproximateNumberOfMessagesNotVisible", "0"))
-    return replace(result, on_the_way=in_flight, visibility_timeout=int(attributes.get("VisibilityTimeout", "0")))
+    return replace(result, month_queue=queue_counts(sqs, queue_url))
 
 
 def _copy(sqs: "SQSClient", dlq_url: str, queue_url: str) -> int:
@@ -116,15 +115,6 @@ def _copy(sqs: "SQSClient", dlq_url: str, queue_url: str) -> int:
             # Deleted only once the copy is queued: an interruption may duplicate a month, never lose one.
             sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
             moved += 1
-
-
-def _counted(sqs: "SQSClient", url: str, *, in_flight: bool = True) -> int:
-    """The messages SQS counts in the queue: waiting, and (`in_flight`) received but not yet deleted."""
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    waiting = int(attributes.get("ApproximateNumberOfMessages", "0"))
-    return waiting + (int(attributes.get("ApproximateNumberOfMessagesNotVisible", "0")) if in_flight else 0)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -173,11 +163,9 @@ def summary(result: RedriveResult, dlq_name: str) -> str:
 
 
 def _on_the_way_note(result: RedriveResult) -> str:
-    if not result.on_the_way:
+    if not result.month_queue or not result.month_queue.in_flight:
         return ""
-    minutes = max(1, -(-result.visibility_timeout // 60))
     return (
-        f"; the month queue has {result.on_the_way} message(s) in flight: months being pushed, or a month whose "
-        f"last retry failed, which SQS moves to the dead-letter queue when its visibility timeout ends (within "
-        f"{minutes} minute(s)): run this again after that"
+        f"; the month queue has {result.on_the_way} message(s) in flight: {result.month_queue.in_flight_note()}: "
+        "run this again after that"
     )

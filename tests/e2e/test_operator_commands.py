@@ -234,12 +234,40 @@ def test_cloudzero_is_not_read_while_the_pusher_holds_another_months_message(
 
     assert verify.main([*stack_args(pipeline), "--month", "2026-02"]) == 1
     err = capsys.readouterr().err
-    assert "1 month message(s) are queued or being pushed, and CloudZero takes one request at a time" in err
+    assert "1 month message(s) are in flight, and CloudZero takes one request at a time: months being pushed" in err
     assert len(pipeline.emulator.requests) == asked
 
     sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=held["ReceiptHandle"], VisibilityTimeout=0)
     pipeline.runner.run_until_idle()
     assert verify.main([*stack_args(pipeline), "--month", "2026-02"]) == 0
+
+
+def test_verify_on_the_not_read_back_alert_says_when_to_run_and_then_records_the_read_back(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert pipeline.emulator is not None
+    pipeline.emulator.inject_fault(status=503, count=100_000, path="any", skip=1)  # the POST lands, no read-back
+    key = pipeline.put("incoming/credits-2026-02.csv", february())
+    while pipeline.runner.pump_uploads():
+        pass
+    for _ in range(4):
+        assert pipeline.runner.pump_months() == 1
+    assert pipeline.runner.pump_months(retry_delay=3) == 1  # the last retry: in flight for the visibility timeout
+    assert report(pipeline, sha(february(), key.removeprefix("incoming/")))["months"]["2026-02"]["verified"] is None
+    pipeline.emulator.clear_faults()
+    capsys.readouterr()
+
+    assert verify.main([*stack_args(pipeline), "--month", "2026-02"]) == 1
+    err = capsys.readouterr().err
+    assert "a month whose last retry failed, which SQS moves to the dead-letter queue when its visibility" in err
+    assert err.rstrip().endswith("run again after that")
+
+    time.sleep(3.5)
+    pipeline.runner.run_until_idle()
+    assert verify.main([*stack_args(pipeline), "--month", "2026-02"]) == 0
+    month = report(pipeline, sha(february(), key.removeprefix("incoming/")))["months"]["2026-02"]
+    assert (month["status"], month["verified"]) == ("pushed", True)
+    assert held_total(pipeline, "2026-02") == Decimal("-30.50")
 
 
 def test_a_missing_file_a_version_s3_does_not_hold_and_cloudzero_down_each_say_what_to_do_next(

@@ -198,8 +198,10 @@ def month_unverified(problem: MonthProblem, context: OperatorContext) -> Alert:
 
 
 def month_not_read_back(problem: MonthProblem, context: OperatorContext) -> Alert:
-    fix = "read it back and record what CloudZero holds: " + _ops(
-        context, f"python scripts/verify.py --month {problem.month}"
+    fix = (
+        "once its message has left the month queue (when the queue's visibility timeout ends, minutes after this "
+        "alert: until then the command says so), read it back and record what CloudZero holds: "
+        + _ops(context, f"python scripts/verify.py --month {problem.month}")
     )
     title = f"{problem.month} was pushed but could not be read back from CloudZero after every retry"
     return _month_alert("month_not_read_back", title, problem, fix)
