@@ -103,11 +103,14 @@ def replay_month(
             raise ReplayError(f"the batch of {report.file.key} cannot be sent again: {error}") from None
         return _validate(target, stored, result)
 
+    # The truth from now on, by AWS's clock (read before anything is written): an upload made before this replay
+    # (its event late, or reprocessed) is older, one made after it is newer, however fast the operator's clock runs.
+    truth_at = upload_order(s3_event_time(book.aws_time(month))) if file else ""
+    made_truth: list[bool] = []
+
     def make_truth() -> None:
-        # The truth from now on, by AWS's clock: an upload made before this replay (its event late, or
-        # reprocessed) is older, one made after it is newer, however fast the operator's clock runs.
-        now = upload_order(s3_event_time(book.aws_time(month)))
-        book.accept_month(month, report.file.sha256, report.file.bucket, report.file.key, now, force=True)
+        book.accept_month(month, report.file.sha256, report.file.bucket, report.file.key, truth_at, force=True)
+        made_truth.append(True)
 
     queue = MonthQueue(stack.output("MonthQueueUrl"), group_id=stack.connection_id, client=target.session.client("sqs"))
     try:
@@ -122,12 +125,12 @@ def replay_month(
     except (BotoCoreError, ClientError) as error:
         truth_moved = (
             f"; {report.file.key} is already the month's truth while CloudZero still holds the file before it"
-            if file
+            if made_truth
             else ""
         )
         raise ReplayError(
             f"{month} was not queued ({explain(error, region=target.session.region_name)}){truth_moved}: "
-            "run the same credits-replay again once SQS takes messages",
+            "run the same credits-replay again once AWS takes the call",
             exit_code=EXIT_PROBLEM,
         ) from None
     return replace(result, replay_id=replay_id)
