@@ -15,7 +15,7 @@ from typing import Any
 
 from credits_pipeline.domain.identity import file_identity, report_key
 from credits_pipeline.domain.money import format_money
-from credits_pipeline.domain.report import RunReport
+from credits_pipeline.domain.report import READ_BACK_STATUSES, MonthReport, RunReport
 from credits_pipeline.domain.verification import MonthCheck
 from operator_commands.cli import Target, command_parser, open_stack, run
 from operator_commands.errors import EXIT_OK, EXIT_PROBLEM, CommandError
@@ -122,7 +122,7 @@ def show_month(target: Target, month: str, *, cloudzero: bool, as_json: bool) ->
         ("total", format_money(state.total)),
         ("drop id", state.drop_id or "-"),
         ("pushed at", state.pushed_at or "-"),
-        ("verified", _verified(state.verified, state.verified_at)),
+        ("verified", _verified(state)),
     ]
     if state.error:
         lines.append(("why", state.error))
@@ -138,10 +138,13 @@ def show_month(target: Target, month: str, *, cloudzero: bool, as_json: bool) ->
     return EXIT_OK
 
 
-def _verified(verified: bool | None, at: str | None) -> str:
-    if verified is None:
+def _verified(state: MonthReport) -> str:
+    if state.verified is None:
         return "not yet read back from CloudZero"
-    return f"{'yes' if verified else 'NO'}, read back at {at}"
+    said = f"{'yes' if state.verified else 'NO'}, read back at {state.verified_at}"
+    if state.status not in READ_BACK_STATUSES:  # a later push failed or waits: the read-back is of the one before
+        said += f" (the push at {state.pushed_at or '-'}, before the month became {state.status})"
+    return said
 
 
 # ---------------------------------------------------------------- a local file

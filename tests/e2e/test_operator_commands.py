@@ -134,6 +134,26 @@ def test_status_of_a_month_shows_its_file_drop_verification_and_cloudzero(
     assert "no accepted file holds 2031-01" in capsys.readouterr().err
 
 
+def test_status_of_a_month_whose_replay_failed_says_its_read_back_is_of_the_push_before(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert pipeline.emulator is not None
+    pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.runner.run_until_idle()
+    pipeline.emulator.inject_fault(status=400, count=1, message="row 0: something CloudZero dislikes")
+    assert replay.main([*stack_args(pipeline), "--month", "2026-02"]) == 0
+    pipeline.runner.run_until_idle()
+    capsys.readouterr()
+
+    assert status.main([*stack_args(pipeline), "--month", "2026-02"]) == 0
+
+    shown = {line[:10].strip(): line[10:] for line in capsys.readouterr().out.splitlines()}
+    assert shown["status"] == "failed"
+    pushed_at = shown["pushed at"]
+    assert shown["verified"].startswith("yes, read back at ")
+    assert shown["verified"].endswith(f" (the push at {pushed_at}, before the month became failed)")
+
+
 def test_verify_finds_a_month_changed_in_cloudzero_and_a_replay_repairs_it(
     pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
 ) -> None:
