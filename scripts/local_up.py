@@ -126,10 +126,15 @@ def _serve(runner: LocalRunner, table: str, alerts: str, local_dir: Path) -> Non
 
 
 def _already_up(pid_file: Path) -> str:
-    """A stack this folder started that still runs: a second one would take its files and ports."""
+    """A stack this folder started that still runs: a second one would take its files and ports. A pid file
+    whose process is gone, or is another program now (pids are reused), is stale."""
     try:
         pid = int(pid_file.read_text(encoding="utf-8"))
         os.kill(pid, 0)
+        command = Path(f"/proc/{pid}/cmdline")
+        running = command.read_bytes() if command.exists() else b""  # empty while a process starts or ends
+        if running and b"local_up" not in running:
+            raise ProcessLookupError(pid)
     except (OSError, ValueError):
         return ""
     return f"a local stack is already up (pid {pid}, {_shown(pid_file)}): use it, or `make local-down` first"

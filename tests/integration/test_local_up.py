@@ -1,8 +1,9 @@
 """`make local-up` refuses, in one line and at once, to start where it cannot run: a stack of this folder
 still up, or a port taken (moto's server would wait for it forever)."""
 
-import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import local_up
@@ -13,13 +14,41 @@ def test_a_second_local_up_says_one_is_up_and_leaves_its_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pid_file, env_file = tmp_path / local_up.PID_FILE, tmp_path / local_up.ENV_FILE
-    pid_file.write_text(f"{os.getpid()}\n")  # a live process: the first stack
-    env_file.write_text("export AWS_ENDPOINT_URL=http://127.0.0.1:5000\n")
+    # The first stack: a live process whose command line is local_up's; a port in use ends a start that missed it.
+    with (
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "scripts/local_up.py"]) as first,
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken,
+    ):
+        try:
+            pid_file.write_text(f"{first.pid}\n")
+            env_file.write_text("export AWS_ENDPOINT_URL=http://127.0.0.1:5000\n")
+            taken.bind(("127.0.0.1", 0))
 
-    assert local_up.main(["--local-dir", str(tmp_path)]) == 2
+            assert local_up.main(["--local-dir", str(tmp_path), "--moto-port", str(taken.getsockname()[1])]) == 2
+        finally:
+            first.kill()
 
-    assert f"a local stack is already up (pid {os.getpid()}" in capsys.readouterr().err
+    assert f"a local stack is already up (pid {first.pid}" in capsys.readouterr().err
     assert pid_file.exists() and env_file.exists()  # `make local-down` still finds the first one
+
+
+def test_a_pid_file_left_by_a_stack_long_gone_does_not_stop_local_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with (
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as other,  # the pid, reused
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken,  # a port in use ends the start here
+    ):
+        try:
+            (tmp_path / local_up.PID_FILE).write_text(f"{other.pid}\n")
+            taken.bind(("127.0.0.1", 0))
+            port = taken.getsockname()[1]
+            assert local_up.main(["--local-dir", str(tmp_path), "--moto-port", str(port)]) == 2
+        finally:
+            other.kill()
+
+    said = capsys.readouterr().err
+    assert "already up" not in said and f"port {port} is in use" in said
 
 
 def test_local_up_on_a_port_in_use_says_which_and_how_to_choose_another(
