@@ -4,6 +4,7 @@ still up, or a port taken (moto's server would wait for it forever)."""
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import local_up
@@ -20,6 +21,7 @@ def test_a_second_local_up_says_one_is_up_and_leaves_its_files(
         socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken,
     ):
         try:
+            started(first)
             pid_file.write_text(f"{first.pid}\n")
             env_file.write_text("export AWS_ENDPOINT_URL=http://127.0.0.1:5000\n")
             taken.bind(("127.0.0.1", 0))
@@ -40,6 +42,7 @@ def test_a_pid_file_left_by_a_stack_long_gone_does_not_stop_local_up(
         socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken,  # a port in use ends the start here
     ):
         try:
+            started(other)
             (tmp_path / local_up.PID_FILE).write_text(f"{other.pid}\n")
             taken.bind(("127.0.0.1", 0))
             port = taken.getsockname()[1]
@@ -64,3 +67,11 @@ def test_local_up_on_a_port_in_use_says_which_and_how_to_choose_another(
     said = capsys.readouterr().err
     assert f"port {port} is in use by another program" in said
     assert f"make local-up ARGS='--cloudzero-port {port + 1}'" in said
+
+
+def started(process: subprocess.Popen[bytes]) -> None:
+    """Until its command line is its own: a process just forked shows its parent's, or none."""
+    command = Path(f"/proc/{process.pid}/cmdline")
+    deadline = time.monotonic() + 10
+    while command.exists() and b"time.sleep" not in command.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.01)
