@@ -31,9 +31,13 @@ EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 PARQUET_MAGIC = b"PAR1"
 _MANIFEST = re.compile(r"(?i)(^|[-_/])manifest[^/]*\.json$")
 _NATURAL = re.compile(r"(\d+)")
-# The folders of one billing period in an export's paths: CUR 2.0 / FOCUS, legacy CUR, legacy CUR for Athena
-# (`year=2024/month=11`), a month's own folder (`2024-11`).
-_PERIOD_FOLDER = re.compile(r"(?:^|/)(BILLING_PERIOD=[^/]+|\d{8}-\d{8}|year=\d{4}|month=\d{1,2}|\d{4}-\d{2})(?=/|$)")
+# The folders of one billing period in an export's paths, most telling first: AWS's own (CUR 2.0 / FOCUS, legacy
+# CUR), legacy CUR for Athena's (`year=2024/month=11`), a month's folder (`2024-11`). Only the most telling kind
+# found counts: deliveries saved in folders named by the month they came (`2024-11/<period>/...`) are one period.
+_PERIOD_FOLDERS = tuple(
+    re.compile(rf"(?:^|/)({kind})(?=/|$)")
+    for kind in (r"BILLING_PERIOD=[^/]+|\d{8}-\d{8}", r"year=\d{4}|month=\d{1,2}", r"\d{4}-\d{2}")
+)
 CHUNK = 1024 * 1024
 INFLATE_CHUNK = 8 * 1024 * 1024
 
@@ -206,7 +210,7 @@ def _refuse_two_deliveries(members: list[zipfile.ZipInfo]) -> None:
     seen: dict[tuple[tuple[str, ...], str], zipfile.ZipInfo] = {}
     for info in members:
         folder, _, base = info.filename.rpartition("/")
-        periods = tuple(_PERIOD_FOLDER.findall(folder))
+        periods = next((tuple(found) for kind in _PERIOD_FOLDERS if (found := kind.findall(folder))), ())
         other = seen.setdefault((periods, base), info)
         if other is not info:
             period = f" of period {', '.join(periods)}" if periods else ""

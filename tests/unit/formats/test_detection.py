@@ -171,6 +171,20 @@ def test_two_deliveries_of_one_cur_period_in_a_zip_are_rejected_not_summed():
     ) in str(rejection)
 
 
+def test_two_deliveries_of_one_period_saved_in_folders_named_by_month_are_still_two_deliveries():
+    header, *rows = fixture("cur-legacy/cur-2024-09.csv").read_bytes().splitlines(keepends=True)
+    period = "cur/report/20240901-20241001"
+    data = zipped(
+        {
+            f"2024-10/{period}/assembly-a/report-1.csv": header + b"".join(rows),
+            f"2024-11/{period}/assembly-b/report-1.csv": header + b"".join(rows[:-1]),
+        }
+    )
+    assert "report-1.csv is in the zip twice, from two deliveries of period 20240901-20241001" in str(
+        rejected_bytes(data, name="incoming/cur-2024-09.zip")
+    )
+
+
 def test_a_cur_for_athena_of_two_months_in_a_zip_reads_each_month():
     november = pq.read_table(fixture("cur-athena/cur-2024-11.parquet"))
     rows = november.to_pylist()
