@@ -130,6 +130,8 @@ def _already_up(pid_file: Path) -> str:
     whose process is gone, or is another program now (pids are reused), is stale."""
     try:
         pid = int(pid_file.read_text(encoding="utf-8"))
+        if pid == os.getpid():  # the dead stack's pid, reused by this very process
+            raise ProcessLookupError(pid)
         os.kill(pid, 0)
         command = Path(f"/proc/{pid}/cmdline")
         running = command.read_bytes() if command.exists() else b""  # empty while a process starts or ends

@@ -1,6 +1,7 @@
 """`make local-up` refuses, in one line and at once, to start where it cannot run: a stack of this folder
 still up, or a port taken (moto's server would wait for it forever)."""
 
+import os
 import socket
 import subprocess
 import sys
@@ -75,3 +76,14 @@ def started(process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 10
     while command.exists() and b"time.sleep" not in command.read_bytes() and time.monotonic() < deadline:
         time.sleep(0.01)
+
+
+def test_a_pid_file_holding_local_ups_own_pid_is_stale(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / local_up.PID_FILE).write_text(f"{os.getpid()}\n")  # a stack killed hard; its pid reused by this one
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:  # a port in use ends the start here
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        assert local_up.main(["--local-dir", str(tmp_path), "--moto-port", str(port)]) == 2
+
+    said = capsys.readouterr().err
+    assert "already up" not in said and f"port {port} is in use" in said
