@@ -14,6 +14,7 @@ import argparse
 import shlex
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from botocore.exceptions import ClientError
 
@@ -71,11 +72,11 @@ def reprocess(args: argparse.Namespace) -> int:
             EXIT_PROBLEM,
         )
     # An export's manifest is known by its parts (parts changed since it was read are a new delivery); any other
-    # upload the splitter finished reading and took (it tags it last) comes back a duplicate of itself: nothing is
-    # read. A `rejected` tag is no such end: a reprocess copies the object's tags, so a copy whose reading crashed
-    # still carries the rejection of the version before it.
+    # upload the splitter finished reading (it tags the version last) comes back a duplicate of itself: nothing is
+    # read. The copy below carries no status tag, so a copy whose reading never finished has none.
     export = export_key(key) is not None
-    read_through = not export and upload_tags(target, bucket, key).get(STATUS_TAG) in ("accepted", "duplicate")
+    tags = upload_tags(target, bucket, key)
+    read_through = not export and STATUS_TAG in tags
     if report is not None and report.status != "rejected" and (not args.force or read_through):
         raise CommandError(
             f"{where} is {outcome(report)}, not rejected: nothing to reprocess (the splitter would take a copy as "
@@ -91,7 +92,14 @@ def reprocess(args: argparse.Namespace) -> int:
         {"Bucket": bucket, "Key": key},
         bucket,
         key,
-        ExtraArgs={"MetadataDirective": "REPLACE", "Metadata": _stamped(head), **extra},
+        ExtraArgs={
+            "MetadataDirective": "REPLACE",
+            "Metadata": _stamped(head),
+            # The earlier version's reading is not this copy's: its status tag stays behind.
+            "TaggingDirective": "REPLACE",
+            "Tagging": urlencode({name: value for name, value in tags.items() if name != STATUS_TAG}),
+            **extra,
+        },
     )
     if export and report is not None and report.status != "rejected":
         print(

@@ -405,6 +405,22 @@ def test_a_forced_reprocess_after_the_splitter_gave_up_on_a_reprocessed_file_rea
     assert held_total(pipeline, "2026-01") == Decimal("-15.00")
 
 
+def test_a_forced_reprocess_of_a_file_read_through_as_rejected_whose_bytes_landed_since_is_refused(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = rejected_euros(pipeline)  # read through: tagged rejected by its own reading
+    pipeline.runner.update_environment("splitter", {"CURRENCIES": "USD,EUR"})
+    pipeline.put("incoming/credits-eur-again.csv", EUROS)  # the same bytes under another key: read and pushed
+    pipeline.runner.run_until_idle()
+    assert report(pipeline, sha(EUROS, key.removeprefix("incoming/")))["status"] == "pushed"
+    capsys.readouterr()
+
+    assert reprocess.main([*stack_args(pipeline), "--key", key, "--force"]) == 1
+
+    said = capsys.readouterr()
+    assert "copied" not in said.out and "the splitter would take a copy as a duplicate" in said.err
+
+
 def test_a_reprocessed_copy_of_an_earlier_upload_is_not_this_months_file_to_the_watchdog(
     pipeline: LocalPipeline,
 ) -> None:
