@@ -105,7 +105,14 @@ def replay_month(
 
     # The truth from now on, by AWS's clock (read before anything is written): an upload made before this replay
     # (its event late, or reprocessed) is older, one made after it is newer, however fast the operator's clock runs.
-    truth_at = upload_order(s3_event_time(book.aws_time(month))) if file else ""
+    try:
+        truth_at = upload_order(s3_event_time(book.aws_time(month))) if file else ""
+    except (BotoCoreError, ClientError) as error:
+        raise ReplayError(
+            f"{month} was not queued ({explain(error, region=target.session.region_name)}); nothing was changed: "
+            "run the same credits-replay again once AWS takes the call",
+            exit_code=EXIT_PROBLEM,
+        ) from None
     made_truth: list[bool] = []
 
     def make_truth() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from credits_pipeline.adapters.cloudzero import AnyCostClient
 from credits_pipeline.adapters.s3 import REPROCESSED_AT, ObjectStore
@@ -27,7 +28,7 @@ from operator_commands import preflight, replay, reprocess, status, verify
 from operator_commands.cli import Target
 from operator_commands.months import MonthTruth, check_in_cloudzero
 
-from .conftest import held_total, report
+from .conftest import held_total, queue_depth, report
 from .test_pipeline import february, post_count, sha
 
 EUROS = b"Account ID,Month,Amount,Currency\n000000000001,2026-01,10.00,EUR\n000000000002,2026-01,5.00,EUR\n"
@@ -493,6 +494,32 @@ def test_a_replay_of_a_named_file_that_cannot_be_queued_says_the_truth_moved_and
     assert "incoming/credits-2026-02.csv is already the month's truth while CloudZero still holds the file" in said
     assert "run the same credits-replay again" in said
     assert held_total(pipeline, "2026-02") == Decimal("-999.00")  # nothing sent
+
+
+def test_a_replay_that_cannot_read_awss_clock_changes_nothing_and_says_to_run_it_again(
+    pipeline: LocalPipeline,
+) -> None:
+    pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.put("incoming/credits-2026-02-wrong.csv", b"000000000001,$999.00\n")
+    pipeline.runner.run_until_idle()
+    session = boto3.Session()
+
+    def throttled(params: dict[str, Any], **_: Any) -> None:
+        if params.get("ProjectionExpression") == "id":  # the read of the month's pointer for AWS's clock
+            error = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
+            raise ClientError(error, "GetItem")  # type: ignore[arg-type]
+
+    session.events.register("before-parameter-build.dynamodb.GetItem", throttled)
+
+    with pytest.raises(replay.ReplayError) as refused:
+        replay.replay_month(pipeline.stack, "2026-02", file="incoming/credits-2026-02.csv", session=session)
+
+    assert refused.value.exit_code == 1
+    assert "2026-02 was not queued (" in str(refused.value) and "ThrottlingException" in str(refused.value)
+    assert str(refused.value).endswith("nothing was changed: run the same credits-replay again once AWS takes the call")
+    wrong = report(pipeline, sha(b"000000000001,$999.00\n", "credits-2026-02-wrong.csv"))
+    assert wrong["months"]["2026-02"]["status"] == "pushed"  # still the month's truth, nothing marked or queued
+    assert queue_depth(pipeline.stack.output("MonthQueueUrl")) == 0
 
 
 def test_a_replay_of_a_month_whose_batch_was_deleted_says_how_to_restore_it(
