@@ -136,11 +136,13 @@ def check_in_cloudzero(target: Target, truth: MonthTruth) -> MonthCheck:
         raise cloudzero_error(error, target) from error
 
 
-def file_sha256(target: Target, bucket: str, key: str, version_id: str | None = None) -> str:
+def file_sha256(
+    target: Target, bucket: str, key: str, version_id: str | None = None, *, tags: dict[str, str] | None = None
+) -> str:
     """An upload's identity (its latest version, or `version_id`): the splitter's tag when it got that far (an
     export's manifest is known by its parts too, not its bytes alone), else worked out from the bytes and key
-    as the splitter does."""
-    tags = upload_tags(target, bucket, key, version_id)
+    as the splitter does. `tags`: the upload's tags, when the caller has read them already."""
+    tags = upload_tags(target, bucket, key, version_id) if tags is None else tags
     if tags.get(SHA_TAG):
         return tags[SHA_TAG]
     download = objects(target).download(bucket, key, version_id)

@@ -63,7 +63,8 @@ def reprocess(args: argparse.Namespace) -> int:
         if missing is None:
             raise
         raise missing from error
-    sha256 = file_sha256(target, bucket, key)
+    tags = upload_tags(target, bucket, key)
+    sha256 = file_sha256(target, bucket, key, tags=tags)
     report = records(target).load(sha256)
     report_at = f"s3://{bucket}/{report_key(sha256)}"
     if report is None and not args.force:
@@ -75,7 +76,6 @@ def reprocess(args: argparse.Namespace) -> int:
     # upload the splitter finished reading (it tags the version last) comes back a duplicate of itself: nothing is
     # read. The copy below carries no status tag, so a copy whose reading never finished has none.
     export = export_key(key) is not None
-    tags = upload_tags(target, bucket, key)
     read_through = not export and STATUS_TAG in tags
     if report is not None and report.status != "rejected" and (not args.force or read_through):
         raise CommandError(
