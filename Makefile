@@ -22,13 +22,9 @@ local: install
 local-up: install
 	@$(VENV)/python scripts/local_up.py $(ARGS)
 
-## A pid file whose process is gone, or is another program now (pids are reused), is stale: removed, nothing signalled.
-local-down:
-	@pid=$$(cat .local/local-up.pid 2>/dev/null); \
-	if [ -z "$$pid" ]; then echo "no local stack is running (no .local/local-up.pid)"; \
-	elif ! kill -0 "$$pid" 2>/dev/null || { [ -r "/proc/$$pid/cmdline" ] && ! grep -q local_up "/proc/$$pid/cmdline"; }; then \
-	  rm -f .local/local-up.pid .local/local-up.env; echo "no local stack is running (.local/local-up.pid was stale: removed)"; \
-	else kill "$$pid" && echo "local stack stopping"; fi
+## Stops the stack local-up started here; a pid file naming no running local-up is stale: removed, nothing signalled.
+local-down: install
+	@$(VENV)/python scripts/local_down.py
 
 ## Every test, in one run (one moto server): unit, integration, template, end to end, chaos.
 test: install

@@ -25,12 +25,11 @@ from credits_pipeline.adapters.dynamodb import FileRecords
 from credits_pipeline.domain.alerts import DEFAULT_STACK_NAME
 from credits_pipeline.wiring.settings import DEFAULT_IDEMPOTENCY_DAYS
 from local_stack.moto_stack import moto_server
+from local_stack.pid_file import ENV_FILE, PID_FILE, running_stack
 from local_stack.runner import REPO, LocalRunner
 from local_stack.session import LOCAL_DIR, log_path, save_report, server_errors_to, verdict
 from local_stack.stack import local_pipeline
 
-PID_FILE = "local-up.pid"
-ENV_FILE = "local-up.env"
 POLL_SECONDS = 0.5
 
 
@@ -126,18 +125,9 @@ def _serve(runner: LocalRunner, table: str, alerts: str, local_dir: Path) -> Non
 
 
 def _already_up(pid_file: Path) -> str:
-    """A stack this folder started that still runs: a second one would take its files and ports. A pid file
-    whose process is gone, or is another program now (pids are reused), is stale."""
-    try:
-        pid = int(pid_file.read_text(encoding="utf-8"))
-        if pid == os.getpid():  # the dead stack's pid, reused by this very process
-            raise ProcessLookupError(pid)
-        os.kill(pid, 0)
-        command = Path(f"/proc/{pid}/cmdline")
-        running = command.read_bytes() if command.exists() else b""  # empty while a process starts or ends
-        if running and b"local_up" not in running:
-            raise ProcessLookupError(pid)
-    except (OSError, ValueError):
+    """A stack this folder started that still runs: a second one would take its files and ports."""
+    pid = running_stack(pid_file)
+    if pid is None:
         return ""
     return f"a local stack is already up (pid {pid}, {_shown(pid_file)}): use it, or `make local-down` first"
 
