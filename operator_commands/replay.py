@@ -7,6 +7,7 @@ endpoint and sends nothing. Exit status: 0 queued (or valid), 1 invalid, 2 when 
 """
 
 import argparse
+import shlex
 import uuid
 from dataclasses import dataclass, replace
 
@@ -169,7 +170,7 @@ def _source_report(
                 f"s3://{file_bucket}/{key} was rejected ({safe_text(report.error or '', limit=300)}), so it has "
                 "no month to send again: "
                 f"correct it and upload it again, or, if a setting rejected it, change the setting and run "
-                f"credits-reprocess --key {key}"
+                f"credits-reprocess --key {shlex.quote(key if file_bucket == bucket else f's3://{file_bucket}/{key}')}"
             )
     else:
         if truth is None:

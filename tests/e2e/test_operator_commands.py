@@ -545,7 +545,7 @@ USD_12 = b"Account ID,Month,Amount,Currency\n000000000001,2026-01,12.00,USD\n"
 
 def rejected_euros(pipeline: LocalPipeline) -> str:
     """A EUR file, rejected (only USD is allowed yet); the next upload comes a second later (S3 keeps seconds)."""
-    older = pipeline.put("incoming/credits-eur.csv", EUROS)
+    older = pipeline.put("incoming/credits eur (jan).csv", EUROS)  # a key a shell must quote
     pipeline.runner.run_until_idle()
     time.sleep(1.1)
     return older
@@ -561,7 +561,7 @@ def test_a_replay_of_a_rejected_file_says_why_it_was_rejected_and_what_to_do(
 
     said = capsys.readouterr().err
     assert f"s3://{pipeline.bucket}/{older} was rejected (" in said and "EUR" in said
-    assert said.rstrip().endswith(f"run credits-reprocess --key {older}")
+    assert said.rstrip().endswith("run credits-reprocess --key 'incoming/credits eur (jan).csv'")
 
 
 def euros_reprocessed(pipeline: LocalPipeline, older: str) -> dict[str, Any]:
