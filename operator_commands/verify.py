@@ -8,18 +8,21 @@ mismatch makes it `pushed` again) unless --no-record, and only if the push it re
 latest. Nothing is read while a push is queued or in flight (CloudZero takes one request at a time).
 Exit status: 0 when CloudZero holds exactly what was sent, 1 when not (the differences are listed), while
 a push is under way, or when the month was pushed again while it read (nothing recorded), 2 when the check
-cannot be made.
+cannot be made, or was made (and is shown) but AWS refused to record it.
 """
 
 import argparse
 import json
+import sys
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from credits_pipeline.domain.money import format_money
 from credits_pipeline.domain.report import READ_BACK_STATUSES, PushedAgain, RunReport
 from credits_pipeline.domain.verification import MonthCheck
 from credits_pipeline.services.report_book import ReportBook
 from operator_commands.cli import Target, command_parser, open_stack, run
-from operator_commands.errors import EXIT_OK, EXIT_PROBLEM, CommandError
+from operator_commands.errors import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, CommandError, explain
 from operator_commands.months import MonthTruth, check_in_cloudzero, month_truth, objects, records
 from operator_commands.text import aligned
 
@@ -49,8 +52,12 @@ def verify(args: argparse.Namespace) -> int:
     check = check_in_cloudzero(target, truth)
     # Only a month pushed from its truth file has a read-back to record; any other is only compared.
     recorded = not args.no_record and truth.state.status in READ_BACK_STATUSES
+    unrecorded = ""  # AWS refused the record: the comparison still stands, and is shown
     if recorded:
-        _record(target, truth, check)
+        try:
+            _record(target, truth, check)
+        except (BotoCoreError, ClientError) as error:
+            recorded, unrecorded = False, explain(error, region=target.session.region_name)
     if args.json:
         print(
             json.dumps(
@@ -72,7 +79,7 @@ def verify(args: argparse.Namespace) -> int:
                 indent=2,
             )
         )
-        return EXIT_OK if check.matches else EXIT_PROBLEM
+        return _not_recorded(args.month, unrecorded) if unrecorded else EXIT_OK if check.matches else EXIT_PROBLEM
     print(f"{args.month} from {truth.file_uri} (status {truth.state.status}, drop {truth.state.drop_id or '-'})")
     if check.matches:
         print(f"verified: {check.summary()}")
@@ -90,9 +97,17 @@ def verify(args: argparse.Namespace) -> int:
         )
     if recorded:
         print(f"recorded in {truth.report_uri}")
+    elif unrecorded:
+        return _not_recorded(args.month, unrecorded)
     elif not args.no_record:
         print(f"not recorded: the month is {truth.state.status} in {truth.report_uri}, not pushed")
     return EXIT_OK if check.matches else EXIT_PROBLEM
+
+
+def _not_recorded(month: str, why: str) -> int:
+    again = f"run credits-verify --month {month} again to record it"
+    print(f"{PROG}: not recorded in full ({why}): {again}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _record(target: Target, truth: MonthTruth, check: MonthCheck) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.handlers
 import pytest
 from botocore.exceptions import ClientError
 
@@ -179,6 +180,41 @@ def test_verify_finds_a_month_changed_in_cloudzero_and_a_replay_repairs_it(
     capsys.readouterr()
     assert verify.main([*stack_args(pipeline), "--month", "2026-02", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["matches"] is True
+
+
+@pytest.mark.parametrize("json_output", [False, True], ids=["text", "json"])
+def test_verify_whose_record_aws_refuses_shows_the_check_and_says_to_run_it_again(
+    json_output: bool, pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.runner.run_until_idle()
+    overwrite_month_in_cloudzero(pipeline, "2026-02")
+    before = report(pipeline, sha(february(), "credits-2026-02.csv"))["months"]["2026-02"]
+    capsys.readouterr()
+
+    def throttled(**_: Any) -> None:
+        error = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
+        raise ClientError(error, "PutItem")  # type: ignore[arg-type]
+
+    # Every session the command makes: DynamoDB refuses the write of the record, after CloudZero was read.
+    monkeypatch.setattr(
+        botocore.handlers,
+        "BUILTIN_HANDLERS",
+        [*botocore.handlers.BUILTIN_HANDLERS, ("before-parameter-build.dynamodb.PutItem", throttled)],
+    )
+    code = verify.main([*stack_args(pipeline), "--month", "2026-02", *(["--json"] if json_output else [])])
+
+    said = capsys.readouterr()
+    assert code == 2
+    if json_output:
+        shown = json.loads(said.out)
+        assert (shown["matches"], shown["recorded"]) == (False, False)
+    else:
+        assert "NOT AS SENT" in said.out and "000000000001" in said.out and "recorded in" not in said.out
+    assert "not recorded in full (" in said.err and "ThrottlingException" in said.err
+    assert said.err.rstrip().endswith("run credits-verify --month 2026-02 again to record it")
+    after = report(pipeline, sha(february(), "credits-2026-02.csv"))["months"]["2026-02"]
+    assert after == before  # the record is as it was: the next verify records what it finds
 
 
 @pytest.mark.parametrize("meanwhile", ["queued", "pushed"])
