@@ -27,7 +27,7 @@ from credits_pipeline.wiring.settings import DEFAULT_IDEMPOTENCY_DAYS
 from local_stack.moto_stack import moto_server
 from local_stack.pid_file import ENV_FILE, PID_FILE, running_stack
 from local_stack.runner import REPO, LocalRunner
-from local_stack.session import LOCAL_DIR, log_path, save_report, server_errors_to, verdict
+from local_stack.session import LOCAL_DIR, log_path, save_report, server_errors_to, shown_state, verdict
 from local_stack.stack import local_pipeline
 
 POLL_SECONDS = 0.5
@@ -108,14 +108,18 @@ def _serve(runner: LocalRunner, table: str, alerts: str, local_dir: Path) -> Non
     """Pump uploads and months as Lambda would; print each file's outcome when it changes, and each alert."""
     records = FileRecords(table, expiry_days=DEFAULT_IDEMPOTENCY_DAYS)
     sqs = boto3.client("sqs")
-    seen: dict[str, int] = {}
+    saved: dict[str, int] = {}
+    shown: dict[str, object] = {}
     while True:
         if runner.pump_uploads() + runner.pump_months():
             continue
         for report in reversed(records.recent(50)):
-            if seen.get(report.file.sha256) != report.version and report.settled:
-                seen[report.file.sha256] = report.version
-                save_report(local_dir, report)
+            if not report.settled or saved.get(report.file.sha256) == report.version:
+                continue
+            saved[report.file.sha256] = report.version
+            save_report(local_dir, report)
+            if shown.get(report.file.sha256) != (state := shown_state(report)):
+                shown[report.file.sha256] = state
                 print(f"{report.file.key}: {verdict(report)}")
         for message in sqs.receive_message(QueueUrl=alerts, MaxNumberOfMessages=10).get("Messages", []):
             envelope = json.loads(message["Body"])

@@ -7,10 +7,12 @@ import pytest
 
 import run_local
 from credits_pipeline.domain.report import RunReport
-from local_stack.session import verdict
+from local_stack.session import shown_state, verdict
 from local_stack.stack import LocalPipeline
+from operator_commands import replay, verify
 
 from .conftest import report
+from .test_operator_commands import overwrite_month_in_cloudzero, stack_args
 from .test_pipeline import JANUARY, JANUARY_TOTAL, february, sha
 
 SAMPLE = Path(run_local.SAMPLE)
@@ -66,3 +68,25 @@ def test_a_files_line_says_a_duplicate_upload_sent_nothing_and_names_why_a_month
 
 def report_of(pipeline: LocalPipeline, key: str, data: bytes) -> RunReport:
     return RunReport.model_validate(report(pipeline, sha(data, key.removeprefix("incoming/"))))
+
+
+def test_local_up_prints_a_files_line_again_for_a_new_push_or_finding_not_for_a_check_that_changes_nothing(
+    pipeline: LocalPipeline,
+) -> None:
+    key = pipeline.put("incoming/credits-2026-02.csv", february())
+    pipeline.runner.run_until_idle()
+    first = report_of(pipeline, key, february())
+
+    assert verify.main([*stack_args(pipeline), "--month", "2026-02"]) == 0
+    checked = report_of(pipeline, key, february())
+    assert checked.version > first.version  # the report changed: the check is recorded
+    assert shown_state(checked) == shown_state(first)  # the line would read as a new push: not printed again
+
+    assert replay.main([*stack_args(pipeline), "--month", "2026-02"]) == 0
+    pipeline.runner.run_until_idle()
+    replayed = report_of(pipeline, key, february())
+    assert shown_state(replayed) != shown_state(checked)  # a push: printed
+
+    overwrite_month_in_cloudzero(pipeline, "2026-02")
+    assert verify.main([*stack_args(pipeline), "--month", "2026-02"]) == 1
+    assert shown_state(report_of(pipeline, key, february())) != shown_state(replayed)  # now unverified: printed
