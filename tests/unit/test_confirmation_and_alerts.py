@@ -139,6 +139,16 @@ def test_a_rejected_file_sends_one_alert_with_the_reason_the_report_and_the_fix(
     assert alert.reason
 
 
+def test_a_rejected_files_alert_says_to_upload_again_where_the_stack_reads_uploads() -> None:
+    world = World()
+    world.splitter.incoming_prefix = "credits/in/"
+    world.upload("credits/in/credits-2026-02.csv", b"not,a,credit,file\n")
+
+    [alert] = world.notifier.alerts
+    assert f"upload it again under s3://{BUCKET}/credits/in/;" in alert.fix
+    assert "incoming/" not in alert.fix
+
+
 def test_a_final_refusal_alerts_that_the_month_waits_in_the_dlq() -> None:
     world = World()
     body = uploaded(world)

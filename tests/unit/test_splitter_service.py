@@ -231,6 +231,17 @@ def test_an_object_outside_the_incoming_prefix_is_ignored() -> None:
     assert world.objects.tags == {}
 
 
+def test_a_folder_made_in_the_s3_console_under_the_prefix_is_no_file_and_raises_no_alert() -> None:
+    world = World()
+    world.splitter.incoming_prefix = "incoming/"
+    world.objects.put(BUCKET, "incoming/2026-01/", b"")
+
+    assert world.splitter.split_upload(Upload(bucket=BUCKET, key="incoming/2026-01/", size=0)) is None
+    assert world.notifier.alerts == []  # not "a credits file was rejected"
+    assert world.records.reports == {}
+    assert world.objects.tags == {}
+
+
 def test_a_retried_acceptance_keeps_the_months_the_pusher_already_pushed() -> None:
     # The splitter died after queueing its first month; the pusher pushed it; Lambda's retry accepts the
     # file again. The pushed month must stay pushed (its re-sent message is dropped by FIFO de-duplication,

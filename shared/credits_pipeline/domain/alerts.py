@@ -75,7 +75,8 @@ def _ops(context: OperatorContext, command: str) -> str:
     return f"{command} --stack-name {context.stack_name}"
 
 
-def file_rejected(file: str, reason: str, report: str, context: OperatorContext, *, key: str) -> Alert:
+def file_rejected(file: str, reason: str, report: str, context: OperatorContext, *, key: str, incoming: str) -> Alert:
+    """`incoming`: s3://bucket/prefix, where an upload is read (the stack's IncomingPrefix)."""
     return Alert(
         kind="file_rejected",
         title="a credits file was rejected; nothing was sent to CloudZero",
@@ -83,7 +84,7 @@ def file_rejected(file: str, reason: str, report: str, context: OperatorContext,
         reason=reason,
         report=report,
         fix=(
-            "correct the file and upload it again under incoming/; if a setting caused it (Currencies, "
+            f"correct the file and upload it again under {incoming}; if a setting caused it (Currencies, "
             "KnownAccounts, MaxInvalidShare, ...), change the stack parameter, then re-read this upload: "
             + _ops(context, f"python scripts/reprocess.py --key {shlex.quote(key)}")
         ),

@@ -101,6 +101,10 @@ class Splitter:
                 extra={"file": f"s3://{upload.bucket}/{upload.key}", "incoming_prefix": self.incoming_prefix},
             )
             return None
+        if upload.key.endswith("/") and not upload.size:
+            # A folder made in the S3 console under the prefix: no file, nothing to read or reject.
+            logger.info("ignored: a folder, not a file", extra={"file": f"s3://{upload.bucket}/{upload.key}"})
+            return None
         export = export_key(upload.key)
         if export is not None:
             return self._export_upload(upload, export)
@@ -311,7 +315,10 @@ class Splitter:
         file_summary(report, "file rejected: nothing was sent to CloudZero")
         where = f"s3://{upload.bucket}/{upload.key}"
         report_at = f"s3://{upload.bucket}/{report_key(file.sha256)}"
-        self.notifier.notify(alerts.file_rejected(where, str(rejection), report_at, self.operator, key=upload.key))
+        incoming = f"s3://{upload.bucket}/{self.incoming_prefix}"
+        self.notifier.notify(
+            alerts.file_rejected(where, str(rejection), report_at, self.operator, key=upload.key, incoming=incoming)
+        )
         return {"upload_id": upload.upload_id, "status": "rejected"}
 
     def _duplicate(self, upload: Upload, sha256: str, first: Outcome) -> RunReport:
