@@ -19,4 +19,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         service.splitter_failed(record["body"])
     if records:
         return {"splitter_failures": len(records)}
-    return service.daily()
+    return service.run_checks()

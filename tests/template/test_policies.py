@@ -384,6 +384,22 @@ def check_dashboard(template: Template) -> None:
     assert "month verified in CloudZero" in body  # the log line the pusher writes on each verified month
 
 
+def check_watchdog_tells_each_wait_within_an_hour(template: Template) -> None:
+    """The watchdog tells of a wait (ExportWaitHours, from its MinValue of 1 h; a month unpushed a day) only
+    when it runs: a daily run told a 1-hour wait up to 24 h late, a 24-hour one up to 48 h."""
+    assert int(template["Parameters"]["ExportWaitHours"]["MinValue"]) >= 1
+    schedules = [
+        rule["Properties"]["ScheduleExpression"]
+        for rule in resources(template, "AWS::Events::Rule").values()
+        if any(ref_target(target["Arn"]) == "WatchdogFunction" for target in rule["Properties"]["Targets"])
+    ]
+    assert schedules, "the watchdog has no schedule"
+    for schedule in schedules:
+        rate = re.fullmatch(r"rate\((\d+) (minutes?|hours?)\)", schedule)
+        hourly_cron = re.fullmatch(r"cron\(\d+ \* \* \* \? \*\)", schedule)
+        assert hourly_cron or (rate and int(rate[1]) * (60 if rate[2].startswith("hour") else 1) <= 60), schedule
+
+
 def check_outputs(template: Template) -> None:
     assert set(template["Outputs"]) >= OUTPUTS
 
@@ -409,6 +425,7 @@ CHECKS: list[Callable[[Template], None]] = [
     check_environment_matches_settings,
     check_functions_run_on_their_layer,
     check_dashboard,
+    check_watchdog_tells_each_wait_within_an_hour,
     check_outputs,
 ]
 
@@ -701,6 +718,16 @@ BREAKAGES: list[tuple[Callable[[Template], None], str, Callable[[Template], None
     (check_functions_run_on_their_layer, "architecture", _architecture),
     (check_functions_run_on_their_layer, "runtime", _set("SplitterFunction", "Runtime", "python3.13")),
     (check_outputs, "missing-output", _drop_output),
+    (
+        check_watchdog_tells_each_wait_within_an_hour,
+        "daily",
+        _set("WatchdogFunctionHourly", "ScheduleExpression", "cron(0 9 * * ? *)"),
+    ),
+    (
+        check_watchdog_tells_each_wait_within_an_hour,
+        "every-2-hours",
+        _set("WatchdogFunctionHourly", "ScheduleExpression", "rate(2 hours)"),
+    ),
     (check_dashboard, "no-verified-months", _dashboard_without("MonthsVerified")),
 ]
 

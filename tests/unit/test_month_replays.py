@@ -66,7 +66,7 @@ def test_a_replay_of_a_named_file_the_queue_refuses_leaves_the_month_pending_and
     assert "not queued (AccessDenied: sqs:SendMessage): run credits-replay again" in (month.error or "")
     notifier = FakeNotifier()
     dog = Watchdog(world.objects, notifier, InMemoryOnce(), BUCKET, "incoming/", records=world.records)
-    dog.daily(datetime.now(UTC) + timedelta(hours=25))
+    dog.run_checks(datetime.now(UTC) + timedelta(hours=25))
     assert [(alert.kind, alert.months) for alert in notifier.alerts] == [("month_stuck", ["2026-02"])]
 
 

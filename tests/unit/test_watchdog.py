@@ -156,11 +156,11 @@ def test_an_alert_the_topic_refused_is_told_on_the_next_run_and_the_run_fails_me
     day6 = datetime(2026, 11, 6, 9, tzinfo=UTC)
 
     with pytest.raises(ChecksFailed, match="a month with no file"):
-        dog.daily(day6)  # the run fails: Lambda retries it and WatchdogErrorsAlarm fires
+        dog.run_checks(day6)  # the run fails: Lambda retries it and WatchdogErrorsAlarm fires
     assert notifier.alerts == []
 
-    assert dog.daily(day6 + timedelta(days=1)) == {"file_late": True, "exports_waiting": [], "months_stuck": []}
-    assert dog.daily(day6 + timedelta(days=2))["file_late"] is True
+    assert dog.run_checks(day6 + timedelta(days=1)) == {"file_late": True, "exports_waiting": [], "months_stuck": []}
+    assert dog.run_checks(day6 + timedelta(days=2))["file_late"] is True
     assert notifier.kinds() == ["no_file_yet"]  # told once, when the topic took it
 
 
@@ -190,7 +190,7 @@ def test_a_manifest_the_watchdog_cannot_read_keeps_no_other_export_from_being_to
     later = datetime.now(UTC) + timedelta(hours=25)
 
     with pytest.raises(ChecksFailed, match="AccessDenied"):
-        dog.daily(later)
+        dog.run_checks(later)
 
     [alert] = notifier.alerts  # February's missing parts are told all the same
     assert (alert.kind, alert.months) == ("export_incomplete", ["2026-02"])
@@ -214,11 +214,11 @@ def test_a_month_whose_message_was_lost_is_told_once_a_day_after_it_was_accepted
     dog, notifier = world_watchdog(world)
     now = datetime.now(UTC)
 
-    assert dog.daily(now + timedelta(hours=23))["months_stuck"] == []  # the queue may still be retrying it
-    assert dog.daily(now + timedelta(hours=25))["months_stuck"] == [
+    assert dog.run_checks(now + timedelta(hours=23))["months_stuck"] == []  # the queue may still be retrying it
+    assert dog.run_checks(now + timedelta(hours=25))["months_stuck"] == [
         "2026-02 s3://credits-bucket/incoming/credits-2026-02.csv"
     ]
-    dog.daily(now + timedelta(hours=49))
+    dog.run_checks(now + timedelta(hours=49))
     [alert] = notifier.alerts  # told once
     assert (alert.kind, alert.months, alert.file) == (
         "month_stuck",
@@ -237,7 +237,7 @@ def test_a_month_waiting_in_the_dead_letter_queue_is_told_again_a_day_later_with
     world.deliver(world.queue.sent[-1].body)
     dog, notifier = world_watchdog(world)
 
-    dog.daily(datetime.now(UTC) + timedelta(hours=25))
+    dog.run_checks(datetime.now(UTC) + timedelta(hours=25))
 
     [alert] = notifier.alerts
     assert alert.kind == "month_stuck" and "dead-letter queue" in alert.title
@@ -254,7 +254,7 @@ def test_pushed_months_and_months_another_file_took_over_are_not_told() -> None:
     world.deliver(world.queue.sent[-1].body)  # the fixed file is February's truth, pushed; the first never will be
     dog, notifier = world_watchdog(world)
 
-    assert dog.daily(datetime.now(UTC) + timedelta(hours=25))["months_stuck"] == []
+    assert dog.run_checks(datetime.now(UTC) + timedelta(hours=25))["months_stuck"] == []
     assert notifier.alerts == []
 
 
@@ -269,7 +269,7 @@ def test_a_month_judged_superseded_whose_file_became_the_truth_again_unpushed_is
     world.records.accept_month("2026-02", first.file.sha256, bucket, key, "2026-03-01T11:00:00.000Z", force=True)
     dog, notifier = world_watchdog(world)
 
-    assert dog.daily(datetime.now(UTC) + timedelta(hours=25))["months_stuck"] == [f"2026-02 s3://{bucket}/{key}"]
+    assert dog.run_checks(datetime.now(UTC) + timedelta(hours=25))["months_stuck"] == [f"2026-02 s3://{bucket}/{key}"]
     [alert] = notifier.alerts
     assert alert.kind == "month_stuck" and "never pushed" in alert.title
 
@@ -288,7 +288,7 @@ def test_a_month_never_pushed_is_told_though_its_file_is_uploaded_again_every_da
             copied = f"2026-03-0{1 + day}T09:00:00.000Z"
             assert world.upload("incoming/credits-2026-02.csv", FEBRUARY, event_time=copied).status == "duplicate"
             clock.move_to(start + timedelta(days=day, hours=2))
-            dog.daily()
+            dog.run_checks()
 
     [alert] = notifier.alerts  # told on the first day past the wait, and once
     assert (alert.kind, alert.months) == ("month_stuck", ["2026-02"])
@@ -303,17 +303,17 @@ def test_a_month_queued_again_waits_a_whole_day_from_then_and_is_told_again_if_i
         world.queue.sent.clear()
         dog, notifier = world_watchdog(world)
         clock.move_to(start + timedelta(hours=25))
-        dog.daily()
+        dog.run_checks()
         assert notifier.kinds() == ["month_stuck"]
         # The operator replays the month (its report shows it queued again), and that message is lost too.
         world.records.update(first.file.sha256, lambda r: r.mark_month("2026-02", "pending", "pushed again replay-1"))
         clock.move_to(start + timedelta(hours=26))
-        dog.daily()
+        dog.run_checks()
         clock.move_to(start + timedelta(hours=48))
-        dog.daily()
+        dog.run_checks()
         assert notifier.kinds() == ["month_stuck"]  # the replay's message may still be on its way
         clock.move_to(start + timedelta(hours=51))
-        dog.daily()
+        dog.run_checks()
 
     assert notifier.kinds() == ["month_stuck", "month_stuck"]
     assert "pushed again replay-1" in notifier.alerts[-1].reason
@@ -329,10 +329,10 @@ def test_a_stuck_month_whose_alert_the_topic_refused_keeps_no_other_month_from_b
     later = datetime.now(UTC) + timedelta(hours=25)
 
     with pytest.raises(ChecksFailed, match="never pushed"):
-        dog.daily(later)  # the run fails, so WatchdogErrorsAlarm fires and Lambda retries it
+        dog.run_checks(later)  # the run fails, so WatchdogErrorsAlarm fires and Lambda retries it
     assert len(notifier.alerts) == 1  # the other month was told in the same run
 
-    dog.daily(later + timedelta(hours=1))
+    dog.run_checks(later + timedelta(hours=1))
     assert sorted(month for alert in notifier.alerts for month in alert.months) == ["2026-01", "2026-02"]
 
 
@@ -348,8 +348,8 @@ def test_a_record_written_before_months_kept_their_own_clock_is_judged_by_the_re
     world.records.reports[report.file.sha256] = json.dumps(stored)
     dog, notifier = world_watchdog(world)
 
-    assert dog.daily(start + timedelta(hours=23))["months_stuck"] == []
-    assert dog.daily(start + timedelta(hours=25))["months_stuck"] == [
+    assert dog.run_checks(start + timedelta(hours=23))["months_stuck"] == []
+    assert dog.run_checks(start + timedelta(hours=25))["months_stuck"] == [
         "2026-02 s3://credits-bucket/incoming/credits-2026-02.csv"
     ]
     assert notifier.kinds() == ["month_stuck"]
@@ -381,7 +381,7 @@ def test_an_upload_this_month_that_is_not_this_months_file_does_not_silence_the_
     assert notifier.kinds() == ["no_file_yet"]
 
 
-def test_a_daily_run_reads_the_file_records_once() -> None:
+def test_a_run_reads_the_file_records_once() -> None:
     # Both the late-file check and the stuck-month check read every file's record: one scan of the table a run.
     with time_machine.travel(datetime(2026, 11, 2, 10, tzinfo=UTC), tick=False) as clock:
         world = World()
@@ -407,7 +407,7 @@ def test_a_daily_run_reads_the_file_records_once() -> None:
         day6 = datetime(2026, 11, 6, 9, tzinfo=UTC)
         clock.move_to(day6)
 
-        result = dog.daily(day6)
+        result = dog.run_checks(day6)
 
     assert result["file_late"] is False  # the month's file was accepted: read from the records
     assert scans == 1

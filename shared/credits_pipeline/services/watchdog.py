@@ -27,7 +27,7 @@ from credits_pipeline.services.export_delivery import export_delivery
 from credits_pipeline.services.observability import logger, metrics
 from credits_pipeline.services.ports import FileRecordsPort, MonthPointer, NotifierPort, ObjectStorePort, Once
 
-# The file records, read when called: scanned once a daily run, shared by the checks that read them.
+# The file records, read when called: scanned once a run, shared by the checks that read them.
 Reports = Callable[[], list[RunReport]]
 
 
@@ -77,7 +77,7 @@ class Watchdog:
     # told: a day, past the queue's retries (5 receives, about an hour).
     month_wait_hours: int = 24
 
-    def daily(self, now: datetime | None = None) -> dict[str, object]:
+    def run_checks(self, now: datetime | None = None) -> dict[str, object]:
         """The scheduled run: every check, whatever another one meets; raises ChecksFailed after them."""
         run = _Run()
         reports = cache(self._every_report)  # scanned once a run, by the first check that needs the records
