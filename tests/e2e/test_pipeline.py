@@ -136,6 +136,30 @@ def test_a_chunk_that_gets_no_answer_is_followed_by_nothing_until_the_month_is_d
         assert [d.operation for d in slow.emulator.drops()] == ["replace_drop", "sum", "replace_drop", "sum"]
 
 
+@pytest.mark.parametrize("chunk", [0, 1], ids=["replace_drop", "sum"])
+def test_a_chunk_answered_5xx_while_cloudzero_still_applies_it_is_never_doubled_nor_wiped(
+    aws_endpoint: str, chunk: int
+) -> None:
+    # A gateway gives up on a slow backend (504) and the drop lands a second later. Sent again at once, a
+    # sum counted twice and a replace_drop wiped the sums after it, both read back as verified first.
+    accounts = 40_000  # over 5,000,000 bytes of CBF: a replace_drop and a sum
+    data = "".join(f"{n:012d},$1.{n % 100:02d}\n" for n in range(1, accounts + 1)).encode()
+    expected = -sum((Decimal(f"1.{n % 100:02d}") for n in range(1, accounts + 1)), Decimal(0))
+    with local_pipeline(stack_name=f"e2e-{uuid.uuid4().hex[:8]}", retry_delay_seconds=3) as gateway:
+        assert gateway.emulator is not None
+        gateway.emulator.inject_fault(status=504, apply_after_seconds=1.0, month="2026-03", chunk=chunk, count=1)
+        gateway.put("incoming/credits-2026-03.csv", data)
+        gateway.runner.run_until_idle()
+
+        assert gateway.emulator.concurrency_violations == []
+        assert held_total(gateway, "2026-03") == expected
+        month = only_report(gateway)["months"]["2026-03"]
+        assert (month["status"], month["verified"], month["attempts"]) == ("pushed", True, 2)
+        # The late drop landed before the next delivery started the month over from its replace_drop.
+        landed = [d.operation for d in gateway.emulator.drops()]
+        assert landed == [*["replace_drop", "sum"][: chunk + 1], "replace_drop", "sum"]
+
+
 def test_after_an_outage_one_redrive_lands_every_month_exactly_once(pipeline: LocalPipeline) -> None:
     assert pipeline.emulator is not None
     pipeline.emulator.inject_fault(status=503, count=10_000)

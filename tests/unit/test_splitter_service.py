@@ -10,7 +10,8 @@ import pytest
 from credits_pipeline.domain.cbf import MonthLimit
 from credits_pipeline.domain.messages import MonthManifest
 from credits_pipeline.formats.base import ArchiveLimits, ParseConfig
-from credits_pipeline.services.ports import NoAnswer
+from credits_pipeline.services.ports import OutcomeUnknown
+from credits_pipeline.services.pusher import MonthCutShort
 from credits_pipeline.services.splitter import Upload
 from tests.fakes import BUCKET, PointerMovesAfterItIsRead, World
 
@@ -401,8 +402,8 @@ def test_the_right_file_uploaded_again_after_a_wrong_ones_push_broke_off_midway_
     accounts = 40_000  # two chunks
     wrong = "".join(f"{n:012d},$1.{n % 100:02d}\n" for n in range(1, accounts + 1)).encode()
     world.upload(FEBRUARY_KEY, wrong, event_time="2026-03-01T10:00:00.000Z", version_id="v2")
-    world.cloudzero.fail_next(NoAnswer("chunk 1 of 2026-02 got no answer"), after=1)
-    with pytest.raises(NoAnswer):
+    world.cloudzero.fail_next(OutcomeUnknown("chunk 1 of 2026-02 got no answer"), after=1)
+    with pytest.raises(MonthCutShort):
         world.deliver(world.queue.sent[-1].body, delivery_id="wrong-1")
     seen += 1
     assert world.cloudzero.month_total("2026-02") != FEBRUARY_TOTAL

@@ -160,6 +160,7 @@ class CloudZeroEmulator:
         delay_seconds: float = 0.0,
         disconnect: bool = False,
         ghost_write: bool = False,
+        apply_after_seconds: float = 0.0,
         apply_before_disconnect: bool = False,
         drift: Drift | None = None,
         count: int = 1,
@@ -176,7 +177,9 @@ class CloudZeroEmulator:
         closes the socket without answering, in both cases without applying anything, unless
         `ghost_write`: the drop is applied (and its 200 cached under the idempotency key) and then the
         client gets the 5xx `status` or a closed socket. `apply_before_disconnect=True` is the older
-        spelling of `ghost_write=True` with `disconnect=True`. `drift` ("cost": the first row the drop
+        spelling of `ghost_write=True` with `disconnect=True`. `apply_after_seconds` (with a 5xx `status`)
+        answers at once and applies the drop that long after (a gateway that gave up on a backend still at
+        work), the connection busy until then. `drift` ("cost": the first row the drop
         wrote gets 0.01 added to its cost/cost; "drop_row": that row is removed) alters the month right
         after the drop is accepted, so a read-back of the month no longer matches what was sent; the
         drop's record in `drops()` keeps the rows as sent. With only a delay or a drift, the request is
@@ -196,6 +199,7 @@ class CloudZeroEmulator:
             delay_seconds=delay_seconds,
             disconnect=disconnect,
             ghost_write=ghost_write or apply_before_disconnect,
+            apply_after_seconds=apply_after_seconds,
             drift=drift,
             count=count,
             skip=skip,

@@ -4,7 +4,9 @@ A fault shapes the next `count` requests it matches, after letting `skip` matchi
 Matching: the request kind (`path`), and optionally the drop's `month` and its `chunk` within the month.
 What it does, in this order: sleep `delay_seconds`; then answer `status` or close the socket
 (`disconnect`) without applying anything, unless `ghost_write`, which applies the drop first (the
-client cannot know it landed); `drift` alters the month just written so a read-back sees a mismatch.
+client cannot know it landed), or `apply_after_seconds`, which applies it that long after answering the
+5xx (a gateway that gave up on a backend still at work: the connection counts that work as in flight);
+`drift` alters the month just written so a read-back sees a mismatch.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Fault:
     delay_seconds: float = 0.0
     disconnect: bool = False
     ghost_write: bool = False
+    apply_after_seconds: float = 0.0
     drift: Drift | None = None
     count: int = 1
     skip: int = 0
@@ -70,10 +73,19 @@ class Fault:
                 raise ValueError("a ghost write answers a 5xx status or disconnects after applying the drop")
             if self.status is not None and self.status < 500:
                 raise ValueError(f"a ghost write answers a 5xx status, not {self.status}")
+        if self.apply_after_seconds < 0:
+            raise ValueError("apply_after_seconds must be >= 0")
+        if self.apply_after_seconds and (self.status is None or self.status < 500 or self.ghost_write):
+            raise ValueError("a late apply answers a 5xx status at once, then applies the drop (not a ghost write)")
         if self.drift is not None and (self.status is not None or self.disconnect) and not self.ghost_write:
             raise ValueError("a drift needs the drop applied: with a status or a disconnect, only as a ghost write")
-        if (self.ghost_write or self.drift is not None or self.chunk is not None) and self.path != "billing_drops":
-            raise ValueError("ghost_write, drift and chunk apply to POST billing_drops only (path 'billing_drops')")
+        if (
+            self.ghost_write or self.apply_after_seconds or self.drift is not None or self.chunk is not None
+        ) and self.path != "billing_drops":
+            raise ValueError(
+                "ghost_write, apply_after_seconds, drift and chunk apply to POST billing_drops only "
+                "(path 'billing_drops')"
+            )
         if self.chunk is not None and self.chunk < 0:
             raise ValueError("chunk must be >= 0")
         if self.month is not None:
@@ -100,6 +112,8 @@ class Fault:
             parts.append(f"delay {self.delay_seconds}s")
         if self.ghost_write:
             parts.append("ghost write")
+        if self.apply_after_seconds:
+            parts.append(f"applied {self.apply_after_seconds}s after the answer")
         if self.drift is not None:
             parts.append(f"drift {self.drift}")
         if self.status is not None:

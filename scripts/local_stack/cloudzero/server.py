@@ -190,6 +190,10 @@ class EmulatorApp:
             record.fault = fault.describe()
             if fault.delay_seconds > 0 and self._stopping.wait(fault.delay_seconds):
                 return _Outcome(None, None)
+            if fault.apply_after_seconds and route.connection_id is not None:
+                self._apply_later(fault, kind, route, body, record)
+                gave_up = fault_answer(fault)
+                return _Outcome(gave_up, gave_up)
             if not fault.applies_before_answering:
                 sent = fault_answer(fault) if fault.status is not None else None
                 return _Outcome(sent, sent)
@@ -198,6 +202,24 @@ class EmulatorApp:
             # The write landed and its answer is what the key remembers; the client sees an error or nothing.
             return _Outcome(answer, fault_answer(fault) if fault.status is not None else None)
         return _Outcome(answer, answer)
+
+    def _apply_later(
+        self, fault: Fault, kind: RequestKind, route: _Route, body: _Body | None, record: RequestRecord
+    ) -> None:
+        """The drop applied `fault.apply_after_seconds` after its 5xx answer; in flight on the connection until
+        then, so a request sent meanwhile is a concurrency violation, as on CloudZero."""
+        assert route.connection_id is not None
+        connection_id, label = route.connection_id, f"{record.method} {record.path} (still applying)"
+        self.state.enter_connection(connection_id, label, continuing=True)
+
+        def apply() -> None:
+            try:
+                if not self._stopping.wait(fault.apply_after_seconds):
+                    self._serve(kind, route, body, record, None)
+            finally:
+                self.state.leave_connection(connection_id, label)
+
+        threading.Thread(target=apply, name="cloudzero-late-apply", daemon=True).start()
 
     def _target(self, kind: RequestKind, route: _Route, payload: object, test_key: str) -> Target:
         if kind == "health":

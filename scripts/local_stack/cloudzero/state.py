@@ -229,11 +229,12 @@ class EmulatorState:
 
     # -- requests in flight and the request log --------------------------------------------------------
 
-    def enter_connection(self, connection_id: str, label: str) -> None:
-        """Mark a request in flight on a connection; one already in flight there is a violation."""
+    def enter_connection(self, connection_id: str, label: str, *, continuing: bool = False) -> None:
+        """Mark a request in flight on a connection; one already in flight there is a violation, unless this is
+        the work of that request carried on after its answer (`continuing`)."""
         with self._lock:
             in_flight = self._in_flight.setdefault(connection_id, [])
-            if in_flight:
+            if in_flight and not continuing:
                 self._violations.append(
                     ConcurrencyViolation(connection_id=connection_id, at=time.time(), paths=[*in_flight, label])
                 )

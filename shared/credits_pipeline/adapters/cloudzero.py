@@ -1,16 +1,17 @@
 """CloudZero AnyCost Stream over HTTP: billing drops with idempotency keys, retries and a deadline.
 
-Retry rules (see the API reference): 429 and 5xx answers are retried with exponential backoff and jitter,
-honouring Retry-After; 400/403/404/413 are final. CloudZero caches every answer under an idempotency key,
-errors included, so a retry after an error ANSWER takes a fresh key. A request that never connected is
-retried under the same key (CloudZero never saw it); reads (GETs) are retried after timeouts too.
+Retry rules (see the API reference): 429 answers, and 5xx answers to what writes nothing (reads, the dry
+run), are retried with exponential backoff and jitter, honouring Retry-After; 400/403/404/413 are final.
+CloudZero caches every answer under an idempotency key, errors included, so a retry after an error ANSWER
+takes a fresh key. A request that never connected is retried under the same key (CloudZero never saw
+it); reads (GETs) are retried after timeouts too.
 
-A `sum` chunk is never retried on its own after a 5xx: it may have been applied, and a second copy would
-add the credits twice. `OutcomeUnknown` tells the caller to start the month over from its `replace_drop`.
-A drop sent that gets no answer at all (a timeout, a broken connection), a month's only chunk included,
-may still be in CloudZero's hands and land after anything sent next, and the API allows no second request
-in flight: `NoAnswer` ends the delivery, so nothing else goes to the connection until the queue delivers
-the month again. A 429 is retried: CloudZero applied nothing.
+A drop sent that gets no answer (a timeout, a broken connection) or a 5xx answer, a month's only chunk
+included, may have been applied, or still be in CloudZero's hands (a gateway gives up on a slow backend)
+and land after anything sent next: a `sum` sent again would add its credits twice, and a `replace_drop`
+landing late would wipe the chunks sent after it. The API allows no second request in flight either:
+`OutcomeUnknown` ends the delivery, so nothing else goes to the connection until the queue delivers the
+month again, from its `replace_drop`. A 429 is retried: CloudZero applied nothing.
 """
 
 import re
@@ -29,13 +30,13 @@ from credits_pipeline.services.ports import (
     CloudZeroRejected,
     CloudZeroUnavailable,
     DropReceipt,
-    NoAnswer,
     OutcomeUnknown,
     Remaining,
     Validation,
 )
 
 FINAL_STATUSES = frozenset({400, 403, 404, 413})
+_UNKNOWN = ", so nothing more is sent now; the month starts over from its replace_drop at its next delivery"
 # No attempt starts unless this much time is left for it after its wait.
 MIN_ATTEMPT_SECONDS = 2.0
 
@@ -99,9 +100,9 @@ class AnyCostClient:
     def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining) -> DropReceipt:
         """Send one body; retry what is retryable until `remaining()` seconds run short.
 
-        A request sent that gets no answer (a timeout, a connection lost) raises NoAnswer: CloudZero may still
-        be applying it, and the API allows no second request in flight. One that never reached CloudZero (no
-        connection was made) is tried again.
+        A request sent that gets no answer (a timeout, a connection lost) or a 5xx answer raises OutcomeUnknown:
+        CloudZero may still be applying it, and the API allows no second request in flight. One that never
+        reached CloudZero (no connection was made) is tried again, and a 429 after its wait.
         """
         generation = 0
         key_refreshed = False
@@ -119,18 +120,17 @@ class AnyCostClient:
             except (requests.Timeout, requests.ConnectionError) as error:
                 if _never_sent(error):
                     raise  # retried: CloudZero never saw it
-                raise NoAnswer(
+                raise OutcomeUnknown(
                     f"chunk {body.chunk} of {body.month} got no answer ({_short(error)}): CloudZero may still "
-                    "be applying it, so nothing more is sent now; the month starts over from its replace_drop "
-                    "at its next delivery"
+                    f"be applying it{_UNKNOWN}"
                 ) from error
             if response.status_code == 200:
                 drop = response.json()["connection"]
                 return DropReceipt(str(drop["drop_id"]), str(drop["month"]), int(drop["row_count"]))
-            if response.status_code >= 500 and body.operation == "sum":
+            if response.status_code >= 500:
                 raise OutcomeUnknown(
-                    f"chunk {body.chunk} of {body.month}: CloudZero answered {response.status_code}: "
-                    f"{_message(response)}"
+                    f"chunk {body.chunk} of {body.month}: CloudZero answered {response.status_code} "
+                    f"({_message(response)}), which may have applied it{_UNKNOWN}"
                 )
             generation += 1  # the answer is cached under the key: the next try needs a fresh one
             if response.status_code == 403 and not key_refreshed and self._reload_api_key():

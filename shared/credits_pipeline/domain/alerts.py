@@ -120,10 +120,19 @@ def restore_batch(bucket: str, batch_key: str) -> str:
     )
 
 
-def batch_invalid(problem: MonthProblem, context: OperatorContext, *, bucket: str, batch_key: str) -> Alert:
-    """The month's stored batch (our own copy of its bodies) is missing or not what its message says."""
+def batch_invalid(
+    problem: MonthProblem, context: OperatorContext, *, bucket: str, batch_key: str, cloudzero_called: bool = False
+) -> Alert:
+    """The month's stored batch (our own copy of its bodies) is missing or not what its message says.
+    `cloudzero_called`: a body went bad after the first were sent (the reason says what CloudZero holds)."""
+    held = (
+        "CloudZero holds part of the month (see why) until it is sent again whole."
+        if cloudzero_called
+        else "CloudZero was not called and holds what it held."
+    )
     fix = (
-        "CloudZero was not called and holds what it held. If the batch was deleted or overwritten, "
+        held
+        + " If the batch was deleted or overwritten, "
         + restore_batch(bucket, batch_key)
         + "; if a deploy changed the functions, deploy the splitter and the pusher from one version. Then: "
         + _ops(context, "python scripts/redrive.py")

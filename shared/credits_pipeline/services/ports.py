@@ -52,17 +52,11 @@ class CloudZeroUnavailable(Exception):
 
 
 class OutcomeUnknown(CloudZeroUnavailable):
-    """A `sum` chunk got a 5xx answer: CloudZero may or may not have added it, and is done with it.
-
-    Sending it again could add it twice; the month must start over from its `replace_drop`.
-    """
-
-
-class NoAnswer(CloudZeroUnavailable):
-    """A chunk sent got no answer (a timeout, a broken connection): CloudZero may still be
-    working on it, and may apply it after anything sent next (a `sum` twice, or a `replace_drop` wiping the
-    chunks after it). Nothing more goes to the connection in this delivery: the month returns to the queue
-    and starts over from its `replace_drop` once the queue's visibility timeout has passed.
+    """A chunk sent whose outcome is unknown: no answer (a timeout, a broken connection), or a 5xx answer (a
+    gateway may give up on a backend still applying it). CloudZero may still be working on it, and may apply
+    it after anything sent next (a `sum` twice, or a `replace_drop` wiping the chunks after it). Nothing more
+    goes to the connection in this delivery: the month returns to the queue and starts over from its
+    `replace_drop` once the queue's visibility timeout has passed.
     """
 
 
@@ -159,7 +153,7 @@ class MonthQueuePort(Protocol):
 
 class CloudZeroPort(Protocol):
     def post_drop(self, body: DropBody, delivery_id: str, remaining: Remaining) -> DropReceipt:
-        """Send one body. A request sent without an answer raises NoAnswer: nothing more may be sent now."""
+        """Send one body. One whose outcome is unknown raises OutcomeUnknown: nothing more may be sent now."""
         ...
 
     def month_rows(self, month: str, remaining: Remaining) -> Iterable[Mapping[str, object]]:

@@ -25,7 +25,6 @@ from credits_pipeline.services.ports import (
     REPLAYED,
     CloudZeroPort,
     CloudZeroRejected,
-    CloudZeroUnavailable,
     DropReceipt,
     FileRecordsPort,
     MonthQueuePort,
@@ -42,12 +41,26 @@ ReportChange = Callable[[RunReport], object]  # what it returns is not used
 AlertBuilder = Callable[[alerts.MonthProblem, OperatorContext], Alert]
 
 
-# A month whose chunk outcome stays unknown goes back to the queue after this many fresh starts.
-MAX_MONTH_RESTARTS = 3
-
-
 class PushFailedFinally(Exception):
     """The month was moved to the DLQ with its reason; the queue message is done with."""
+
+
+class MonthCutShort(Exception):
+    """A push that stopped after CloudZero may have taken part of the month: `cause` is why it stopped; the
+    message says what CloudZero holds now (until the month is sent again from its replace_drop)."""
+
+    def __init__(self, cause: Exception, *, sent: int, chunks: int, rows: int) -> None:
+        if sent:
+            holds = (
+                f"CloudZero now holds only the first {sent} of the month's {chunks} chunks ({rows} rows): "
+                "the first replaced what it held before"
+            )
+            if isinstance(cause, OutcomeUnknown):
+                holds += f", and chunk {sent} may still land"
+        else:  # the replace_drop's own outcome is unknown
+            holds = f"CloudZero may now hold only the first of the month's {chunks} chunks, if its replace_drop landed"
+        super().__init__(f"{cause}; {holds}")
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -111,29 +124,39 @@ class Pusher:
             return self._supersede(message, superseded_by)
         try:
             outcome = self.once(message.idempotency_key, lambda: self._send(message, delivery_id, remaining))
-        except (CloudZeroRejected, BatchInvalid) as error:
-            self._fail(message, f"{error}; the month is in the dead-letter queue", final=True)
-            self.dead_letters.send(
-                message, dead_letter_dedup_id(message.idempotency_key, delivery_id), reason=str(error)
-            )
-            if isinstance(error, BatchInvalid):  # our own stored data: CloudZero was never called
-                batch = partial(alerts.batch_invalid, bucket=message.batch_bucket, batch_key=message.batch_key)
-                self._alert(batch, message, str(error))
-            else:
-                refused_key = error.status == 403
-                self._alert(alerts.api_key_refused if refused_key else alerts.month_failed, message, str(error))
-            raise PushFailedFinally(str(error)) from error
         except Exception as error:
+            cause = error.cause if isinstance(error, MonthCutShort) else error
+            # CloudZero may hold something else now than any earlier read-back found.
+            touched = cause is not error or isinstance(cause, OutcomeUnknown)
+            if isinstance(cause, CloudZeroRejected | BatchInvalid):
+                self._fail(message, f"{error}; the month is in the dead-letter queue", final=True, touched=touched)
+                self.dead_letters.send(
+                    message, dead_letter_dedup_id(message.idempotency_key, delivery_id), reason=str(error)
+                )
+                if isinstance(cause, BatchInvalid):
+                    batch = partial(
+                        alerts.batch_invalid,
+                        bucket=message.batch_bucket,
+                        batch_key=message.batch_key,
+                        cloudzero_called=touched,
+                    )
+                    self._alert(batch, message, str(error))
+                else:
+                    refused_key = cause.status == 403
+                    self._alert(alerts.api_key_refused if refused_key else alerts.month_failed, message, str(error))
+                raise PushFailedFinally(str(error)) from error
             if last_attempt:
                 # SQS moves the message to the DLQ only when this delivery's visibility timeout ends.
                 moving = (
                     "every retry failed: the month moves to the dead-letter queue when the queue's visibility "
                     "timeout ends"
                 )
-                self._fail(message, f"{error}; {moving}", final=True)
+                self._fail(message, f"{error}; {moving}", final=True, touched=touched)
                 self._alert(alerts.month_dead_lettered, message, str(error))
             else:
-                self._fail(message, f"{error}; the month returns to the queue and is retried", final=False)
+                self._fail(
+                    message, f"{error}; the month returns to the queue and is retried", final=False, touched=touched
+                )
             raise
         if outcome.get(REPLAYED):
             logger.info("month already pushed: nothing sent again", extra={"drop_id": outcome["drop_id"]})
@@ -220,42 +243,25 @@ class Pusher:
     def _send_in_order(
         self, bodies: Callable[[], Iterator[DropBody]], delivery_id: str, remaining: Remaining, *, chunks: int
     ) -> list[DropReceipt]:
-        """Strictly in order: the first chunk replaces the month, the rest add to it.
-
-        A `sum` chunk answered with a 5xx may have landed: the month starts over from its `replace_drop`
-        (which wipes whatever the earlier try added), under fresh request keys. A chunk that got no answer
-        (NoAnswer) is not followed by anything in this delivery: it may still land. A `sum` chunk refused
-        for good leaves CloudZero holding the first chunks only: its error says so. `bodies()` yields them
+        """Strictly in order: the first chunk replaces the month, the rest add to it; `bodies()` yields them
         from the first, one at a time.
+
+        Nothing is sent after a chunk whose outcome is unknown (OutcomeUnknown: it may still land), nor is
+        the month started over in this delivery: its next delivery does that, from its `replace_drop`, under
+        fresh request keys. A push that stops once CloudZero may hold part of the month (a `sum` refused for
+        good, a chunk unknown, a stored body gone) raises MonthCutShort, which says so.
         """
-        unknown: OutcomeUnknown | None = None
-        for restart in range(MAX_MONTH_RESTARTS + 1):
-            attempt_id = delivery_id if restart == 0 else f"{delivery_id}#restart{restart}"
-            receipts: list[DropReceipt] = []
-            try:
-                for body in bodies():
-                    receipts.append(self.cloudzero.post_drop(body, attempt_id, remaining))
-                    del body  # sent: let it go before the next body is read
-                return receipts
-            except CloudZeroRejected as error:
-                if not receipts:
-                    raise  # the replace_drop itself: CloudZero holds what it held
+        receipts: list[DropReceipt] = []
+        try:
+            for body in bodies():
+                receipts.append(self.cloudzero.post_drop(body, delivery_id, remaining))
+                del body  # sent: let it go before the next body is read
+        except Exception as error:
+            if receipts or (isinstance(error, OutcomeUnknown) and chunks > 1):
                 rows = sum(receipt.row_count for receipt in receipts)
-                raise CloudZeroRejected(
-                    error.status,
-                    f"{error.message}; CloudZero now holds only the first {len(receipts)} of the month's {chunks} "
-                    f"chunks ({rows} rows): the first replaced what it held before",
-                ) from error
-            except OutcomeUnknown as error:
-                unknown = error
-                metrics.add_metric(name="MonthRestarts", unit="Count", value=1)
-                logger.warning(
-                    "a chunk's outcome is unknown: the month starts over from its replace_drop",
-                    extra={"error": str(error), "restart": restart + 1},
-                )
-        raise CloudZeroUnavailable(
-            f"the month was started over {MAX_MONTH_RESTARTS} times and a chunk's outcome stayed unknown: {unknown}"
-        )
+                raise MonthCutShort(error, sent=len(receipts), chunks=chunks, rows=rows) from error
+            raise
+        return receipts
 
     def _superseded_by(self, message: MonthMessage) -> str | None:
         # A replay too: it names the month's truth when it is queued (`--file` makes its file the truth
@@ -299,11 +305,15 @@ class Pusher:
             file_summary(report, f"file {report.status}: every month has an outcome")
         return report
 
-    def _fail(self, message: MonthMessage, error: str, *, final: bool) -> None:
+    def _fail(self, message: MonthMessage, error: str, *, final: bool, touched: bool = False) -> None:
+        """`touched`: CloudZero may hold something else now, so an earlier read-back no longer says what."""
+
         def failed(report: RunReport) -> None:
             month = report.months[message.month]
             month.take("failed", error)
             month.attempts += 1
+            if touched:
+                month.verified, month.verified_at, month.differences = None, None, []
             report.settle()
 
         report = self._update(message, failed)
