@@ -1,8 +1,11 @@
 """Hand-made spreadsheets: long (one row per credit) and wide (one column per month).
 
-Header names vary, so each role has aliases (matched ignoring case, spaces and punctuation). The
-header may follow a few title rows. Amounts are magnitudes (people write credits as positive
-numbers; a minus sign is ignored), and rows are summed per account, month, service and description.
+Header names vary, so each role has aliases (matched ignoring case, spaces and punctuation). Two
+columns that could give the account, the amount, the month or the row type (`AWS Account` beside
+`Linked Account ID`, `Amount` beside `Credits`) reject the file naming them: which one the sheet means
+is not known, so a column mapping names it. The header may follow a few title rows. Amounts are
+magnitudes (people write credits as positive numbers; a minus sign is ignored), and rows are summed
+per account, month, service and description.
 A `Total` / `Grand total` row (and a wide sheet's `Total` column) is not a credit but a check: the
 credits read must add up to it, to the cent, or the file is rejected (see formats.totals). A month
 column may hold months (`2024-09`, `Sep 2024`, `09/2024`) or dates (`2024-09-15`: its month);
@@ -35,6 +38,7 @@ from credits_pipeline.formats.tabular import (
     FormatEntry,
     Match,
     TabularSpec,
+    refuse_ambiguous,
     sample_decimal_comma,
 )
 from credits_pipeline.formats.totals import FILE, Scope, TotalsLedger, total_label, total_label_beside
@@ -93,13 +97,15 @@ LONG = TabularSpec(
     format_id="sheet-long/1",
     title="hand-made sheet, one row per credit",
     columns=(
-        Column("account", ACCOUNT_NAMES, required=True),
-        Column("amount", AMOUNT_NAMES, required=True),
-        Column("month", MONTH_NAMES),
+        # Two columns that could give the account, amount, month or row type reject the file (which one
+        # the sheet means decides the money); of a description's, a service's or a currency's, the best named.
+        Column("account", ACCOUNT_NAMES, required=True, one_only=True),
+        Column("amount", AMOUNT_NAMES, required=True, one_only=True),
+        Column("month", MONTH_NAMES, one_only=True),
         Column("description", DESCRIPTION_NAMES),
         Column("service", SERVICE_NAMES),
         Column("currency", CURRENCY_NAMES),
-        Column("row_type", ROW_TYPE_NAMES),
+        Column("row_type", ROW_TYPE_NAMES, one_only=True),
     ),
     sign="magnitude",
     # A sheet that types its rows (a Cost Explorer or billing download pasted into it): only credit rows
@@ -143,7 +149,8 @@ class WideSheet(FormatEntry):
 
     def match(self, header: Header) -> Match:
         keys = header.keys
-        account = next((i for i, key in enumerate(keys) if key in _ACCOUNT_KEYS), None)
+        accounts = tuple(i for i, key in enumerate(keys) if key in _ACCOUNT_KEYS)
+        account = accounts[0] if accounts else None
         if account is None and header.names and not header.names[0].strip():
             account = 0  # a back-fill's header row often leaves the account column unnamed
         roles: dict[str, tuple[int, ...]] = {}
@@ -190,10 +197,12 @@ class WideSheet(FormatEntry):
             score=(self.priority, present + len(months)),
             indexes=roles,
             header=header,
+            ambiguous={"account": accounts} if len(accounts) > 1 else {},
         )
 
     def open(self, match: Match, source: RowSource, name: str, config: ParseConfig) -> "WideFormat":
         names = match.header.names
+        refuse_ambiguous(match)
         _refuse_unreadable_months(match)
         months = [(index, parse_month(names[index])) for index in match.indexes["months"]]
         return WideFormat(

@@ -77,6 +77,9 @@ class Column:
     label: str = ""
     # Read the first non-empty of the listed columns row by row (service: product code, else name).
     fallback: bool = False
+    # The names are aliases, none better than another (a hand-made sheet's): a header with two columns that
+    # match (or one name twice) is ambiguous, and the file is rejected naming them, never read from the first.
+    one_only: bool = False
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -102,6 +105,8 @@ class Match:
     score: tuple[int, int]
     indexes: dict[str, tuple[int, ...]] = field(default_factory=dict)
     header: Header = field(default_factory=lambda: Header(()))
+    # Roles that several columns could give (see `Column.one_only`): `refuse_ambiguous` rejects the file.
+    ambiguous: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def only_roles(self, roles: Container[str]) -> bool:
         """Whether the header has no column but these roles' (an unnamed one aside): a `Team` or `Notes`
@@ -184,10 +189,14 @@ class TabularSpec(FormatEntry):
             if key:
                 positions.setdefault(key, []).append(index)
         indexes: dict[str, tuple[int, ...]] = {}
+        ambiguous: dict[str, tuple[int, ...]] = {}
         missing: list[str] = []
         present = required = matched = 0
         for column in self.columns:
             found = [positions[key][0] for key in column.keys if key in positions]
+            every = sorted({index for key in column.keys for index in positions.get(key, ())})
+            if column.one_only and len(every) > 1:
+                ambiguous[column.role] = tuple(every)
             if found:
                 indexes[column.role] = tuple(found) if column.fallback else (found[0],)
                 matched += 1
@@ -216,6 +225,7 @@ class TabularSpec(FormatEntry):
             score=(self.priority, matched),
             indexes=indexes,
             header=header,
+            ambiguous=ambiguous,
         )
 
     def _style_ok(self, names: Sequence[str]) -> bool:
@@ -229,10 +239,37 @@ class TabularSpec(FormatEntry):
         return TabularFormat(self, match, source, name, config)
 
 
+def refuse_ambiguous(match: Match) -> None:
+    """Two columns (or more) that could give one role: which one the file means is not known, and either
+    reading can send the wrong money (a charges column as credits, a payer's id for every linked account's)."""
+    if not match.ambiguous:
+        return
+    names = match.header.names
+    problems = []
+    for role, indexes in match.ambiguous.items():
+        listed = [f"{names[index].strip()!r} (column {index + 1})" for index in indexes]
+        columns = ", ".join(listed[:-1]) + f" and {listed[-1]}"
+        if len({header_key(names[index]) for index in indexes}) == 1:
+            fix = "keep only the column to read, or rename the others"
+        else:
+            setting = '"row_type": {"column": ...}' if role == "row_type" else f'"columns": {{"{role}": ...}}'
+            fix = f"keep only the column to read, or name it in a column mapping (setting ColumnMappingsUri, {setting})"
+        count = "two" if len(indexes) == 2 else str(len(indexes))
+        problems.append(f"{count} columns could give the {role}: {columns}; {fix}")
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    raise FileRejected(
+        f"the header is ambiguous, {problems[0]}{more}; the file is rejected rather than read from one of them "
+        "at a guess",
+        line=match.header.line or None,
+        problems=problems,
+    )
+
+
 class TabularFormat(FormatReader):
     """Reads one spec's rows from a source: every row a credit line, a skipped row or an ignored row."""
 
     def __init__(self, spec: TabularSpec, match: Match, source: RowSource, name: str, config: ParseConfig) -> None:
+        refuse_ambiguous(match)
         self.spec = spec
         self.format_id = spec.format_id
         bare = bool(spec.collapse_when_only) and match.only_roles(spec.collapse_when_only)

@@ -299,3 +299,59 @@ def test_a_typed_sheet_keeps_a_map_credit_typed_refund_and_reads_parquet_as_it_r
     buffer = io.BytesIO()
     pq.write_table(pa.table(columns), buffer)
     assert totals(read_bytes(buffer.getvalue(), "incoming/credits.parquet")) == expected
+
+
+# --- two columns for one role: rejected, never read from the first ---------------------------------------
+
+PAYER_AND_LINKED = (
+    b"AWS Account,Linked Account ID,Month,Credit Amount\n"
+    b"999988887777,111122223333,2026-01,100.00\n"
+    b"999988887777,444455556666,2026-01,50.00\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "columns"),
+    [
+        (
+            b"Account ID,Month,Amount,Credits,Net\n111122223333,2026-01,1000.00,-100.00,900.00\n",
+            "the amount: 'Amount' (column 3) and 'Credits' (column 4)",
+        ),
+        (PAYER_AND_LINKED, "the account: 'AWS Account' (column 1) and 'Linked Account ID' (column 2)"),
+        (
+            b"Account ID,Month,Invoice Date,Amount\n111122223333,2026-01,2026-02-03,100\n",
+            "the month: 'Month' (column 2) and 'Invoice Date' (column 3)",
+        ),
+        (
+            b"Account ID,Month,Amount,Amount\n111122223333,2026-01,100,90\n",
+            "the amount: 'Amount' (column 3) and 'Amount' (column 4)",
+        ),
+        (
+            b"AWS Account,Linked Account ID,2026-01\n999988887777,111122223333,100\n",
+            "the account: 'AWS Account' (column 1) and 'Linked Account ID' (column 2)",
+        ),
+    ],
+    ids=["amount: charges and credits", "account: payer and linked", "month and date", "one name twice", "wide"],
+)
+def test_a_sheet_with_two_columns_that_could_give_its_account_amount_or_month_is_rejected_naming_them(
+    data: bytes, columns: str
+) -> None:
+    # Read from the first, a charges column is sent as credits, or every linked account's credit goes to the payer.
+    error = rejected_bytes(data, "incoming/credits-2026-01.csv")
+    assert error.line == 1
+    assert f"two columns could give {columns}" in str(error)
+    assert "keep only the column to read" in str(error)
+
+
+def test_a_column_mapping_naming_the_account_column_reads_a_sheet_with_two_account_columns() -> None:
+    assert "column mapping" in str(rejected_bytes(PAYER_AND_LINKED, "incoming/credits-2026-01.csv"))
+    linked = {
+        "id": "payer-sheet/1",
+        "columns": {"account": "Linked Account ID", "month": "Month", "amount": "Credit Amount"},
+        "sign": "magnitude",
+    }
+    credit_file = read_bytes(PAYER_AND_LINKED, "incoming/credits-2026-01.csv", column_mappings=(linked,))
+    assert credits_of(credit_file, "2026-01") == {
+        ("111122223333", "AWSCredits", "AWS credit"): Decimal("-100.00"),
+        ("444455556666", "AWSCredits", "AWS credit"): Decimal("-50.00"),
+    }
