@@ -109,9 +109,12 @@ LONG = TabularSpec(
     ),
     sign="magnitude",
     # A sheet that types its rows (a Cost Explorer or billing download pasted into it): only credit rows
-    # count, or its usage would be sent as credits (every amount is a magnitude).
+    # count, or its usage would be sent as credits (every amount is a magnitude). `Credit` as AWS types
+    # them (or `Credits`); a type that says credit otherwise (`Credit Reversal`) rejects the file, and so
+    # do credit rows of both signs (pasted AWS data, whose positive credit is a reversal).
     credit_types=frozenset({"credit", "credits"}),
-    credit_type_word="credit",
+    unclear_type_word="credit",
+    one_sign_credits=True,
     conditional_types=MAP_CREDIT_REFUNDS,  # a MAP credit typed Refund, as in the CUR it was copied from
     priority=10,
     hand_made=True,

@@ -153,8 +153,13 @@ class TabularSpec(FormatEntry):
     collapse_when_only: frozenset[str] = frozenset()
     # Row types (casefolded) that are credits; empty: the format has no row types, every row counts.
     credit_types: frozenset[str] = frozenset()
-    # A row type holding this word is a credit too (a hand-made sheet's `Promotional Credit`, `Credits`).
-    credit_type_word: str = ""
+    # A row type holding this word (or its plural) that is not one of `credit_types` says credit without being
+    # a credit type (a hand-made sheet's `Credit Reversal`, `Non-credit usage`, `Promotional Credit`): whether
+    # its rows are credits is not known, and the file is rejected naming it and its first line.
+    unclear_type_word: str = ""
+    # Credit rows (typed, of a magnitude format) of both signs reject the file: AWS data pasted into a sheet,
+    # whose positive credit is a reversal, which a magnitude reading would add as one more credit.
+    one_sign_credits: bool = False
     # Row types that are credits only when the description holds a marker: (type, marker), casefolded.
     conditional_types: tuple[tuple[str, str], ...] = ()
     # Groups of columns of which at least one must be present (what tells versions apart).
@@ -295,6 +300,7 @@ class TabularFormat(FormatReader):
             decimal_comma = sample_decimal_comma(source, self._index["amount"][:1], _SAMPLE_ROWS)
         self._amounts = AmountReader(decimal_comma=decimal_comma)
         self._type_kinds: dict[str, str] = {}
+        self._first_of_sign: dict[bool, tuple[int, Decimal]] = {}  # negative? -> (line, amount) of a credit row
         self._total_rows = dict(spec.total_rows)
         self._ledger = (
             TotalsLedger(magnitude=spec.sign == "magnitude", collapse=self.duplicate_policy == "collapse")
@@ -467,7 +473,7 @@ class TabularFormat(FormatReader):
             if total_scope is not None:
                 return self._stated_total(line, cells, row_type, total_scope)
             # A hand-made sheet's blank type (its total row, a row nobody typed) is read as its untyped rows are.
-            if not (spec.hand_made and not row_type) and not self._is_credit(row_type, cells):
+            if not (spec.hand_made and not row_type) and not self._is_credit(row_type, cells, line):
                 return IgnoredRow(line, row_type)
         if spec.aws_provider_only and "provider" in self._index:
             provider = self._cell(cells, "provider")
@@ -513,6 +519,8 @@ class TabularFormat(FormatReader):
         if hinted_currency and currency and hinted_currency != currency:
             return SkippedRow(line, account_id, f"amount in {hinted_currency}, currency column says {currency}")
         currency = currency or hinted_currency
+        if spec.one_sign_credits and row_type and amount:
+            self._refuse_both_signs(line, amount)
         cost = amount if spec.sign == "signed" else amount.copy_abs().copy_negate()
         if "estimated" in self._index and self._cell(cells, "estimated").casefold() in _ESTIMATED:
             self._estimated += 1
@@ -527,18 +535,42 @@ class TabularFormat(FormatReader):
             padded=padded,
         )
 
-    def _credit_word(self, folded_type: str) -> bool:
-        word = self.spec.credit_type_word
+    def _refuse_both_signs(self, line: int, amount: Decimal) -> None:
+        negative = amount < 0
+        self._first_of_sign.setdefault(negative, (line, amount))
+        other = self._first_of_sign.get(not negative)
+        if other is None:
+            return
+        (first, first_amount), (then, then_amount) = sorted((other, (line, amount)))
+        raise FileRejected(
+            f"the sheet's credit rows have both signs, line {first} ({first_amount}) and line {then} ({then_amount}): "
+            "typed as AWS types them, a positive credit is a reversal, which a sheet's magnitudes would add as one "
+            "more credit; write every credit as a positive amount (a reversal taken off its credit), or read the "
+            'file with a column mapping with "sign": "signed" (setting ColumnMappingsUri)',
+            line=line,
+        )
+
+    def _unclear_type(self, folded_type: str) -> bool:
+        word = self.spec.unclear_type_word
         return bool(word) and any(found in (word, f"{word}s") for found in _TYPE_WORDS.findall(folded_type))
 
-    def _is_credit(self, row_type: str, cells: list[str]) -> bool:
+    def _is_credit(self, row_type: str, cells: list[str], line: int) -> bool:
         kind = self._type_kinds.get(row_type)
         if kind is None:
             folded = row_type.casefold()
-            if folded in self.spec.credit_types or self._credit_word(folded):
+            if folded in self.spec.credit_types:
                 kind = "credit"
             elif any(folded == type_ for type_, _ in self.spec.conditional_types):
                 kind = "conditional"
+            elif self._unclear_type(folded):
+                credit_types = " or ".join(sorted(type_.capitalize() for type_ in self.spec.credit_types))
+                raise FileRejected(
+                    f"row type {row_type!r} says credit but is not a credit type ({credit_types}): whether its rows "
+                    f"are credits is not known; type the rows that are credits {credit_types}, give the others "
+                    "another type, or read the file with a column mapping that lists its credit types (setting "
+                    'ColumnMappingsUri, "row_type": {"column": ..., "credit_values": [...]})',
+                    line=line,
+                )
             else:
                 kind = "other"
             if len(self._type_kinds) < 1000:

@@ -264,7 +264,7 @@ def test_a_sheet_that_types_its_rows_sends_only_its_credit_rows(column):
         "111122223333,2026-01,Usage,500\n"
         "111122223333,2026-01,Credit,-100\n"
         "222233334444,2026-01,Tax,7\n"
-        "222233334444,2026-01,Promotional Credits,20\n"
+        "222233334444,2026-01, CREDITS ,-20\n"  # a credit type written otherwise; credits of one sign
         "Total,,,120\n"  # its total row has no type: still checked
     )
     credit_file = read_bytes(data.encode(), "incoming/credits-2026-01.csv")
@@ -291,7 +291,7 @@ def test_a_typed_sheet_keeps_a_map_credit_typed_refund_and_reads_parquet_as_it_r
         "Month": ["2026-01"] * 4,
         "Amount": ["100.00", "250.00", "40.00", "60.00"],
         "Description": ["Activate", "MAP 2.0 credit _MPE migration", "Activate", "Activate"],
-        "Charge Type": ["Credit", "Refund", "", "Promotional Credit"],
+        "Charge Type": ["Credit", "Refund", "", "credits"],
     }
     expected = {"2026-01": Decimal("-450.00")}  # every row: a credit, a MAP refund, an untyped row, a credit type
     csv_text = ",".join(columns) + "\n" + "".join(",".join(row) + "\n" for row in zip(*columns.values(), strict=True))
@@ -355,3 +355,34 @@ def test_a_column_mapping_naming_the_account_column_reads_a_sheet_with_two_accou
         ("111122223333", "AWSCredits", "AWS credit"): Decimal("-100.00"),
         ("444455556666", "AWSCredits", "AWS credit"): Decimal("-50.00"),
     }
+
+
+# --- a typed sheet: only `Credit` rows are credits, and they have one sign ---------------------------------
+
+
+@pytest.mark.parametrize("row_type", ["Credit Reversal", "Non-credit usage", "Credit card fee", "Promotional Credits"])
+def test_a_typed_sheet_with_a_type_that_names_credit_but_is_not_credit_is_rejected_naming_it(row_type: str) -> None:
+    data = (
+        "Account ID,Month,Amount,Record Type\n"
+        "111122223333,2026-01,100.00,Credit\n"
+        "444455556666,2026-01,500.00,Usage\n"
+        f"444455556666,2026-01,40.00,{row_type}\n"
+        f"555566667777,2026-01,12.00,{row_type}\n"
+    )
+    error = rejected_bytes(data.encode(), "incoming/credits-2026-01.csv")
+    assert error.line == 4
+    assert f"row type {row_type!r}" in str(error)
+
+
+def test_a_typed_sheet_whose_credit_rows_have_both_signs_is_rejected_naming_a_line_of_each() -> None:
+    # AWS data pasted into a sheet: the positive credit is a reversal, which a magnitude reading would add.
+    data = (
+        b"Account ID,Month,Amount,Record Type\n"
+        b"111122223333,2026-01,-100.00,Credit\n"
+        b"444455556666,2026-01,500.00,Usage\n"
+        b"111122223333,2026-01,-20.00,Credit\n"
+        b"111122223333,2026-01,30.00,Credit\n"
+    )
+    error = rejected_bytes(data, "incoming/credits-2026-01.csv")
+    assert error.line == 5
+    assert "line 2 (-100.00) and line 5 (30.00)" in str(error)
