@@ -230,7 +230,10 @@ _YEAR_FIRST_DATE = re.compile(r"(\d{4})([/.])(\d{1,2})\2(\d{1,2})(?:[T ].*)?")  
 _COMPACT = re.compile(r"(20\d{2})(0[1-9]|1[0-2])")
 _MONTH_YEAR = re.compile(r"(\d{1,2})[/.\-](\d{4})")
 _SLASH_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?:[T ].*)?")
-_NAMED = re.compile(r"([A-Za-z]{3,9})\.?[\s\-/,']*(\d{4}|\d{2})")
+_NAMED = re.compile(r"([A-Za-z]{3,9})\.?[\s\-/,']*(\d{4})")
+# A two-digit year only after a dash, a slash or an apostrophe (`Sep-24`, `Sep/24`, `Sep '24`): `Sep 24` is a day.
+_NAMED_SHORT_YEAR = re.compile(r"([A-Za-z]{3,9})\.?\s*(?:[-/]\s*'?|')\s*(\d{2})")
+_NAMED_NO_YEAR = re.compile(r"([A-Za-z]{3,9})\.?\s+\d{1,2}(?:st|nd|rd|th)?")  # `Sep 30`: a day, and no year
 _NAMED_YEAR_FIRST = re.compile(r"(\d{4})[\s\-/,]*([A-Za-z]{3,9})")
 _NAMED_DAY = re.compile(r"([A-Za-z]{3,9})\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(\d{4})")
 _DAY_NAMED = re.compile(r"\d{1,2}[\s\-/]([A-Za-z]{3,9})\.?[\s\-/,]+(\d{4}|\d{2})")
@@ -252,8 +255,9 @@ def parse_month(text: str) -> str:
     """`YYYY-MM` from the ways billing periods and months are written.
 
     `2024-09`, `2024-09-01T00:00:00Z`, `...00.000Z`, `2024-09-01 00:00:00`, `2024/09/01 00:00:00`, `09/2024`, `Sep-24`,
-    `Sep 2024`, `September 2024`, `202409`. A time with an offset (`-05:00`, `-0500`, `-05`) is moved to
-    UTC first (billing periods are UTC). A day/month date such as `09/01/2024` is refused: the order is not known.
+    `Sep/24`, `Sep '24`, `Sep 2024`, `September 2024`, `202409`. A time with an offset (`-05:00`, `-0500`, `-05`) is
+    moved to UTC first (billing periods are UTC). A day/month date such as `09/01/2024` is refused: the order is not
+    known; so is `Sep 30`, a day of a month with no year.
     """
     raw = text.strip().strip("'\"").strip()
     if not raw or raw.casefold() in EMPTY_MARKERS:
@@ -286,7 +290,7 @@ def parse_month(text: str) -> str:
         if second > 12 >= first or first == second:  # month/day
             return _month(year, first, raw)
         raise InvalidMonth(f"date {raw!r} is ambiguous (month/day or day/month?): write it as YYYY-MM")
-    for pattern in (_NAMED, _NAMED_DAY, _DAY_NAMED):
+    for pattern in (_NAMED, _NAMED_SHORT_YEAR, _NAMED_DAY, _DAY_NAMED):
         if (match := pattern.fullmatch(raw)) and (number := _MONTH_NAMES.get(match[1].casefold())):
             year = int(match[2])
             return _month(year + 2000 if year < 100 else year, number, raw)
@@ -294,6 +298,10 @@ def parse_month(text: str) -> str:
         number = _MONTH_NAMES.get(match[2].casefold())
         if number is not None:
             return _month(int(match[1]), number, raw)
+    if (match := _NAMED_NO_YEAR.fullmatch(raw)) and match[1].casefold() in _MONTH_NAMES:
+        raise InvalidMonth(
+            f"{raw!r} is a day of a month with no year: write the month as YYYY-MM (2024-09) or Sep 2024"
+        )
     raise InvalidMonth(f"not a month: {raw!r}")
 
 

@@ -386,3 +386,13 @@ def test_a_typed_sheet_whose_credit_rows_have_both_signs_is_rejected_naming_a_li
     error = rejected_bytes(data, "incoming/credits-2026-01.csv")
     assert error.line == 5
     assert "line 2 (-100.00) and line 5 (30.00)" in str(error)
+
+
+def test_a_sheet_whose_dates_are_days_without_a_year_is_rejected_not_sent_to_other_years() -> None:
+    # `Sep 30` and `Oct 15` were read as September 2030 and October 2015.
+    data = b"Account ID,Date,Amount\n111122223333,Sep 30,100.00\n444455556666,Oct 15,50.00\n"
+    error = rejected_bytes(data, "incoming/credits-2026-01.csv")
+    assert error.problems[:2] == [
+        "line 2: 'Sep 30' is a day of a month with no year: write the month as YYYY-MM (2024-09) or Sep 2024",
+        "line 3: 'Oct 15' is a day of a month with no year: write the month as YYYY-MM (2024-09) or Sep 2024",
+    ]

@@ -181,6 +181,21 @@ def test_values_that_are_not_one_month_are_refused_with_a_reason(text, reason):
         parse_month(text)
 
 
+@pytest.mark.parametrize("text", ["Sep 30", "Oct 15", "Dec 31", "September 24", "Sep 5", "Sept. 30"])
+def test_a_month_name_and_a_day_is_refused_as_a_month_without_a_year(text: str) -> None:
+    # `Sep 30` is the 30th of September, not September 2030.
+    with pytest.raises(InvalidMonth, match="no year"):
+        parse_month(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "month"),
+    [("Sep-24", "2024-09"), ("Sep/24", "2024-09"), ("Sep '24", "2024-09"), ("Sep 2024", "2024-09")],
+)
+def test_a_two_digit_year_is_read_after_a_dash_slash_or_apostrophe(text: str, month: str) -> None:
+    assert parse_month(text) == month
+
+
 @pytest.mark.parametrize(
     ("text", "looks"),
     [
