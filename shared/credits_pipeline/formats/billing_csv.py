@@ -30,7 +30,7 @@ BILLING_CSV = TabularSpec(
     title="AWS legacy monthly billing report (invoice CSV)",
     columns=(
         Column("account", ("LinkedAccountId", "PayerAccountId"), required=True, fallback=True),
-        Column("month", ("BillingPeriodStartDate",), required=True),
+        Column("month", ("BillingPeriodStartDate",), required=True, period_start=True),
         Column("amount", ("Credits",), required=True),
         Column("row_type", ("RecordType",), required=True),
         Column("invoice", ("InvoiceID",), required=True),

@@ -53,7 +53,7 @@ LEGACY = _cur(
     "AWS Cost and Usage Report (legacy, category/Column headers)",
     (
         Column("account", ("lineItem/UsageAccountId",), required=True),
-        Column("month", ("bill/BillingPeriodStartDate",), required=True),
+        Column("month", ("bill/BillingPeriodStartDate",), required=True, period_start=True),
         Column("amount", ("lineItem/UnblendedCost",), required=True),
         Column("row_type", ("lineItem/LineItemType",), required=True),
         Column("description", ("lineItem/LineItemDescription",)),
@@ -66,7 +66,7 @@ LEGACY = _cur(
 
 _SNAKE_COLUMNS = (
     Column("account", ("line_item_usage_account_id",), required=True),
-    Column("month", ("bill_billing_period_start_date",), required=True),
+    Column("month", ("bill_billing_period_start_date",), required=True, period_start=True),
     Column("amount", ("line_item_unblended_cost", "line_item_net_unblended_cost"), required=True),
     Column("row_type", ("line_item_line_item_type",), required=True),
     Column("description", ("line_item_line_item_description",)),

@@ -45,7 +45,7 @@ AMOUNT_NOTE = (
 def _columns(category: str) -> tuple[Column, ...]:
     return (
         Column("account", ("SubAccountId",), required=True),
-        Column("month", ("BillingPeriodStart",), required=True),
+        Column("month", ("BillingPeriodStart",), required=True, period_start=True),
         Column("amount", ("BilledCost",), required=True),
         Column("row_type", (category,), required=True),
         Column("description", ("ChargeDescription",)),

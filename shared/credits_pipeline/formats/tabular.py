@@ -80,6 +80,8 @@ class Column:
     # The names are aliases, none better than another (a hand-made sheet's): a header with two columns that
     # match (or one name twice) is ambiguous, and the file is rejected naming them, never read from the first.
     one_only: bool = False
+    # A month column that holds billing periods' starts (not usage times): see `values.parse_month`.
+    period_start: bool = False
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -294,7 +296,8 @@ class TabularFormat(FormatReader):
             except NoMonth as error:
                 raise FileRejected(f"{error}, and the file has no month column: {NAME_IT}, or add one") from None
         self._accounts = AccountReader(pad=config.pad_account_ids)
-        self._months = MonthReader()
+        month_column = next((column for column in spec.columns if column.role == "month"), None)
+        self._months = MonthReader(period_start=month_column is not None and month_column.period_start)
         decimal_comma = spec.decimal_comma
         if decimal_comma is None:
             decimal_comma = sample_decimal_comma(source, self._index["amount"][:1], _SAMPLE_ROWS)

@@ -243,6 +243,26 @@ class InvalidMonth(ValueError):
     """A value that does not name one billing month; the message is the reason."""
 
 
+def _starts_a_month(moment: datetime) -> bool:
+    return moment.day == 1 and (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0)
+
+
+def _period_start_month(written: datetime, moment: datetime, raw: str) -> str:
+    """The month a billing period starts, from its start with an offset: `written` as the file writes it, `moment`
+    the same instant in UTC. A period starts at a month's first instant: written in local time
+    (`2025-02-01T00:00:00+01:00`), the month as written; a UTC midnight written in local time (`2025-12-31
+    19:00:00-05`, as Postgres and DuckDB write an instant), the month in UTC. A start that is neither names no
+    month for sure (unless both say the same)."""
+    if (written.year, written.month) == (moment.year, moment.month) or _starts_a_month(written):
+        return _month(written.year, written.month, raw)
+    if _starts_a_month(moment):
+        return _month(moment.year, moment.month, raw)
+    raise InvalidMonth(
+        f"billing period start {raw!r} is not the start of a month, as written or in UTC: which month it starts "
+        "is not known"
+    )
+
+
 def _month(year: int, month: int, text: str) -> str:
     if not 1 <= month <= 12:
         raise InvalidMonth(f"not a month: {text!r}")
@@ -251,13 +271,16 @@ def _month(year: int, month: int, text: str) -> str:
     return f"{year:04d}-{month:02d}"
 
 
-def parse_month(text: str) -> str:
+def parse_month(text: str, *, period_start: bool = False) -> str:
     """`YYYY-MM` from the ways billing periods and months are written.
 
     `2024-09`, `2024-09-01T00:00:00Z`, `...00.000Z`, `2024-09-01 00:00:00`, `2024/09/01 00:00:00`, `09/2024`, `Sep-24`,
     `Sep/24`, `Sep '24`, `Sep 2024`, `September 2024`, `202409`. A time with an offset (`-05:00`, `-0500`, `-05`) is
-    moved to UTC first (billing periods are UTC). A day/month date such as `09/01/2024` is refused: the order is not
+    moved to UTC first (AWS bills in UTC). A day/month date such as `09/01/2024` is refused: the order is not
     known; so is `Sep 30`, a day of a month with no year.
+
+    `period_start`: the text is a billing period's start, the first instant of its month, which moved to UTC may
+    fall in the month before (`2025-02-01T00:00:00+01:00`): see `_period_start_month`.
     """
     raw = text.strip().strip("'\"").strip()
     if not raw or raw.casefold() in EMPTY_MARKERS:
@@ -268,9 +291,12 @@ def parse_month(text: str) -> str:
             raise InvalidMonth(f"not a date: {raw!r}")
         if rest and (offset := _ISO_OFFSET.fullmatch(raw)) and offset[1].replace(":", "") not in ("+00", "+0000"):
             try:
-                moment = datetime.fromisoformat(raw.replace(" ", "T", 1)).astimezone(UTC)
+                written = datetime.fromisoformat(raw.replace(" ", "T", 1))
+                moment = written.astimezone(UTC)
             except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved off the calendar
                 raise InvalidMonth(f"not a date: {raw!r}") from None
+            if period_start:
+                return _period_start_month(written, moment, raw)
             return _month(moment.year, moment.month, raw)
         return _month(year, month, raw)
     if match := _YEAR_MONTH.fullmatch(raw):
@@ -351,12 +377,17 @@ class _Remembered[T]:
 
 
 class MonthReader(_Remembered[str]):
-    """`parse_month` remembered per distinct value: a CUR repeats one billing period on every row."""
+    """`parse_month` remembered per distinct value: a CUR repeats one billing period on every row.
+    `period_start`: the values are billing periods' starts (see `parse_month`)."""
 
     error_type = InvalidMonth
 
+    def __init__(self, *, period_start: bool = False) -> None:
+        super().__init__()
+        self._period_start = period_start
+
     def _parse(self, text: str) -> str:
-        return parse_month(text)
+        return parse_month(text, period_start=self._period_start)
 
 
 # --- account ids -----------------------------------------------------------------------------------

@@ -278,6 +278,42 @@ def test_a_parquet_billing_period_with_a_time_zone_is_its_month_on_a_machine_in_
     assert read.stdout.split() == sorted(expected.months), read.stderr
 
 
+BILLING_PERIOD_IN_LOCAL_TIME = {
+    "legacy CUR": (
+        legacy_cur_csv(
+            [LegacyLineItem("123456789012", "Credit", "-1.5", "Activate", period_start="2025-02-01T00:00:00+01:00")]
+        ),
+        "incoming/cur.csv",
+    ),
+    "CUR 2.0": (
+        csv_text(
+            cur2_table(
+                [Cur2LineItem("123456789012", "Credit", "-1.5", "Activate", period_start="2025-02-01T00:00:00+01:00")],
+                CUR2_COLUMNS,
+            )
+        ),
+        "incoming/cur2.csv",
+    ),
+    "FOCUS": (
+        "SubAccountId,BillingPeriodStart,BilledCost,ChargeCategory,ServiceName,ProviderName\n"
+        "123456789012,2025-02-01T00:00:00+01:00,-1.5,Credit,EC2,AWS\n",
+        "incoming/focus.csv",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "name"), BILLING_PERIOD_IN_LOCAL_TIME.values(), ids=BILLING_PERIOD_IN_LOCAL_TIME.keys()
+)
+def test_a_billing_period_start_written_in_local_time_is_its_month_as_columns_and_row_by_row(
+    text: str, name: str
+) -> None:
+    data = text.encode()
+    with spooled(data) as stream:
+        assert list(read_credit_file(stream, name, ParseConfig()).months) == ["2025-02"]
+    assert_same(data, name)
+
+
 def test_credits_keep_the_digits_their_amounts_are_written_with() -> None:
     items = [
         LegacyLineItem("123456789012", "Credit", "-1.50", "AWS Activate Credits"),

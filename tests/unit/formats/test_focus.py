@@ -86,6 +86,14 @@ def test_one_instant_lands_in_one_month_whether_its_offset_is_written_with_minut
     assert totals(read_bytes(data.encode(), name="incoming/focus.csv")) == {"2026-01": Decimal("-4.0")}
 
 
+def test_a_billing_period_start_written_in_local_time_is_the_month_it_starts() -> None:
+    # AWS bills in UTC, but a converter may write the period's start as a local midnight: converted to UTC,
+    # February's credits were sent as January's.
+    header = "SubAccountId,BillingPeriodStart,BilledCost,ChargeCategory,ChargePeriodStart,ServiceName,ProviderName\n"
+    data = header + "210987654321,2025-02-01T00:00:00+01:00,-4.50,Credit,2025-02-03T00:00:00+01:00,EC2,AWS\n"
+    assert totals(read_bytes(data.encode(), name="incoming/focus.csv")) == {"2025-02": Decimal("-4.50")}
+
+
 def test_focus_1_4_is_reported_as_1_4_not_1_3():
     credit_file = read_fixture("focus/focus-1.4.csv")
     assert credit_file.format_id == "focus/1.4"

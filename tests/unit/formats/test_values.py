@@ -161,6 +161,27 @@ def test_an_offset_written_as_hours_alone_is_moved_to_utc_too(text: str, month: 
 
 
 @pytest.mark.parametrize(
+    ("text", "month"),
+    [
+        ("2025-02-01T00:00:00+01:00", "2025-02"),  # a month's start as written: not 2025-01 in UTC
+        ("2025-02-01 00:00:00.000-08:00", "2025-02"),
+        ("2025-12-31 19:00:00-05", "2026-01"),  # a month's start in UTC, written in New York time (Postgres, DuckDB)
+        ("2025-02-01T00:00:00Z", "2025-02"),
+        ("2025-02-15T12:00:00+05:30", "2025-02"),
+    ],
+)
+def test_a_billing_period_start_is_the_month_it_starts_as_written_or_in_utc(text: str, month: str) -> None:
+    assert parse_month(text, period_start=True) == month
+
+
+def test_a_billing_period_start_that_starts_no_month_either_way_is_refused_but_a_usage_time_moves_to_utc() -> None:
+    with pytest.raises(InvalidMonth, match="not the start of a month, as written or in UTC"):
+        parse_month("2024-09-30T22:00:00-05:00", period_start=True)
+    assert parse_month("2024-09-30T22:00:00-05:00") == "2024-10"
+    assert parse_month("2025-02-01T00:00:00+01:00") == "2025-01"  # a usage time is read in UTC, as AWS bills
+
+
+@pytest.mark.parametrize(
     ("text", "reason"),
     [
         ("09/01/2024", "ambiguous"),

@@ -34,6 +34,7 @@ AMOUNT_PATTERN = r"-?[0-9]{1,12}(\.[0-9]{1,18})?"
 ACCOUNT_PATTERN = r"[0-9]{12}"
 # A billing period as CUR and FOCUS write it (years 2000-2099), in UTC (`Z`, `+00`, `+00:00` or none;
 # DuckDB writes a Parquet timestamp with a zone as `2024-10-01 00:00:00+00`): parse_month reads its YYYY-MM.
+# A period's start with another offset (`2025-02-01T00:00:00+01:00`) is the row reader's to read.
 MONTH_PATTERN = (
     r"20[0-9]{2}-(0[1-9]|1[0-2])"
     r"(-(0[1-9]|[12][0-9]|3[01])([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|\+00(:?00)?)?)?)?"
