@@ -5,15 +5,18 @@ filter is not in the file. A month goes to CloudZero as one `replace_drop`, so:
 - a month whose periods start after its first day, or skip days, would replace the whole month with
   part of it: the file is rejected, naming the month;
 - a month whose periods end before its last day (the current, unfinished month) is read, with a note;
-- a file in which every amount is positive is costs (the Record type filter was not set to Credit),
-  not credits: it is rejected.
+- with the Record type filter set to Credit the amounts are credits (negative; a positive one is a rare
+  reversal): a file in which some month's amounts add up to more than zero is costs, not credits, and is
+  rejected, naming the month's first line.
 """
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from itertools import pairwise
 
+from credits_pipeline.domain.credits import EXACT
+from credits_pipeline.domain.money import format_money
 from credits_pipeline.formats.base import FileRejected
 
 CREDIT_FILTER = "set the Record type filter to Credit"
@@ -93,21 +96,34 @@ class PeriodCoverage:
 
 
 class SignWatch:
-    """Cost Explorer filtered to Record type = Credit gives negative amounts (a reversal is positive)."""
+    """Cost Explorer filtered to Record type = Credit gives credits, negative (a reversal is positive): the
+    amounts of a month add up to less than zero. One rule for both Cost Explorer readers."""
 
     def __init__(self) -> None:
         self.negative = 0
         self.positive = 0
+        self._first_line: int | None = None
+        # month -> (what its amounts add up to, the line of its first amount)
+        self._months: dict[str, tuple[Decimal, int]] = {}
 
-    def add(self, amount: Decimal) -> None:
+    def add(self, month: str, amount: Decimal, line: int) -> None:
         if amount < 0:
             self.negative += 1
         elif amount > 0:
             self.positive += 1
+        if self._first_line is None:
+            self._first_line = line
+        net, first = self._months.get(month, (Decimal(0), line))
+        with localcontext(EXACT):
+            self._months[month] = (net + amount, first)
 
     def check(self) -> None:
         if self.positive and not self.negative:
-            raise FileRejected(
-                f"every amount in the file is positive ({self.positive}): these are costs, not credits "
-                f"({CREDIT_FILTER} before downloading)"
-            )
+            raise FileRejected(_costs(f"every amount in the file is positive ({self.positive})"), line=self._first_line)
+        for month, (net, line) in sorted(self._months.items()):
+            if net > 0:
+                raise FileRejected(_costs(f"the amounts for {month} add up to +{format_money(net)}"), line=line)
+
+
+def _costs(what: str) -> str:
+    return f"{what}: these look like costs, not credits ({CREDIT_FILTER} before downloading)"

@@ -235,7 +235,7 @@ class CostExplorerApiFormat(FormatReader):
             return SkippedRow(record, account_id, str(error))
         if amount == 0:
             return IgnoredRow(record, "no credit in the period")
-        self._signs.add(amount)
+        self._signs.add(month, amount, record)
         if estimated:
             self._estimated += 1
         service = keys[dimensions.service] if dimensions.service is not None else ""

@@ -227,7 +227,7 @@ class CostExplorerCsvFormat(FormatReader):
             if value == 0:
                 yield IgnoredRow(line, "no credit in the period")
                 continue
-            self._signs.add(value)
+            self._signs.add(month, value, line)
             credit = CreditLine(
                 line,
                 account,

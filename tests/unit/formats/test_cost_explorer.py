@@ -167,6 +167,21 @@ def test_a_download_without_the_credit_filter_is_costs_and_is_rejected():
     assert "costs, not credits" in str(rejected_bytes(text.encode()))
 
 
+def test_a_download_without_the_credit_filter_is_rejected_even_with_a_refund_among_the_costs():
+    text = (
+        "Linked account,111122223333($),444455556666($),555566667777($),Total costs($)\n"
+        "Linked account total,4980.00,1180.00,-40.00,6120.00\n"
+        "2025-12-01,-20.00,-20.00,-20.00,-60.00\n"
+        "2026-01-01,5000.00,1200.00,-20.00,6180.00\n"
+    )
+    error = rejected_bytes(text.encode())
+    assert str(error).endswith(
+        "the amounts for 2026-01 add up to +6180.00: these look like costs, not credits "
+        "(set the Record type filter to Credit before downloading)"
+    )
+    assert error.line == 4  # the month's row
+
+
 def test_the_csv_is_recognised_whatever_the_file_is_called():
     credit_file = read_bytes(fixture(CSV).read_bytes(), name="incoming/credits-2025-07.csv")
     assert credit_file.format_id == "aws-cost-explorer-csv/1"
@@ -297,6 +312,17 @@ def test_a_day_missing_between_daily_periods_is_rejected():
 def test_a_response_of_costs_is_rejected():
     costs = result("2026-01-01", "2026-02-01", [group("111122223333", "12.00")])
     assert "costs, not credits" in str(rejected_bytes(json.dumps(response([costs])).encode(), name="incoming/ce.json"))
+
+
+def test_a_response_whose_month_adds_up_to_costs_is_rejected_naming_its_first_record():
+    costs = result(
+        "2026-02-01",
+        "2026-03-01",
+        [group("111122223333", "5000.00"), group("444455556666", "1200.00"), group("555566667777", "-20.00")],
+    )
+    error = rejected_bytes(json.dumps(response([JANUARY, costs])).encode(), name="incoming/ce.json")
+    assert "the amounts for 2026-02 add up to +6180.00: these look like costs, not credits" in str(error)
+    assert error.line == 3
 
 
 def test_amounts_written_as_json_numbers_are_read_exactly():
