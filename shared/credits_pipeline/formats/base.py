@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Literal, Protocol
 
@@ -101,10 +102,18 @@ class ParseConfig:
     # CUR and FOCUS tables are read as columns (formats.columnar); False reads every file row by row,
     # the reference the columnar reader is held to (tests/unit/formats/test_columnar.py).
     columnar: bool = True
+    # The UTC date the file is read on, which tells a month that is over from one still running (a Cost
+    # Explorer file covering part of a month is read while the month runs, rejected once it is over).
+    # None: the clock's date at the time of reading; tests pin it.
+    today: date | None = None
 
     def __post_init__(self) -> None:
         # One reading of the known-accounts list, however the config was built.
         object.__setattr__(self, "known_accounts", account_set(self.known_accounts))
+
+    def reading_date(self) -> date:
+        """The UTC date the file is read on."""
+        return self.today if self.today is not None else datetime.now(UTC).date()
 
 
 # How a format's rows combine: "collapse" drops identical repeats and rejects conflicting ones

@@ -4,12 +4,15 @@ Cost Explorer answers for whatever date range was asked, not for billing months,
 filter is not in the file. A month goes to CloudZero as one `replace_drop`, so:
 - a month whose periods start after its first day, or skip days, would replace the whole month with
   part of it: the file is rejected, naming the month;
-- a month whose periods end before its last day (the current, unfinished month) is read, with a note;
+- a month whose periods end before its last day is read, with a note, while the month runs (on the day
+  the file is read, UTC, or while the API marks it Estimated); once the month is over it would replace
+  the whole month with part of it: the file is rejected, naming the month and what the file covers;
 - with the Record type filter set to Credit the amounts are credits (negative; a positive one is a rare
   reversal): a file in which some month's amounts add up to more than zero is costs, not credits, and is
   rejected, naming the month's first line.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
@@ -31,22 +34,35 @@ class _Month:
     starts: set[date] = field(default_factory=set)
     # (start, end exclusive) of each period, when the file says where periods end (the API does)
     spans: set[tuple[date, date]] = field(default_factory=set)
+    # Cost Explorer marks a period whose costs are not final (the month in progress) Estimated.
+    estimated: bool = False
+    # The period that starts last (where the coverage ends), and its line when the reader says it.
+    last_start: date | None = None
+    last_line: int | None = None
 
 
 class PeriodCoverage:
-    """The periods a file covers, per billing month (`YYYY-MM`)."""
+    """The periods a file covers, per billing month (`YYYY-MM`); `today`: the UTC date the file is read on
+    (ParseConfig.reading_date), which says which months are over."""
 
-    def __init__(self) -> None:
+    def __init__(self, today: date) -> None:
         self._months: dict[str, _Month] = {}
+        self._today = today
 
-    def add(self, month: str, start: date, end: date | None = None) -> None:
+    def add(
+        self, month: str, start: date, end: date | None = None, *, line: int | None = None, estimated: bool = False
+    ) -> None:
         entry = self._months.setdefault(month, _Month())
+        if entry.last_start is None or start > entry.last_start:
+            entry.last_start, entry.last_line = start, line
         entry.starts.add(start)
         if end is not None:
             entry.spans.add((start, end))
+        entry.estimated = entry.estimated or estimated
 
     def check(self) -> None:
-        """FileRejected naming the first month the periods do not cover from its first day on."""
+        """FileRejected naming the first month the periods do not cover from its first day on, or, once the
+        month is over, to its last."""
         for month, entry in sorted(self._months.items()):
             first = min(entry.starts)
             if first.day != 1:
@@ -72,13 +88,24 @@ class PeriodCoverage:
                             f"the file has no row for {(previous + timedelta(days=1)).isoformat()} in {month}: "
                             "a day is missing from the download"
                         )
+        for month, entry, covered_to in self._short_months():
+            month_end = next_month(min(entry.starts))
+            if entry.estimated or self._today < month_end:
+                continue  # the month in progress: read, with a note
+            last_day = (covered_to - timedelta(days=1)).isoformat()
+            raise FileRejected(
+                f"the file covers {month} only from {min(entry.starts).isoformat()} through {last_day}, and "
+                f"{month} is over (today is {self._today.isoformat()}, UTC): sent, the part would replace the "
+                f"whole of {month} in CloudZero; download the whole month (a date range through "
+                f"{(month_end - timedelta(days=1)).isoformat()})",
+                line=entry.last_line,
+            )
 
-    def notes(self) -> list[str]:
-        """Months whose periods end before the month does (the month is not over yet)."""
+    def _short_months(self) -> Iterator[tuple[str, _Month, date]]:
+        """(month, its periods, where they end) of each month whose periods end before the month does."""
         # A download's rows have no ends: with several rows in some month the download is daily (it has
         # one granularity), so each row ends the next day. A monthly row says nothing of its end.
         daily = any(len(entry.starts) > 1 for entry in self._months.values() if not entry.spans)
-        notes = []
         for month, entry in sorted(self._months.items()):
             if entry.spans:
                 last_end = max(end for _, end in entry.spans)
@@ -86,13 +113,16 @@ class PeriodCoverage:
                 last_end = max(entry.starts) + timedelta(days=1)
             else:
                 continue
-            month_end = next_month(min(entry.starts))
-            if last_end < month_end:
-                notes.append(
-                    f"{month} is covered only up to {last_end.isoformat()} (the month is not over): "
-                    "a later file for the month replaces it"
-                )
-        return notes
+            if last_end < next_month(min(entry.starts)):
+                yield month, entry, last_end
+
+    def notes(self) -> list[str]:
+        """Months whose periods end before the month does (the month is not over yet: `check` rejects the others)."""
+        return [
+            f"{month} is covered only up to {covered_to.isoformat()} (the month is not over): "
+            "a later file for the month replaces it"
+            for month, _, covered_to in self._short_months()
+        ]
 
 
 class SignWatch:

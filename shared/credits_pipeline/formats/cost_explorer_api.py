@@ -12,7 +12,8 @@ response, or several pages saved one after another, as a list, or as JSON Lines.
   the pages are checked as every reader of saved pages checks them (json_records.Pagination): some page
   has no `NextPageToken` (else a page is missing) and no two pages have the same one (else a page was
   saved twice); and no group appears twice for one period (a page saved twice, whatever its token).
-- Periods must cover whole months; `Estimated` periods are read and counted in a note
+- Periods must cover whole months; `Estimated` periods are read and counted in a note, and a month
+  with an Estimated period is the month in progress, read even if its periods end before it does
   (formats.cost_explorer).
 
 Detection goes through the JSON record source (the groups are its records). The groups' months live
@@ -118,7 +119,7 @@ class CostExplorerApiFormat(FormatReader):
         self.config = config
         self._accounts = AccountReader(pad=config.pad_account_ids)
         self._amounts = AmountReader()
-        self._coverage = PeriodCoverage()
+        self._coverage = PeriodCoverage(config.reading_date())
         self._signs = SignWatch()
         self._estimated = 0
         self._seen: set[tuple[str, str, tuple[str, ...]]] = set()
@@ -217,7 +218,7 @@ class CostExplorerApiFormat(FormatReader):
                 line=record,
             )
         self._seen.add(seen)  # bounded: the file is at most MAX_RESPONSE_CHARS
-        self._coverage.add(month, start, end)
+        self._coverage.add(month, start, end, line=record, estimated=estimated)
         if dimensions.record_type is not None and keys[dimensions.record_type].casefold() != "credit":
             return IgnoredRow(record, keys[dimensions.record_type])
         try:

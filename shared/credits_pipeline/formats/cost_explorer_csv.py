@@ -149,7 +149,7 @@ class CostExplorerCsvFormat(FormatReader):
         self._currency = "USD"  # `($)`: Cost Explorer shows costs in US dollars
         self._amounts = AmountReader(decimal_comma=sample_decimal_comma(source, [i for i, _ in self._groups], 400))
         self._ledger = TotalsLedger(magnitude=False)
-        self._coverage = PeriodCoverage()
+        self._coverage = PeriodCoverage(config.reading_date())
         self._period_lines: dict[str, int] = {}  # a period (_period_key) -> its row's line
         self._signs = SignWatch()
         self.info = FormatInfo(
@@ -214,7 +214,7 @@ class CostExplorerCsvFormat(FormatReader):
                 "one row, so its credits would count twice (is the download pasted twice?)",
                 line=line,
             )
-        self._coverage.add(month, start)
+        self._coverage.add(month, start, line=line)
         for index, account in self._groups:
             text = cells[index]
             if is_empty(text):

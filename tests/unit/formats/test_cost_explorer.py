@@ -1,6 +1,7 @@
 """Cost Explorer: the console's "Download as CSV" and GetCostAndUsage responses (RECORD_TYPE Credit)."""
 
 import json
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from tests.unit.formats.helpers import credits_of, fixture, read_bytes, read_fixture, rejected_bytes, totals
 
 CSV = "cost-explorer/cost-explorer-2026-q1.csv"
+LATER = date(2026, 11, 28)  # a day on which every month of 2026-01..2026-10 is over
 DEFAULT = ("AWSCredits", "AWS credit")  # service, description: Cost Explorer names neither
 
 
@@ -154,12 +156,24 @@ def test_a_daily_download_ending_before_the_month_does_is_read_with_a_note():
         "2026-01-02,-1.00,-1.00\n"
         "2026-01-03,-1.00,-1.00\n"
     )
-    credit_file = read_bytes(text.encode())
+    credit_file = read_bytes(text.encode(), today=date(2026, 1, 4))
     assert totals(credit_file) == {"2026-01": Decimal("-3.00")}
     assert (
         "2026-01 is covered only up to 2026-01-04 (the month is not over): a later file for the month replaces it"
         in credit_file.notes
     )
+
+
+def test_a_daily_download_of_part_of_a_month_that_is_over_is_rejected_not_sent_as_the_whole_month():
+    days = "".join(f"2026-01-{day:02d},-1.00,-1.00\n" for day in range(1, 11))
+    text = "Linked account,111122223333($),Total costs($)\nLinked account total,-10.00,-10.00\n" + days
+    error = rejected_bytes(text.encode(), today=LATER)
+    assert "the file covers 2026-01 only from 2026-01-01 through 2026-01-10, and 2026-01 is over" in str(error)
+    assert "(a date range through 2026-01-31)" in str(error)
+    assert error.line == 12  # the row of 2026-01-10, where the file stops
+    # The same download on the first day after the month: the month is over.
+    assert "2026-01 is over" in str(rejected_bytes(text.encode(), today=date(2026, 2, 1)))
+    assert totals(read_bytes(text.encode(), today=date(2026, 1, 31))) == {"2026-01": Decimal("-10.00")}
 
 
 def test_a_download_without_the_credit_filter_is_costs_and_is_rejected():
@@ -233,6 +247,23 @@ def test_an_unfinished_estimated_month_is_read_and_noted():
     assert by_account(credit_file, "2026-03") == {"111122223333": Decimal("-40.0000001")}
     assert any("2026-03 is covered only up to 2026-03-15" in note for note in credit_file.notes), credit_file.notes
     assert any("Estimated" in note for note in credit_file.notes)
+
+
+def test_a_response_covering_part_of_a_month_that_is_over_is_rejected_unless_estimated():
+    part = result("2026-01-01", "2026-01-11", [group("111122223333", "-10.00")])
+    data = json.dumps(response([JANUARY, part | {"TimePeriod": {"Start": "2026-02-01", "End": "2026-02-11"}}]))
+    error = rejected_bytes(data.encode(), name="incoming/ce.json", today=LATER)
+    assert "the file covers 2026-02 only from 2026-02-01 through 2026-02-10, and 2026-02 is over" in str(error)
+    assert error.line == 3  # the group of the period where the file stops
+    alone = json.dumps(response([part])).encode()
+    assert "the file covers 2026-01 only" in str(rejected_bytes(alone, name="incoming/ce.json", today=LATER))
+    # While the month runs, or while Cost Explorer marks it Estimated (in progress), it is read with a note.
+    for today, estimated in ((date(2026, 1, 11), False), (LATER, True)):
+        credit_file = read_bytes(
+            json.dumps(response([part | {"Estimated": estimated}])).encode(), name="incoming/ce.json", today=today
+        )
+        assert totals(credit_file) == {"2026-01": Decimal("-10.00")}
+        assert any("2026-01 is covered only up to 2026-01-11" in note for note in credit_file.notes)
 
 
 def test_pages_saved_one_after_another_read_as_one_response():
