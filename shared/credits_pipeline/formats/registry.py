@@ -12,10 +12,11 @@ Adding a variant: write a `TabularSpec` (or a `FormatEntry`) and list it in `BUI
 
 import re
 
+from credits_pipeline.domain.months import key_months
 from credits_pipeline.domain.text import safe_text
 from credits_pipeline.formats import allocation, billing_csv, cost_explorer_api, cost_explorer_csv, cur, focus, sheets
 from credits_pipeline.formats.base import CreditFormat, FileRejected, ParseConfig
-from credits_pipeline.formats.containers import Content
+from credits_pipeline.formats.containers import Content, Part
 from credits_pipeline.formats.headerless import HeaderlessFormat, headerless_amounts, headerless_wide
 from credits_pipeline.formats.mapping import InvalidColumnMapping, load_mappings
 from credits_pipeline.formats.sources import CsvSource, Header, JsonSource, ParquetSource, RowSource
@@ -83,7 +84,7 @@ def _detect_text(content: Content, name: str, config: ParseConfig, entries: list
             raise FileRejected("the file is empty")
         amounts = headerless_amounts([cells for _, cells in rows], name)
         if amounts is not None:
-            _one_file(content, None)
+            _one_file(content, None, name)
             source = CsvSource(content, delimiter, Header((), 0))
             if amounts == 1:
                 return HeaderlessFormat(source, name, config)
@@ -100,7 +101,7 @@ def _detect_text(content: Content, name: str, config: ParseConfig, entries: list
             if best is not None and doubtful is None and _title_of_a_month(best, line, cells):
                 doubtful = best  # `,AWS credits - January 2026` above the header: look further down first
             elif best is not None:
-                _one_file(content, best.entry)
+                _one_file(content, best.entry, name)
                 return best.entry.open(best, CsvSource(content, delimiter, header), name, config)
             if index == 0:
                 tried.append((header, matches))
@@ -131,17 +132,21 @@ def _open_best(
     best = _best(matches)
     if best is None:
         raise _no_format(header, matches)
-    _one_file(content, best.entry)
+    _one_file(content, best.entry, name)
     return best.entry.open(best, source, name, config)
 
 
-def _one_file(content: Content, entry: FormatEntry | None) -> None:
+def _one_file(content: Content, entry: FormatEntry | None, name: str) -> None:
     """Several files in a zip are read as one only when they are the parts of one whole AWS writes in
     parts (an export: CUR, CUR 2.0, FOCUS; a Cost Explorer API response's saved pages, each checked against the
     others), whose rows carry their month.
     Other files are each a file of their own: read as one, a headerless file's month would come from the
-    zip's name, not its own."""
-    if len(content.parts) < 2 or (entry is not None and entry.export_parts):
+    zip's name, not its own. The one file of a zip that names another month than the zip's name does is
+    refused: which of the two is the credits' month cannot be told (domain.months.key_months reads both)."""
+    if len(content.parts) == 1:
+        _same_month_as_the_zip(content.parts[0], name)
+        return
+    if entry is not None and entry.export_parts:
         return
     names = [safe_text(part.name, limit=120) for part in content.parts]
     more = f" and {len(names) - 5} more" if len(names) > 5 else ""
@@ -151,6 +156,18 @@ def _one_file(content: Content, entry: FormatEntry | None) -> None:
         "or the saved pages of one Cost Explorer API response; "
         "upload each file on its own"
     )
+
+
+def _same_month_as_the_zip(part: Part, name: str) -> None:
+    if "zip" not in part.layers:
+        return
+    named, inside = key_months(name), key_months(part.name)
+    if named and inside and named != inside:
+        raise FileRejected(
+            f"the zip's name ({safe_text(name, limit=200)}) names {', '.join(named)}, the file inside it "
+            f"({safe_text(part.name, limit=120)}) names {', '.join(inside)}: which month its credits are for is "
+            "unclear; upload the file itself, or a zip named for the same month as the file inside"
+        )
 
 
 def _best(matches: list[Match]) -> Match | None:

@@ -127,6 +127,19 @@ def test_two_monthly_files_in_one_zip_are_rejected_not_both_read_as_the_zips_mon
     )
 
 
+def test_a_zip_whose_one_file_names_another_month_is_rejected_naming_both():
+    data = zipped({"credits-2026-02.csv": b"111122223333,$100.00\n"})
+    rejection = rejected_bytes(data, name="incoming/credits-2026-01.zip")
+    assert str(rejection) == (
+        "the zip's name (incoming/credits-2026-01.zip) names 2026-01, the file inside it (credits-2026-02.csv) "
+        "names 2026-02: which month its credits are for is unclear; upload the file itself, or a zip named for "
+        "the same month as the file inside"
+    )
+    for inner in ("credits.csv", "credits-2026-01.csv", "2026-01/credits.csv"):
+        credit_file = read_bytes(zipped({inner: b"111122223333,$100.00\n"}), name="incoming/credits-2026-01.zip")
+        assert totals(credit_file) == {"2026-01": Decimal("-100.00")}
+
+
 def test_a_cost_explorer_response_saved_page_by_page_in_a_zip_is_read_as_one_response():
     def page(account: str, amount: str, token: str | None) -> bytes:
         group = {"Keys": [account], "Metrics": {"UnblendedCost": {"Amount": amount, "Unit": "USD"}}}
