@@ -51,6 +51,10 @@ _BALANCE_KEYS = frozenset(
         "remainingcredits",
     }
 )
+# What a balance list says of each credit beside what is left: how much of it was used, when it expires.
+# (A sheet of credits applied reads its amount column; beside these, that is a credit's face value.)
+_BALANCE_ALSO_KEYS = frozenset({"amountused", "usedamount", "creditused", "creditsused"})
+_EXPIRY = re.compile(r"(?:credit)?(?:expiration|expiry|expires|expire|expiring)(?:date|datetime|time|on|at)?")
 # Columns that are a balance list's when the file names no month: beside a month, a running balance.
 _BALANCE_WITHOUT_MONTH_KEYS = frozenset({"balance", "creditbalance"})
 _MONTH_KEYS = frozenset(header_key(name) for name in sheets.MONTH_NAMES)
@@ -178,13 +182,17 @@ def _best(matches: list[Match]) -> Match | None:
 def _refuse_balance_list(header: Header) -> None:
     keys = [header_key(_UNIT_SUFFIX.sub("", name)) for name in header.names]
     balance_keys = _BALANCE_KEYS if _MONTH_KEYS.intersection(keys) else _BALANCE_KEYS | _BALANCE_WITHOUT_MONTH_KEYS
-    for name, key in zip(header.names, keys, strict=True):
-        if key in balance_keys:
-            raise FileRejected(
-                f"this is a credit balance list (column {name!r}): it says what credit is left, not what was "
-                "applied in a month; upload the credits applied (CUR, FOCUS, credit allocation history)",
-                line=header.line or None,
-            )
+    columns = list(zip(header.names, keys, strict=True))
+    # A column of what is left names the file best; else one of what was used, or of when a credit expires.
+    found = next((name for name, key in columns if key in balance_keys), None) or next(
+        (name for name, key in columns if key in _BALANCE_ALSO_KEYS or _EXPIRY.fullmatch(key)), None
+    )
+    if found is not None:
+        raise FileRejected(
+            f"this is a credit balance list (column {found!r}): it says what credit is left, not what was "
+            "applied in a month; upload the credits applied (CUR, FOCUS, credit allocation history)",
+            line=header.line or None,
+        )
 
 
 def _no_format(header: Header, matches: list[Match]) -> FileRejected:

@@ -390,9 +390,27 @@ def test_a_balance_list_beside_an_amount_column_is_rejected_naming_its_column_an
     assert error.line == 1
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Account ID,Credit Name,Credit Amount,Amount Used,Expiration Date\n111122223333,Activate,10000,2500,2027-06-30",
+        "Account ID,Credit Name,Credit Amount,Expiration Date\n111122223333,Activate,10000.00,2027-06-30",
+        "Account ID,Month,Credit Name,Amount,Expiry Date (UTC)\n111122223333,2026-01,Activate,10000.00,2027-06-30",
+        "Account ID,Credit Name,Amount,Expires On\n111122223333,Activate,10000.00,2027-06-30",
+        "Account ID,Credit Name,Credit Amount,Amount used\n111122223333,Activate,10000.00,2500.00",
+    ],
+)
+def test_a_balance_list_with_expiry_dates_or_amounts_used_is_rejected_not_read_as_a_months_credits(text):
+    # Read as a sheet, the credits' face values would go out as the credits applied in 2026-01.
+    error = rejected_bytes(f"{text}\n".encode(), "incoming/credits-2026-01.csv")
+    assert error.reason.startswith("this is a credit balance list (column ")
+    assert "it says what credit is left, not what was applied in a month" in str(error)
+    assert error.line == 1
+
+
 @pytest.mark.parametrize("column", ["Amount", "Amount (USD)", "Credits Applied", "Credit Amount (USD)", "Credit"])
 def test_credits_applied_columns_are_not_taken_for_a_balance(column):
-    data = f"Account ID,Credit Name,{column},Expiration Date\n123456789012,Promo,100.00,2026-12-31\n"
+    data = f"Account ID,Credit Name,{column},Program\n123456789012,Promo,100.00,Activate\n"
     assert totals(read_bytes(data.encode(), "incoming/credits-2026-01.csv")) == {"2026-01": Decimal("-100.00")}
 
 
@@ -410,7 +428,8 @@ def test_credits_applied_beside_a_running_balance_are_read(column):
 
 
 def test_the_balance_list_fixture_and_its_json_form_are_rejected():
-    assert "balance" in str(rejected_fixture("rejections/credit-balances.csv"))
+    # Its first columns are `Amount used` and `Amount remaining`: the rejection names what is left.
+    assert "credit balance list (column 'Amount remaining')" in str(rejected_fixture("rejections/credit-balances.csv"))
     data = json.dumps({"credits": [{"creditName": "Activate", "amountRemaining": "4500", "expiration": "2026"}]})
     assert "balance" in str(rejected_bytes(data.encode()))
 
