@@ -85,6 +85,7 @@ def normalise(
     credit_rows = 0
     ignored = _Counts()
     currencies = _Counts()
+    currency_lines: dict[str, int] = {}  # each currency's first line (a block's rows have none)
     invalid_kinds = _Counts()
     problems: list[str] = []
     listed_kinds: list[str] = []  # each listed problem's kind, as invalid_kinds counts it
@@ -109,6 +110,11 @@ def normalise(
                 listed_kinds.append(_short(kind))
         if len(skipped) < config.skipped_detail_limit:
             skipped.append(kept)
+
+    def currency(name: str, count: int = 1, line: int | None = None) -> None:
+        currencies.add(name, count)
+        if line is not None and (name in currency_lines or len(currency_lines) < _MAX_KINDS):
+            currency_lines[name] = min(line, currency_lines.get(name, line))
 
     def rejected(reason: str, line: int | None = None) -> FileRejected:
         listed = list(problems)
@@ -141,8 +147,8 @@ def normalise(
             if isinstance(row, CreditBlock):
                 _take_block(row, blocks, known)
                 credit_rows += len(row.columns)
-                for currency, count in row.currencies:
-                    currencies.add(currency, count)
+                for name, count in row.currencies:
+                    currency(name, count)
                 continue
             if isinstance(row, CreditGroup):
                 if duplicate_policy != "sum":
@@ -151,7 +157,7 @@ def normalise(
                 summed = row.credit
                 credit_rows += row.rows
                 if summed.currency:
-                    currencies.add(summed.currency, row.rows)
+                    currency(summed.currency, row.rows, row.lines[0])
                 group: _Key = (summed.month, summed.account_id, summed.service, summed.description)
                 if group not in sums:
                     sums[group], first_line[group], row_counts[group] = summed.cost, row.lines[0], row.rows
@@ -173,7 +179,7 @@ def normalise(
                 continue
             credit_rows += 1
             if row.currency:
-                currencies.add(row.currency)
+                currency(row.currency, line=row.line)
             if row.cost == 0:
                 skip(SkippedRow(row.line, row.account_id, "zero amount", "zero"))
                 continue
@@ -205,7 +211,7 @@ def normalise(
                     line=row.line,
                 )
 
-    _check_currencies(currencies.counter, config)
+    _check_currencies(currencies.counter, currency_lines, config, unit)
     considered = credit_rows + invalid
     if considered == 0 and not config.part_of_export:
         raise rejected(f"no credit rows found{_ignored_summary(ignored.counter)}")
@@ -342,9 +348,13 @@ def _ignored_summary(ignored: Counter[str]) -> str:
     return f" (rows of other types, ignored: {shown})"
 
 
-def _check_currencies(currencies: Counter[str], config: ParseConfig) -> None:
+def _check_currencies(currencies: Counter[str], first_lines: dict[str, int], config: ParseConfig, unit: str) -> None:
+    """FileRejected naming each currency not configured and the line it first appears on."""
     unknown = sorted(set(currencies) - config.currencies)
     if unknown:
+        named = [f"{name} (first at {unit} {first_lines[name]})" if name in first_lines else name for name in unknown]
+        lines = [first_lines[name] for name in unknown if name in first_lines]
         raise FileRejected(
-            f"currency {', '.join(unknown)} is not configured (accepted: {', '.join(sorted(config.currencies))})"
+            f"currency {', '.join(named)} is not configured (accepted: {', '.join(sorted(config.currencies))})",
+            line=min(lines) if lines else None,
         )

@@ -6,9 +6,9 @@ import pytest
 
 from credits_pipeline.domain.credits import CreditLine, IgnoredRow, RowOutcome, SkippedRow
 from credits_pipeline.formats import FileRejected, ParseConfig
-from credits_pipeline.formats.base import FormatInfo, IgnoredRows
+from credits_pipeline.formats.base import CreditGroup, FormatInfo, IgnoredRows
 from credits_pipeline.formats.normalise import normalise, reason_kind
-from tests.unit.formats.helpers import read_bytes
+from tests.unit.formats.helpers import read_bytes, rejected_bytes, rejected_fixture
 
 
 def credit(line: int, account: str = "123456789012", cost: str = "-1", month: str = "2024-09") -> CreditLine:
@@ -110,3 +110,24 @@ def test_the_credit_file_carries_how_it_was_read():
     assert (credit_file.format_title, credit_file.layout, credit_file.amount_column) == ("X", "csv", "Amount (why)")
     assert credit_file.columns == {"account": "Acct"}
     assert (credit_file.sign_rule, credit_file.month_source, credit_file.header_line) == ("signed", "column M", 3)
+
+
+def test_a_currency_not_configured_is_rejected_naming_the_line_it_first_appears_on():
+    data = b"Account ID,Month,Amount,Currency\n123456789012,2024-09,10,USD\n210987654321,2024-09,20,EUR\n"
+    for error in (
+        rejected_bytes(data + b"333344445555,2024-09,5,EUR\n"),
+        rejected_fixture("rejections/several-currencies.csv"),
+    ):
+        assert error.line == 3
+        assert error.reason.endswith("currency EUR (first at line 3) is not configured (accepted: USD)")
+
+
+def test_a_currency_not_configured_names_its_first_line_whatever_order_the_rows_come_in():
+    def euro(line: int) -> CreditLine:
+        return CreditLine(line, "123456789012", "2024-09", Decimal("-1"), "AWS credit", "AWSCredits", "EUR")
+
+    rows = [CreditGroup(euro(7), rows=2, lines=(7, 9)), credit(1), euro(4), CreditGroup(euro(2), rows=1, lines=(2,))]
+    with pytest.raises(FileRejected) as caught:
+        normalise("x/1", "sum", rows, ParseConfig(), info=FormatInfo("x/1", line_unit="row"))
+    assert caught.value.line == 2
+    assert str(caught.value) == "line 2: currency EUR (first at row 2) is not configured (accepted: USD)"
