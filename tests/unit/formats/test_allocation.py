@@ -105,15 +105,44 @@ def test_a_page_saved_twice_is_rejected_not_summed_twice(shape, token):
     assert error.line == 2
 
 
-def test_two_identical_credits_are_summed_but_an_identical_page_is_rejected():
-    # Identical entries are two credits (the format sums duplicates): in one page, across two pages, or
-    # with no pages at all.
-    for shape in (
-        page(None, CREDIT, CREDIT),
-        [page("abc"), page(None)],
-        [CREDIT, CREDIT],
+def test_an_entry_saved_twice_is_rejected_naming_both_not_summed_twice():
+    # The same creditId, account, month and service twice: in one page, across two pages, with no pages at all.
+    for shape, second in (
+        (page(None, CREDIT, CREDIT), 2),
+        ([page("abc"), page(None)], 2),
+        ([CREDIT, CREDIT], 2),
+        ([CREDIT, CREDIT | {"creditAmount": {"currencyAmount": "-99", "currencyCode": "USD"}}], 2),
     ):
-        assert totals(read_bytes(json.dumps(shape).encode())) == {"2025-03": Decimal("-241.00")}
+        error = rejected_bytes(json.dumps(shape).encode())
+        assert error.line == second
+        assert error.reason.endswith(
+            "records 1 and 2 are one credit allocation entry twice (creditId 1001, account 073933415963, "
+            "billingMonth 2025-03, appliedServiceName EC2): saved twice or a broken export; summed, its credit "
+            "would count twice"
+        )
+    lines = "".join(json.dumps(entry) + "\n" for entry in (CREDIT, CREDIT))
+    assert "records 1 and 2 are one credit allocation entry twice" in str(rejected_bytes(lines.encode()))
+    header = (
+        "creditId,accountId,billingMonth,creditAmount.currencyAmount,creditAmount.currencyCode,appliedServiceName\n"
+    )
+    row = "1001,073933415963,2025-03,-120.50,USD,EC2\n"
+    error = rejected_bytes((header + row + "1002,073933415963,2025-03,-1,USD,EC2\n" + row).encode())
+    assert "lines 2 and 4 are one credit allocation entry twice" in str(error)
+    assert error.line == 4
+    # Another credit, service or month is another entry; entries without a creditId cannot be told apart.
+    anonymous = {key: value for key, value in CREDIT.items() if key != "creditId"}
+    entries = [
+        CREDIT,
+        allocation_entry("073933415963", "2025-03", "-1", service="EC2", credit_id="1002"),
+        allocation_entry("073933415963", "2025-03", "-2", service="S3"),
+        allocation_entry("073933415963", "2025-04", "-3", service="EC2"),
+        anonymous,
+        anonymous,
+    ]
+    assert totals(read_bytes(json.dumps(entries).encode())) == {"2025-03": Decimal("-364.50"), "2025-04": Decimal("-3")}
+
+
+def test_an_identical_page_is_rejected():
     error = rejected_bytes(json.dumps([page("abc"), page(None), page(None)]).encode())
     assert "the page of record 3 is a copy of the page of record 2" in str(error)
 
