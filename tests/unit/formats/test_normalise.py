@@ -126,7 +126,12 @@ def test_a_currency_not_configured_names_its_first_line_whatever_order_the_rows_
     def euro(line: int) -> CreditLine:
         return CreditLine(line, "123456789012", "2024-09", Decimal("-1"), "AWS credit", "AWSCredits", "EUR")
 
-    rows = [CreditGroup(euro(7), rows=2, lines=(7, 9)), credit(1), euro(4), CreditGroup(euro(2), rows=1, lines=(2,))]
+    rows: list[CreditLine | CreditGroup] = [
+        CreditGroup(euro(7), rows=2, lines=(7, 9)),
+        credit(1),
+        euro(4),
+        CreditGroup(euro(2), rows=1, lines=(2,)),
+    ]
     with pytest.raises(FileRejected) as caught:
         normalise("x/1", "sum", rows, ParseConfig(), info=FormatInfo("x/1", line_unit="row"))
     assert caught.value.line == 2
