@@ -122,10 +122,11 @@ def _template_json(path: Path) -> str:
 def parameter_values(parameters: Mapping[str, str] | None = None, template: Template | None = None) -> dict[str, str]:
     """Every parameter's value: the given ones over the template's defaults, checked like CloudFormation.
 
-    moto checks neither AllowedPattern nor AllowedValues; this does, so a local run rejects what a
-    deploy would reject.
+    moto checks neither AllowedPattern nor AllowedValues nor the template's Rules; this does, so a local
+    run rejects what a deploy would reject.
     """
-    declared: dict[str, dict[str, Any]] = (template or load_template()).get("Parameters", {})
+    template = template or load_template()
+    declared: dict[str, dict[str, Any]] = template.get("Parameters", {})
     given = dict(parameters or {})
     unknown = sorted(set(given) - set(declared))
     if unknown:
@@ -147,7 +148,37 @@ def parameter_values(parameters: Mapping[str, str] | None = None, template: Temp
         if len(value) < int(spec.get("MinLength", 0)):
             raise ProvisionError(f"parameter {name} is shorter than {spec['MinLength']}")
         values[name] = value
+    _check_rules(template.get("Rules", {}), values)
     return values
+
+
+def _check_rules(rules: Mapping[str, Any], values: Mapping[str, str]) -> None:
+    """The template's Rules, as CloudFormation applies them when a stack is created or updated."""
+    for name, rule in rules.items():
+        if "RuleCondition" in rule and not _rule_value(rule["RuleCondition"], values):
+            continue
+        for assertion in rule.get("Assertions", []):
+            if not _rule_value(assertion["Assert"], values):
+                raise ProvisionError(f"rule {name}: {assertion.get('AssertDescription', 'assertion failed')}")
+
+
+def _rule_value(node: Any, values: Mapping[str, str]) -> Any:
+    """A rule condition or assertion: the rule functions the template uses (others are refused, not ignored)."""
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Ref"}:
+        return values[node["Ref"]]
+    ((function, arguments),) = node.items()
+    if function == "Fn::Equals":
+        left, right = (_rule_value(argument, values) for argument in arguments)
+        return str(left) == str(right)
+    if function == "Fn::Not":
+        return not _rule_value(arguments[0], values)
+    if function == "Fn::And":
+        return all(_rule_value(argument, values) for argument in arguments)
+    if function == "Fn::Or":
+        return any(_rule_value(argument, values) for argument in arguments)
+    raise ProvisionError(f"the template's Rules use {function}, which the local stack cannot evaluate")
 
 
 def transformed_template(

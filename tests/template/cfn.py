@@ -119,3 +119,57 @@ def bucket_policy_statements(template: Template) -> list[Template]:
         if ref_target(policy["Properties"]["Bucket"]) == "CreditsBucket"
         for statement in as_list(policy["Properties"]["PolicyDocument"]["Statement"])
     ]
+
+
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def resolved(template: Template, parameters: dict[str, str]) -> Template:
+    """The template as CloudFormation would create it with these parameter values (the others at their
+    defaults): resources whose Condition is false left out, each Fn::If replaced by its branch, AWS::NoValue
+    dropped, and each parameter's Ref (or ${Name} in a Fn::Sub) replaced by its value."""
+    values = {name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()} | parameters
+    conditions: dict[str, bool] = {}
+
+    def condition(name: str) -> bool:
+        if name not in conditions:
+            conditions[name] = bool(evaluate(template["Conditions"][name]))
+        return conditions[name]
+
+    def evaluate(node: Any) -> Any:
+        if isinstance(node, list):
+            return [value for value in map(evaluate, node) if value != NO_VALUE]
+        if not isinstance(node, dict):
+            return node
+        if set(node) == {"Ref"} and node["Ref"] in values:
+            return values[node["Ref"]]
+        if set(node) == {"Condition"}:
+            return condition(node["Condition"])
+        if set(node) == {"Fn::Equals"}:
+            left, right = (evaluate(argument) for argument in node["Fn::Equals"])
+            return str(left) == str(right)
+        if set(node) == {"Fn::Not"}:
+            return not evaluate(node["Fn::Not"][0])
+        if set(node) == {"Fn::And"}:
+            return all(evaluate(argument) for argument in node["Fn::And"])
+        if set(node) == {"Fn::Or"}:
+            return any(evaluate(argument) for argument in node["Fn::Or"])
+        if set(node) == {"Fn::If"}:
+            name, if_true, if_false = node["Fn::If"]
+            return evaluate(if_true if condition(name) else if_false)
+        if set(node) == {"Fn::Sub"} and isinstance(node["Fn::Sub"], str):
+            text = node["Fn::Sub"]
+            for name, value in values.items():
+                text = text.replace(f"${{{name}}}", value)
+            return {"Fn::Sub": text}
+        evaluated = {key: evaluate(value) for key, value in node.items()}
+        return {key: value for key, value in evaluated.items() if value != NO_VALUE}
+
+    return {
+        **template,
+        "Resources": {
+            name: evaluate(resource)
+            for name, resource in template["Resources"].items()
+            if "Condition" not in resource or condition(resource["Condition"])
+        },
+    }

@@ -34,6 +34,31 @@ def test_parameter_constraints_reject(name: str, value: str) -> None:
         parameter_values({"CloudZeroConnectionId": "abc-123", name: value})
 
 
+OPS_TOPIC = "arn:aws:sns:eu-west-1:123456789012:ops-alerts"
+OPS_TOPIC_KEY = "arn:aws:kms:eu-west-1:123456789012:key/0f5b2c7e-1d4a-4c1e-9a57-7b0e2f1c9d3a"
+
+
+@pytest.mark.parametrize(
+    ("parameters", "refusal"),
+    [
+        # The address was silently never subscribed: the deploy says where to subscribe it instead.
+        (
+            {"AlarmTopicArn": OPS_TOPIC, "AlertEmail": "ops@example.com"},
+            r"subscribe the address to your topic \(aws sns subscribe --topic-arn <AlarmTopicArn>",
+        ),
+        # A key with no topic of its own would be granted for nothing.
+        ({"AlarmTopicKeyArn": OPS_TOPIC_KEY}, "Set AlarmTopicArn too"),
+        # An alias ARN in an IAM policy does not grant the key it names.
+        ({"AlarmTopicArn": OPS_TOPIC, "AlarmTopicKeyArn": "arn:aws:kms:eu-west-1:123456789012:alias/ops"}, "match"),
+        ({"AlarmTopicArn": OPS_TOPIC, "AlarmTopicKeyArn": "alias/ops"}, "match"),
+    ],
+    ids=["email-with-own-topic", "key-without-topic", "key-alias-arn", "key-alias"],
+)
+def test_parameter_combinations_refused(parameters: dict[str, str], refusal: str) -> None:
+    with pytest.raises(ProvisionError, match=refusal):
+        parameter_values({"CloudZeroConnectionId": "abc-123", **parameters})
+
+
 def test_parameter_constraints_accept_real_values() -> None:
     values = parameter_values(
         {
@@ -41,7 +66,8 @@ def test_parameter_constraints_accept_real_values() -> None:
             "KnownAccounts": "073933415963, 062951470133",
             "IncomingPrefix": "uploads/credits/",
             "ColumnMappingsUri": "s3://my-config.bucket/config/columns.json",
-            "AlarmTopicArn": "arn:aws:sns:eu-west-1:123456789012:ops-alerts",
+            "AlarmTopicArn": OPS_TOPIC,
+            "AlarmTopicKeyArn": OPS_TOPIC_KEY,
             "MaxInvalidShare": "0",
         }
     )

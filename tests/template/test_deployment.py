@@ -143,7 +143,9 @@ def test_provision_is_repeatable(stack: StackOutputs) -> None:
 
 
 def test_provisioned_optional_parameters_resolve(aws_endpoint: str) -> None:
-    """The conditional column-mappings grant and a custom prefix resolve to the ARNs they should."""
+    """The conditional grants (column mappings, the given alert topic's key) and a custom prefix resolve to the
+    ARNs they should."""
+    topic_key = "arn:aws:kms:us-east-1:123456789012:key/0f5b2c7e-1d4a-4c1e-9a57-7b0e2f1c9d3a"
     stack = provision_stack(
         "template-test-options",
         {
@@ -151,17 +153,26 @@ def test_provisioned_optional_parameters_resolve(aws_endpoint: str) -> None:
             "ColumnMappingsUri": "s3://config-bucket/mappings/columns.json",
             "IncomingPrefix": "uploads/credits/",
             "AlarmTopicArn": "arn:aws:sns:us-east-1:123456789012:ops",
+            "AlarmTopicKeyArn": topic_key,
         },
     )
     role = boto3.client("lambda").get_function_configuration(FunctionName=stack.splitter_function_name)["Role"]
-    policy = boto3.client("iam").get_role_policy(RoleName=role.rsplit("/", 1)[-1], PolicyName="credits-bucket")
-    # botocore decodes the policy document into a dict; the stubs type it as the wire's URL-encoded str.
-    document = cast(dict[str, Any], policy["PolicyDocument"])
-    statements = {statement["Sid"]: statement for statement in document["Statement"]}
+    statements = _role_statements(role, "credits-bucket")
     assert statements["ReadAndTagIncomingFiles"]["Resource"] == f"arn:aws:s3:::{stack.bucket_name}/uploads/credits/*"
     assert "arn:aws:s3:::config-bucket/mappings/columns.json" in statements["ReadColumnMappings"]["Resource"]
+    for name in (stack.splitter.name, stack.pusher.name, stack.watchdog.name):
+        role = boto3.client("lambda").get_function_configuration(FunctionName=name)["Role"]
+        assert _role_statements(role, "alert-topic-key")["PublishAlertsEncrypted"]["Resource"] == topic_key
     notification = boto3.client("s3").get_bucket_notification_configuration(Bucket=stack.bucket_name)
     (queue,) = notification["QueueConfigurations"]
     assert queue["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "uploads/credits/"}]
     assert stack.splitter_environment["INCOMING_PREFIX"] == "uploads/credits/"
     assert stack.splitter_environment["COLUMN_MAPPINGS_URI"] == "s3://config-bucket/mappings/columns.json"
+
+
+def _role_statements(role_arn: str, policy_name: str) -> dict[str, Any]:
+    """A role's inline policy, statement by Sid."""
+    policy = boto3.client("iam").get_role_policy(RoleName=role_arn.rsplit("/", 1)[-1], PolicyName=policy_name)
+    # botocore decodes the policy document into a dict; the stubs type it as the wire's URL-encoded str.
+    document = cast(dict[str, Any], policy["PolicyDocument"])
+    return {statement["Sid"]: statement for statement in document["Statement"]}

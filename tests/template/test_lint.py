@@ -40,7 +40,14 @@ def test_cfn_lint_on_sam_template() -> None:
 
 @pytest.mark.parametrize(
     "parameters",
-    [{}, {"AlarmTopicArn": "arn:aws:sns:us-east-1:123456789012:alarms", "ColumnMappingsUri": "s3://b-1/c.json"}],
+    [
+        {},
+        {
+            "AlarmTopicArn": "arn:aws:sns:us-east-1:123456789012:alarms",
+            "AlarmTopicKeyArn": "arn:aws:kms:us-east-1:123456789012:key/0f5b2c7e-1d4a-4c1e-9a57-7b0e2f1c9d3a",
+            "ColumnMappingsUri": "s3://b-1/c.json",
+        },
+    ],
     ids=["defaults", "optional-parameters-set"],
 )
 def test_cfn_lint_on_transformed_template(parameters: dict[str, str]) -> None:

@@ -32,6 +32,7 @@ from tests.template.cfn import (
     queue_of_mapping,
     ref_target,
     rendered,
+    resolved,
     resources,
     statement_by_sid,
 )
@@ -47,6 +48,9 @@ VISIBILITY_TIMEOUT_FACTOR = 6
 SQS_MAX_RETENTION_SECONDS = 1_209_600
 FUNCTIONS = ("SplitterFunction", "PusherFunction", "WatchdogFunction")
 QUEUES = ("MonthQueue", "DeadLetterQueue", "SplitterFailureQueue")
+# An operator's own alert topic (AlarmTopicArn) and the customer managed key that encrypts it (AlarmTopicKeyArn).
+EXTERNAL_TOPIC = "arn:aws:sns:eu-west-1:123456789012:ops-alerts"
+EXTERNAL_TOPIC_KEY = "arn:aws:kms:eu-west-1:123456789012:key/0f5b2c7e-1d4a-4c1e-9a57-7b0e2f1c9d3a"
 
 
 def settings_fields(kind: type[Any]) -> tuple[set[str], set[str]]:
@@ -115,10 +119,29 @@ def check_alarms_reach_the_topic(template: Template) -> None:
         and {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(as_list(statement["Action"]))
         for statement in statements
     ), "the topic's key does not let CloudWatch alarms publish"
+    deployed = resolved(template, {})
     for function in FUNCTIONS:
-        if granted(template, function, "sns:Publish"):
-            usable = [ref_target(r) for r in granted(template, function, "kms:GenerateDataKey")]
+        if granted(deployed, function, "sns:Publish"):
+            usable = [ref_target(r) for r in granted(deployed, function, "kms:GenerateDataKey")]
             assert key_id in usable, f"{function} cannot publish to the encrypted topic"
+
+
+def check_alerts_reach_an_external_encrypted_topic(template: Template) -> None:
+    """With an operator's topic (AlarmTopicArn) encrypted by a customer managed key (AlarmTopicKeyArn), every
+    function that publishes alerts may encrypt them with that key: without it the topic refuses every alert.
+    A topic given without a key gets no key grant (an empty key ARN would fail the deploy)."""
+    with_key = resolved(template, {"AlarmTopicArn": EXTERNAL_TOPIC, "AlarmTopicKeyArn": EXTERNAL_TOPIC_KEY})
+    publishers = [function for function in FUNCTIONS if EXTERNAL_TOPIC in granted(with_key, function, "sns:Publish")]
+    assert publishers == list(FUNCTIONS), f"only {publishers} publish alerts to the given topic"
+    for function in publishers:
+        for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+            assert EXTERNAL_TOPIC_KEY in granted(with_key, function, action), (
+                f"{function} lacks {action} on the given topic's key: every alert it publishes is refused"
+            )
+    without_key = resolved(template, {"AlarmTopicArn": EXTERNAL_TOPIC})
+    for function in FUNCTIONS:
+        keys = granted(without_key, function, "kms:GenerateDataKey")
+        assert not keys, f"{function} is granted {keys} though the given topic has no key"
 
 
 def check_table_access(template: Template) -> None:
@@ -186,7 +209,7 @@ def check_bucket_private(template: Template) -> None:
     denies = [
         s
         for s in bucket_policy_statements(template)
-        if s["Effect"] == "Deny"
+        if s.get("Effect") == "Deny"  # an Fn::If holds a statement only some stacks have
         and s.get("Principal") in ("*", {"AWS": "*"})
         and "s3:*" in as_list(s["Action"])
         and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") in ("false", False)
@@ -421,6 +444,7 @@ CHECKS: list[Callable[[Template], None]] = [
     check_splitter_trigger,
     check_alarms,
     check_alarms_reach_the_topic,
+    check_alerts_reach_an_external_encrypted_topic,
     check_idempotency_table,
     check_environment_matches_settings,
     check_functions_run_on_their_layer,
@@ -544,7 +568,20 @@ def _deletion_policy(logical_id: str, policy: str) -> Callable[[Template], None]
 def _deny_condition(value: str) -> Callable[[Template], None]:
     def mutate(template: Template) -> None:
         for statement in bucket_policy_statements(template):
-            statement["Condition"]["Bool"]["aws:SecureTransport"] = value
+            if statement.get("Effect") == "Deny":
+                statement["Condition"]["Bool"]["aws:SecureTransport"] = value
+
+    return mutate
+
+
+def _key_use(key: str, value: Any) -> Callable[[Template], None]:
+    """Sets (or, with None, drops) a top-level attribute of the alert topic key's grant."""
+
+    def mutate(template: Template) -> None:
+        if value is None:
+            del template["Resources"]["AlertTopicKeyUse"][key]
+        else:
+            template["Resources"]["AlertTopicKeyUse"][key] = value
 
     return mutate
 
@@ -705,6 +742,17 @@ BREAKAGES: list[tuple[Callable[[Template], None], str, Callable[[Template], None
         "functions-cannot-encrypt",
         _remove_type("AWS::IAM::Policy", _not("AlertTopicKeyUse")),
     ),
+    (
+        check_alerts_reach_an_external_encrypted_topic,
+        "grant-only-with-own-topic",
+        _key_use("Condition", "CreateAlertTopic"),
+    ),
+    (
+        check_alerts_reach_an_external_encrypted_topic,
+        "grant-names-own-key-only",
+        _statement_resource("PublishAlertsEncrypted", {"Fn::GetAtt": ["AlertTopicKey", "Arn"]}),
+    ),
+    (check_alerts_reach_an_external_encrypted_topic, "empty-key-granted", _key_use("Condition", None)),
     (check_alarms, "no-topic", _alarm_without_topic),
     (check_alarms, "wrong-queue", _alarm_on_month_queue),
     (check_alarms, "no-alarms", _remove_type("AWS::CloudWatch::Alarm")),
