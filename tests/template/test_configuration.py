@@ -27,6 +27,7 @@ REPO_ROOT = TEMPLATE_PATH.parent
         ("CloudZeroBaseUrl", "api.cloudzero.com"),
         ("ColumnMappingsUri", "https://example.com/x.json"),
         ("CloudZeroConnectionId", "<your-anycost-stream-connection-id>"),  # samconfig.toml's placeholder
+        ("AllowAwsExportDelivery", "yes"),
     ],
 )
 def test_parameter_constraints_reject(name: str, value: str) -> None:
@@ -68,6 +69,7 @@ def test_parameter_constraints_accept_real_values() -> None:
             "ColumnMappingsUri": "s3://my-config.bucket/config/columns.json",
             "AlarmTopicArn": OPS_TOPIC,
             "AlarmTopicKeyArn": OPS_TOPIC_KEY,
+            "AllowAwsExportDelivery": "true",
             "MaxInvalidShare": "0",
         }
     )

@@ -144,7 +144,7 @@ def test_provision_is_repeatable(stack: StackOutputs) -> None:
 
 def test_provisioned_optional_parameters_resolve(aws_endpoint: str) -> None:
     """The conditional grants (column mappings, the given alert topic's key) and a custom prefix resolve to the
-    ARNs they should."""
+    ARNs they should; export delivery allowed deploys too."""
     topic_key = "arn:aws:kms:us-east-1:123456789012:key/0f5b2c7e-1d4a-4c1e-9a57-7b0e2f1c9d3a"
     stack = provision_stack(
         "template-test-options",
@@ -154,6 +154,7 @@ def test_provisioned_optional_parameters_resolve(aws_endpoint: str) -> None:
             "IncomingPrefix": "uploads/credits/",
             "AlarmTopicArn": "arn:aws:sns:us-east-1:123456789012:ops",
             "AlarmTopicKeyArn": topic_key,
+            "AllowAwsExportDelivery": "true",
         },
     )
     role = boto3.client("lambda").get_function_configuration(FunctionName=stack.splitter_function_name)["Role"]

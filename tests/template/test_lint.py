@@ -45,6 +45,7 @@ def test_cfn_lint_on_sam_template() -> None:
         {
             "AlarmTopicArn": "arn:aws:sns:us-east-1:123456789012:alarms",
             "AlarmTopicKeyArn": "arn:aws:kms:us-east-1:123456789012:key/0f5b2c7e-1d4a-4c1e-9a57-7b0e2f1c9d3a",
+            "AllowAwsExportDelivery": "true",
             "ColumnMappingsUri": "s3://b-1/c.json",
         },
     ],

@@ -51,6 +51,8 @@ QUEUES = ("MonthQueue", "DeadLetterQueue", "SplitterFailureQueue")
 # An operator's own alert topic (AlarmTopicArn) and the customer managed key that encrypts it (AlarmTopicKeyArn).
 EXTERNAL_TOPIC = "arn:aws:sns:eu-west-1:123456789012:ops-alerts"
 EXTERNAL_TOPIC_KEY = "arn:aws:kms:eu-west-1:123456789012:key/0f5b2c7e-1d4a-4c1e-9a57-7b0e2f1c9d3a"
+# The services that deliver AWS Data Exports (CUR 2.0, FOCUS) and legacy Cost and Usage Reports.
+EXPORT_SERVICES = ("bcm-data-exports.amazonaws.com", "billingreports.amazonaws.com")
 
 
 def settings_fields(kind: type[Any]) -> tuple[set[str], set[str]]:
@@ -218,6 +220,62 @@ def check_bucket_private(template: Template) -> None:
     covered = [rendered(r) for s in denies for r in as_list(s["Resource"])]
     assert any(text.endswith('"Arn"]}') for text in covered), "bucket-level requests not covered"
     assert any(text.endswith('/*"}') for text in covered), "object requests not covered"
+
+
+def _service_principals(statement: Template) -> set[str]:
+    principal = statement.get("Principal")
+    return set(as_list(principal.get("Service", []))) if isinstance(principal, dict) else set()
+
+
+def check_aws_exports_deliver_only_into_incoming(template: Template) -> None:
+    """AllowAwsExportDelivery (off by default) lets this account's AWS Data Exports and legacy CUR do what AWS
+    documents they need, and no more: write under the incoming prefix, read the bucket's policy (legacy CUR: its
+    ACL too), each only on behalf of an export of this account. The TLS-only deny stays, and the bucket's
+    encryption (SSE-S3) needs no key the services are not granted."""
+    parameter = template["Parameters"].get("AllowAwsExportDelivery", {})
+    assert parameter.get("Default") == "false", "no AllowAwsExportDelivery parameter, off by default"
+
+    def export_statements(values: dict[str, str]) -> list[Template]:
+        return [
+            statement
+            for statement in bucket_policy_statements(resolved(template, values))
+            if statement["Effect"] == "Allow" and _service_principals(statement) & set(EXPORT_SERVICES)
+        ]
+
+    assert not export_statements({}), "AWS exports may write into the bucket without AllowAwsExportDelivery"
+    on = {"AllowAwsExportDelivery": "true", "IncomingPrefix": "uploads/credits/"}
+    allowed = export_statements(on)
+    check_bucket_private(resolved(template, on))
+    grants = {
+        (service, action, rendered(resource))
+        for statement in allowed
+        for service in _service_principals(statement)
+        for action in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+    }
+    bucket = rendered({"Fn::GetAtt": ["CreditsBucket", "Arn"]})
+    incoming = rendered({"Fn::Sub": "${CreditsBucket.Arn}/uploads/credits/*"})
+    wanted = (
+        {(service, "s3:PutObject", incoming) for service in EXPORT_SERVICES}
+        | {(service, "s3:GetBucketPolicy", bucket) for service in EXPORT_SERVICES}
+        | {("billingreports.amazonaws.com", "s3:GetBucketAcl", bucket)}
+    )
+    assert grants == wanted, f"export services granted {sorted(grants - wanted)}, lacking {sorted(wanted - grants)}"
+    for statement in allowed:
+        conditions = statement.get("Condition", {})
+        accounts = [test["aws:SourceAccount"] for test in conditions.values() if "aws:SourceAccount" in test]
+        assert accounts == [{"Ref": "AWS::AccountId"}], f"{statement.get('Sid')}: on behalf of any account's export"
+        sources = [
+            rendered(arn)
+            for operator, test in conditions.items()
+            if operator in {"StringLike", "StringEquals", "ArnLike", "ArnEquals"}
+            for arn in as_list(test.get("aws:SourceArn", []))
+        ]
+        assert sources and all(":${AWS::AccountId}:" in arn for arn in sources), f"{statement.get('Sid')}: {sources}"
+    encryption = props(template, "CreditsBucket")["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert [rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] for rule in encryption] == ["AES256"], (
+        "an SSE-KMS bucket refuses the exports unless its key's policy lets the export services use it"
+    )
 
 
 # ---------------------------------------------------------------- what is kept, and for how long
@@ -445,6 +503,7 @@ CHECKS: list[Callable[[Template], None]] = [
     check_alarms,
     check_alarms_reach_the_topic,
     check_alerts_reach_an_external_encrypted_topic,
+    check_aws_exports_deliver_only_into_incoming,
     check_idempotency_table,
     check_environment_matches_settings,
     check_functions_run_on_their_layer,
@@ -584,6 +643,34 @@ def _key_use(key: str, value: Any) -> Callable[[Template], None]:
             template["Resources"]["AlertTopicKeyUse"][key] = value
 
     return mutate
+
+
+def _export_branch(template: Template, sid: str) -> Template:
+    """A bucket policy statement that AllowAwsExportDelivery adds (its Fn::If's true branch, not a copy)."""
+    for item in bucket_policy_statements(template):
+        if "Fn::If" in item and item["Fn::If"][1].get("Sid") == sid:
+            branch: Template = item["Fn::If"][1]
+            return branch
+    raise KeyError(sid)
+
+
+def _exports_always_allowed(template: Template) -> None:
+    for policy in resources(template, "AWS::S3::BucketPolicy").values():
+        document = policy["Properties"]["PolicyDocument"]
+        document["Statement"] = [item["Fn::If"][1] if "Fn::If" in item else item for item in document["Statement"]]
+
+
+def _exports_write_anywhere(template: Template) -> None:
+    _export_branch(template, "AwsExportsDeliverToIncoming")["Resource"] = {"Fn::Sub": "${CreditsBucket.Arn}/*"}
+
+
+def _exports_for_any_account(template: Template) -> None:
+    del _export_branch(template, "AwsExportsCheckTheBucketPolicy")["Condition"]["StringEquals"]
+
+
+def _bucket_kms(template: Template) -> None:
+    (rule,) = props(template, "CreditsBucket")["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    rule["ServerSideEncryptionByDefault"] = {"SSEAlgorithm": "aws:kms"}
 
 
 def _managed_policy(template: Template) -> None:
@@ -753,6 +840,10 @@ BREAKAGES: list[tuple[Callable[[Template], None], str, Callable[[Template], None
         _statement_resource("PublishAlertsEncrypted", {"Fn::GetAtt": ["AlertTopicKey", "Arn"]}),
     ),
     (check_alerts_reach_an_external_encrypted_topic, "empty-key-granted", _key_use("Condition", None)),
+    (check_aws_exports_deliver_only_into_incoming, "always-allowed", _exports_always_allowed),
+    (check_aws_exports_deliver_only_into_incoming, "whole-bucket", _exports_write_anywhere),
+    (check_aws_exports_deliver_only_into_incoming, "any-account", _exports_for_any_account),
+    (check_aws_exports_deliver_only_into_incoming, "kms-bucket", _bucket_kms),
     (check_alarms, "no-topic", _alarm_without_topic),
     (check_alarms, "wrong-queue", _alarm_on_month_queue),
     (check_alarms, "no-alarms", _remove_type("AWS::CloudWatch::Alarm")),
