@@ -215,9 +215,9 @@ def alert_findings(target: Target) -> Iterator[Finding]:
             f"{topic}: open the link in the message AWS sent it",
         )
     if not subscriptions:
-        yield Finding(
-            "PROBLEM",
-            f"alerts reach nobody: nothing is subscribed to the alert topic {topic}; deploy with "
-            f"AlertEmail=you@example.com, or aws sns subscribe --topic-arn {topic} --protocol email "
-            "--notification-endpoint you@example.com; then confirm",
-        )
+        subscribe = f"aws sns subscribe --topic-arn {topic} --protocol email --notification-endpoint you@example.com"
+        # AlertEmail subscribes the stack's own topic only (a deploy refuses it beside AlarmTopicArn).
+        own = not target.stack.parameters.get("AlarmTopicArn")
+        how = f"deploy with AlertEmail=you@example.com, or {subscribe}" if own else subscribe
+        nobody = f"alerts reach nobody: nothing is subscribed to the alert topic {topic}"
+        yield Finding("PROBLEM", f"{nobody}; {how}; then confirm")
