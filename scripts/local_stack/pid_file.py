@@ -28,8 +28,9 @@ def running_stack(pid_file: Path) -> int | None:
 
 
 def _runs_local_up(arguments: list[bytes]) -> bool:
-    return (
-        len(arguments) > 1
-        and os.path.basename(arguments[0]).startswith(b"python")
-        and arguments[1].endswith(b"local_up.py")
-    )
+    """A python (`python -u scripts/local_up.py ...` too) whose script is local_up.py: the first argument that
+    is no option is the script."""
+    if not os.path.basename(arguments[0]).startswith(b"python"):
+        return False
+    script = next((argument for argument in arguments[1:] if not argument.startswith(b"-")), b"")
+    return script.endswith(b"local_up.py")

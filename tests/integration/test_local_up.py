@@ -105,8 +105,11 @@ def test_a_pid_file_holding_local_ups_own_pid_is_stale(tmp_path: Path, capsys: p
     assert "already up" not in said and f"port {port} is in use" in said
 
 
-def test_local_down_stops_the_running_stack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with subprocess.Popen([sys.executable, stand_in(tmp_path)]) as stack:
+@pytest.mark.parametrize("options", [[], ["-u"]], ids=["python", "python -u"])
+def test_local_down_stops_the_running_stack(
+    options: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with subprocess.Popen([sys.executable, *options, stand_in(tmp_path)]) as stack:
         try:
             started(stack)
             (tmp_path / PID_FILE).write_text(f"{stack.pid}\n")
