@@ -87,7 +87,7 @@ class ColumnMapping(_Strict):
     decimal_comma: bool | None = None
 
     def spec(self) -> TabularSpec:
-        # A header with the account, amount, month or type column's name twice is rejected, naming both.
+        # A header with the account or amount column's name twice: told apart by their values, or rejected.
         columns = [
             Column("account", (self.columns.account,), required=True, one_only=True),
             Column("amount", (self.columns.amount,), required=True, one_only=True),
@@ -95,10 +95,10 @@ class ColumnMapping(_Strict):
         for role in ("month", "description", "service", "currency"):
             name = getattr(self.columns, role)
             if name is not None:
-                columns.append(Column(role, (name,), required=True, one_only=role == "month"))
+                columns.append(Column(role, (name,), required=True))
         credit_types: frozenset[str] = frozenset()
         if self.row_type is not None:
-            columns.append(Column("row_type", (self.row_type.column,), required=True, one_only=True))
+            columns.append(Column("row_type", (self.row_type.column,), required=True))
             credit_types = frozenset(value.strip().casefold() for value in self.row_type.credit_values)
         return TabularSpec(
             format_id=self.id,

@@ -1,9 +1,10 @@
 """Hand-made spreadsheets: long (one row per credit) and wide (one column per month).
 
 Header names vary, so each role has aliases (matched ignoring case, spaces and punctuation). Two
-columns that could give the account, the amount, the month or the row type (`AWS Account` beside
-`Linked Account ID`, `Amount` beside `Credits`) reject the file naming them: which one the sheet means
-is not known, so a column mapping names it. The header may follow a few title rows. Amounts are
+columns that could give the account or the amount are told apart by their first rows (the one whose
+cells are account ids, or amounts; of amounts, the one named for credits; or both hold the same); two
+that still could (`AWS Account` beside `Linked Account ID`, both of ids) reject the file naming them,
+and a column mapping names the one to read. The header may follow a few title rows. Amounts are
 magnitudes (people write credits as positive numbers; a minus sign is ignored), and rows are summed
 per account, month, service and description.
 A `Total` / `Grand total` row (and a wide sheet's `Total` column) is not a credit but a check: the
@@ -38,8 +39,8 @@ from credits_pipeline.formats.tabular import (
     FormatEntry,
     Match,
     TabularSpec,
-    refuse_ambiguous,
     sample_decimal_comma,
+    settle_ambiguous,
 )
 from credits_pipeline.formats.totals import FILE, Scope, TotalsLedger, total_label, total_label_beside
 from credits_pipeline.formats.values import (
@@ -97,15 +98,16 @@ LONG = TabularSpec(
     format_id="sheet-long/1",
     title="hand-made sheet, one row per credit",
     columns=(
-        # Two columns that could give the account, amount, month or row type reject the file (which one
-        # the sheet means decides the money); of a description's, a service's or a currency's, the best named.
+        # Two columns that could give the account or the amount are told apart by their values, or reject
+        # the file (which one the sheet means decides the money: `tabular.settle_ambiguous`); of the other
+        # roles', the best named.
         Column("account", ACCOUNT_NAMES, required=True, one_only=True),
         Column("amount", AMOUNT_NAMES, required=True, one_only=True),
-        Column("month", MONTH_NAMES, one_only=True),
+        Column("month", MONTH_NAMES),
         Column("description", DESCRIPTION_NAMES),
         Column("service", SERVICE_NAMES),
         Column("currency", CURRENCY_NAMES),
-        Column("row_type", ROW_TYPE_NAMES, one_only=True),
+        Column("row_type", ROW_TYPE_NAMES),
     ),
     sign="magnitude",
     # A sheet that types its rows (a Cost Explorer or billing download pasted into it): only credit rows
@@ -204,8 +206,8 @@ class WideSheet(FormatEntry):
         )
 
     def open(self, match: Match, source: RowSource, name: str, config: ParseConfig) -> "WideFormat":
+        match = settle_ambiguous(match, source, config)
         names = match.header.names
-        refuse_ambiguous(match)
         _refuse_unreadable_months(match)
         months = [(index, parse_month(names[index])) for index in match.indexes["months"]]
         return WideFormat(

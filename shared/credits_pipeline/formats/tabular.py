@@ -6,8 +6,8 @@ position), the row types that are credits, and the sign rule. Adding a variant i
 """
 
 import re
-from collections.abc import Container, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Container, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal
 
@@ -246,6 +246,79 @@ class TabularSpec(FormatEntry):
         return TabularFormat(self, match, source, name, config)
 
 
+# Data rows read to tell which of two columns gives the account or the amount.
+_SETTLE_ROWS = 200
+# The share of a column's sampled cells (blanks and total rows aside) that must read as the role.
+_READS_AS_ROLE = Decimal("0.9")
+
+
+def settle_ambiguous(match: Match, source: RowSource, config: ParseConfig) -> Match:
+    """Two columns (or more) that could give the account or the amount (see `Column.one_only`), settled by
+    their first rows: the one column whose cells read as that role (`Account` of names beside `Account ID`),
+    for the amount the one named for credits (`Credits` beside `Amount` and `Net`), or columns that hold the
+    same values. Otherwise which one the file means is not known, and either reading can send the wrong money
+    (a payer's id for every linked account's): the file is rejected naming them."""
+    if not match.ambiguous:
+        return match
+    needed = sorted({index for indexes in match.ambiguous.values() for index in indexes})
+    sample: list[list[str]] = []
+    for item in source.rows(needed=needed):
+        if isinstance(item, tuple):
+            sample.append(item[1])
+        if len(sample) >= _SETTLE_ROWS:
+            break
+    chosen: dict[str, tuple[int, ...]] = {}
+    unsettled: dict[str, tuple[int, ...]] = {}
+    for role, indexes in match.ambiguous.items():
+        index = _settled(role, indexes, match, sample, config=config, delimiter=getattr(source, "delimiter", ","))
+        if index is None:
+            unsettled[role] = indexes
+        else:
+            chosen[role] = (index,)
+    refuse_ambiguous(replace(match, ambiguous=unsettled))
+    return replace(match, indexes={**match.indexes, **chosen}, ambiguous={})
+
+
+def _settled(
+    role: str, indexes: tuple[int, ...], match: Match, sample: list[list[str]], *, config: ParseConfig, delimiter: str
+) -> int | None:
+    cells = {
+        index: [cell for row in sample if index < len(row) and (cell := row[index].strip()) and not total_label(cell)]
+        for index in indexes
+    }
+    first = match.indexes.get(role, (indexes[0],))[0]  # the best-named: the aliases' order
+    if not any(cells.values()):
+        return first  # no data to tell them by: no row to send either
+    if role == "account":
+        accounts = AccountReader(pad=config.pad_account_ids)
+        readable = [index for index in indexes if _reads(cells[index], accounts.read, InvalidAccountId)]
+    else:
+        amounts = AmountReader(decimal_comma=decide_decimal_comma(delimiter, [c for i in indexes for c in cells[i]]))
+        readable = [index for index in indexes if _reads(cells[index], amounts.read, InvalidAmount)]
+        credit_named = [index for index in readable if "credit" in header_key(match.header.names[index])]
+        if len(readable) > 1 and len(credit_named) == 1:
+            return credit_named[0]
+    if len(readable) == 1:
+        return readable[0]
+    same = len(readable) > 1 and all(
+        len({row[index].strip() if index < len(row) else "" for index in readable}) == 1 for row in sample
+    )
+    return (first if first in readable else readable[0]) if same else None
+
+
+def _reads(cells: list[str], read: Callable[[str], object], invalid: type[Exception]) -> bool:
+    if not cells:
+        return False
+    good = 0
+    for cell in cells:
+        try:
+            read(cell)
+            good += 1
+        except invalid:
+            pass
+    return Decimal(good) >= _READS_AS_ROLE * len(cells)
+
+
 def refuse_ambiguous(match: Match) -> None:
     """Two columns (or more) that could give one role: which one the file means is not known, and either
     reading can send the wrong money (a charges column as credits, a payer's id for every linked account's)."""
@@ -276,7 +349,7 @@ class TabularFormat(FormatReader):
     """Reads one spec's rows from a source: every row a credit line, a skipped row or an ignored row."""
 
     def __init__(self, spec: TabularSpec, match: Match, source: RowSource, name: str, config: ParseConfig) -> None:
-        refuse_ambiguous(match)
+        match = settle_ambiguous(match, source, config)
         self.spec = spec
         self.format_id = spec.format_id
         bare = bool(spec.collapse_when_only) and match.only_roles(spec.collapse_when_only)

@@ -313,14 +313,10 @@ PAYER_AND_LINKED = (
 @pytest.mark.parametrize(
     ("data", "columns"),
     [
-        (
-            b"Account ID,Month,Amount,Credits,Net\n111122223333,2026-01,1000.00,-100.00,900.00\n",
-            "the amount: 'Amount' (column 3) and 'Credits' (column 4)",
-        ),
         (PAYER_AND_LINKED, "the account: 'AWS Account' (column 1) and 'Linked Account ID' (column 2)"),
         (
-            b"Account ID,Month,Invoice Date,Amount\n111122223333,2026-01,2026-02-03,100\n",
-            "the month: 'Month' (column 2) and 'Invoice Date' (column 3)",
+            b"Account ID,Month,Credit Amount,Credits Applied\n111122223333,2026-01,100,90\n",
+            "the amount: 'Credit Amount' (column 3) and 'Credits Applied' (column 4)",
         ),
         (
             b"Account ID,Month,Amount,Amount\n111122223333,2026-01,100,90\n",
@@ -331,9 +327,9 @@ PAYER_AND_LINKED = (
             "the account: 'AWS Account' (column 1) and 'Linked Account ID' (column 2)",
         ),
     ],
-    ids=["amount: charges and credits", "account: payer and linked", "month and date", "one name twice", "wide"],
+    ids=["account: payer and linked", "amount: two credit columns", "one name twice", "wide"],
 )
-def test_a_sheet_with_two_columns_that_could_give_its_account_amount_or_month_is_rejected_naming_them(
+def test_a_sheet_with_two_columns_whose_values_could_give_its_account_or_amount_is_rejected_naming_them(
     data: bytes, columns: str
 ) -> None:
     # Read from the first, a charges column is sent as credits, or every linked account's credit goes to the payer.
@@ -341,6 +337,26 @@ def test_a_sheet_with_two_columns_that_could_give_its_account_amount_or_month_is
     assert error.line == 1
     assert f"two columns could give {columns}" in str(error)
     assert "keep only the column to read" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "account", "amount"),
+    [
+        ("Account ID,Month,Amount,Credits,Net", "111122223333,2026-01,1000.00,-100.00,900.00", "111122223333", "100"),
+        ("Account,Account ID,Month,Amount", "Production,111122223333,2026-01,100", "111122223333", "100"),
+        ("Account ID,Month,Cost,Credits Applied", "111122223333,2026-01,500,100", "111122223333", "100"),
+        ("Account ID,Month,Credit,Amount", "111122223333,2026-01,Activate promo,100", "111122223333", "100"),
+        ("Account ID,AWS Account ID,Month,Amount", "111122223333,111122223333,2026-01,100", "111122223333", "100"),
+        ("Account ID,Month,Invoice Date,Amount", "111122223333,2026-01,2026-02-03,100", "111122223333", "100"),
+    ],
+    ids=["credits beside charges", "names beside ids", "credits beside cost", "a name column", "same ids", "date"],
+)
+def test_two_columns_that_could_give_the_account_or_amount_are_told_apart_by_their_values(
+    header: str, row: str, account: str, amount: str
+) -> None:
+    # The one whose cells are account ids (or amounts; of amounts, the one named for credits), or both the same.
+    credit_file = read_bytes(f"{header}\n{row}\n".encode(), "incoming/credits-2026-01.csv")
+    assert credits_of(credit_file, "2026-01") == {(account, "AWSCredits", "AWS credit"): -Decimal(amount)}
 
 
 def test_a_column_mapping_naming_the_account_column_reads_a_sheet_with_two_account_columns() -> None:
