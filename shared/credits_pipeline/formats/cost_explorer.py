@@ -45,9 +45,11 @@ class PeriodCoverage:
     """The periods a file covers, per billing month (`YYYY-MM`); `today`: the UTC date the file is read on
     (ParseConfig.reading_date), which says which months are over."""
 
-    def __init__(self, today: date) -> None:
+    def __init__(self, today: date, *, end_exclusive: bool = False) -> None:
         self._months: dict[str, _Month] = {}
         self._today = today
+        # The file's periods came from a request whose End is exclusive (the API): the advice names that End.
+        self._end_exclusive = end_exclusive
 
     def add(
         self, month: str, start: date, end: date | None = None, *, line: int | None = None, estimated: bool = False
@@ -93,11 +95,18 @@ class PeriodCoverage:
             if entry.estimated or self._today < month_end:
                 continue  # the month in progress: read, with a note
             last_day = (covered_to - timedelta(days=1)).isoformat()
+            if self._end_exclusive:
+                advice = (
+                    f"request the whole month: TimePeriod Start {month}-01, End {month_end.isoformat()} (End is "
+                    "exclusive: the next month's first day)"
+                )
+            else:
+                through = (month_end - timedelta(days=1)).isoformat()
+                advice = f"download the whole month (a date range through {through})"
             raise FileRejected(
                 f"the file covers {month} only from {min(entry.starts).isoformat()} through {last_day}, and "
                 f"{month} is over (today is {self._today.isoformat()}, UTC): sent, the part would replace the "
-                f"whole of {month} in CloudZero; download the whole month (a date range through "
-                f"{(month_end - timedelta(days=1)).isoformat()})",
+                f"whole of {month} in CloudZero; {advice}",
                 line=entry.last_line,
             )
 

@@ -12,7 +12,8 @@ response, or several pages saved one after another, as a list, or as JSON Lines.
   the pages are checked as every reader of saved pages checks them (json_records.Pagination): some page
   has no `NextPageToken` (else a page is missing) and no two pages have the same one (else a page was
   saved twice); and no group appears twice for one period (a page saved twice, whatever its token).
-- Periods must cover whole months; `Estimated` periods are read and counted in a note, and a month
+- Periods must cover whole months: each `ResultsByTime` entry covers its `TimePeriod`, whatever its groups (a
+  day without credits has `"Groups": []`); `Estimated` periods are read and counted in a note, and a month
   with an Estimated period is the month in progress, read even if its periods end before it does
   (formats.cost_explorer).
 
@@ -119,7 +120,7 @@ class CostExplorerApiFormat(FormatReader):
         self.config = config
         self._accounts = AccountReader(pad=config.pad_account_ids)
         self._amounts = AmountReader()
-        self._coverage = PeriodCoverage(config.reading_date())
+        self._coverage = PeriodCoverage(config.reading_date(), end_exclusive=True)
         self._signs = SignWatch()
         self._estimated = 0
         self._seen: set[tuple[str, str, tuple[str, ...]]] = set()
@@ -191,6 +192,11 @@ class CostExplorerApiFormat(FormatReader):
                     continue
                 period = _period(result.get("TimePeriod"))
                 estimated = result.get("Estimated") is True
+                if not isinstance(period, str):
+                    # The period is covered whatever its groups: a day without credits has `"Groups": []`.
+                    month, start, end = period
+                    line = record + 1 if groups else None  # its first group, if it has one
+                    self._coverage.add(month, start, end, line=line, estimated=estimated)
                 for group in groups:
                     record += 1
                     if isinstance(period, str):
@@ -218,7 +224,6 @@ class CostExplorerApiFormat(FormatReader):
                 line=record,
             )
         self._seen.add(seen)  # bounded: the file is at most MAX_RESPONSE_CHARS
-        self._coverage.add(month, start, end, line=record, estimated=estimated)
         if dimensions.record_type is not None and keys[dimensions.record_type].casefold() != "credit":
             return IgnoredRow(record, keys[dimensions.record_type])
         try:

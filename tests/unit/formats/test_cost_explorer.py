@@ -1,7 +1,7 @@
 """Cost Explorer: the console's "Download as CSV" and GetCostAndUsage responses (RECORD_TYPE Credit)."""
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -264,6 +264,38 @@ def test_a_response_covering_part_of_a_month_that_is_over_is_rejected_unless_est
         )
         assert totals(credit_file) == {"2026-01": Decimal("-10.00")}
         assert any("2026-01 is covered only up to 2026-01-11" in note for note in credit_file.notes)
+
+
+def daily(month_start: date, month_end: date, empty: set[int]) -> list[dict[str, object]]:
+    """One period per day of the range; the days in `empty` had no credits (`"Groups": []`, as the API answers)."""
+    days = []
+    day = month_start
+    while day < month_end:
+        groups = [] if day.day in empty else [group("111122223333", "-1.00")]
+        days.append(result(day.isoformat(), (day + timedelta(days=1)).isoformat(), groups))
+        day += timedelta(days=1)
+    return days
+
+
+@pytest.mark.parametrize("empty", [{30, 31}, {1, 2}, {15}, {1, 31}])
+def test_a_daily_response_of_a_whole_month_is_read_even_when_some_days_had_no_credits(empty):
+    data = json.dumps(response(daily(date(2026, 10, 1), date(2026, 11, 1), empty))).encode()
+    credit_file = read_bytes(data, name="incoming/ce-2026-10.json", today=LATER)
+    assert totals(credit_file) == {"2026-10": Decimal(-(31 - len(empty)))}
+    assert credit_file.notes == []
+
+
+def test_a_response_whose_last_periods_are_missing_not_empty_is_still_rejected():
+    days = daily(date(2026, 10, 1), date(2026, 10, 30), {29})  # Oct 29 had no credits; Oct 30-31 are not there
+    error = rejected_bytes(json.dumps(response(days)).encode(), name="incoming/ce.json", today=LATER)
+    assert "the file covers 2026-10 only from 2026-10-01 through 2026-10-29" in str(error)
+
+
+def test_a_partial_month_rejection_says_the_requests_end_is_exclusive():
+    part = result("2026-01-01", "2026-01-31", [group("111122223333", "-10.00")])  # End = the last day: a day short
+    error = rejected_bytes(json.dumps(response([part])).encode(), name="incoming/ce.json", today=LATER)
+    assert "the file covers 2026-01 only from 2026-01-01 through 2026-01-30" in str(error)
+    assert "End 2026-02-01" in str(error) and "End is exclusive" in str(error)
 
 
 def test_pages_saved_one_after_another_read_as_one_response():
