@@ -20,7 +20,7 @@ from credits_pipeline.formats.containers import Content, Part
 from credits_pipeline.formats.headerless import HeaderlessFormat, headerless_amounts, headerless_wide
 from credits_pipeline.formats.mapping import InvalidColumnMapping, load_mappings
 from credits_pipeline.formats.sources import CsvSource, Header, JsonSource, ParquetSource, RowSource
-from credits_pipeline.formats.tabular import FormatEntry, Match
+from credits_pipeline.formats.tabular import FormatEntry, Match, TabularSpec
 from credits_pipeline.formats.text import delimiter_candidates, sample_rows
 from credits_pipeline.formats.values import header_key
 
@@ -51,13 +51,14 @@ _BALANCE_KEYS = frozenset(
         "remainingcredits",
     }
 )
-# What a balance list says of each credit beside what is left: how much of it was used, when it expires.
-# (A sheet of credits applied reads its amount column; beside these, that is a credit's face value.)
-_BALANCE_ALSO_KEYS = frozenset({"amountused", "usedamount", "creditused", "creditsused"})
+# Columns that are a balance list's when the file names no month (a sheet of credits applied without a month
+# column reads its amount column as the month's in the file name; beside these, that is a credit's face value
+# or what is left): what is left as a running balance, how much of a credit was used, when it expires. Beside
+# a month column they are details of the credits applied in each month (a running balance, the expiry).
+_BALANCE_WITHOUT_MONTH_KEYS = frozenset(
+    {"balance", "creditbalance", "amountused", "usedamount", "creditused", "creditsused"}
+)
 _EXPIRY = re.compile(r"(?:credit)?(?:expiration|expiry|expires|expire|expiring)(?:date|datetime|time|on|at)?")
-# Columns that are a balance list's when the file names no month: beside a month, a running balance.
-_BALANCE_WITHOUT_MONTH_KEYS = frozenset({"balance", "creditbalance"})
-_MONTH_KEYS = frozenset(header_key(name) for name in sheets.MONTH_NAMES)
 # A trailing unit such as `(USD)`, `($)` or `[EUR]`: `Amount Remaining (USD)` is still `Amount remaining`.
 _UNIT_SUFFIX = re.compile(r"\s*(?:\([^()]*\)|\[[^\[\]]*\])\s*$")
 
@@ -98,7 +99,7 @@ def _detect_text(content: Content, name: str, config: ParseConfig, entries: list
             if index and not _title_rows_only(rows[:index]):
                 break
             header = Header(tuple(cells), line)
-            _refuse_balance_list(header)
+            _refuse_balance_list(header, entries)
             candidates = [entry for entry in entries if index == 0 or entry.header_search]
             matches = [entry.match(header) for entry in candidates]
             best = _best(matches)
@@ -131,7 +132,7 @@ def _open_best(
     entries: list[FormatEntry], content: Content, source: RowSource, name: str, config: ParseConfig
 ) -> CreditFormat:
     header = source.header
-    _refuse_balance_list(header)
+    _refuse_balance_list(header, entries)
     matches = [entry.match(header) for entry in entries]
     best = _best(matches)
     if best is None:
@@ -179,14 +180,29 @@ def _best(matches: list[Match]) -> Match | None:
     return max(full, key=lambda match: match.score) if full else None
 
 
-def _refuse_balance_list(header: Header) -> None:
-    keys = [header_key(_UNIT_SUFFIX.sub("", name)) for name in header.names]
-    balance_keys = _BALANCE_KEYS if _MONTH_KEYS.intersection(keys) else _BALANCE_KEYS | _BALANCE_WITHOUT_MONTH_KEYS
-    columns = list(zip(header.names, keys, strict=True))
-    # A column of what is left names the file best; else one of what was used, or of when a credit expires.
-    found = next((name for name, key in columns if key in balance_keys), None) or next(
-        (name for name, key in columns if key in _BALANCE_ALSO_KEYS or _EXPIRY.fullmatch(key)), None
+def _month_keys(entries: list[FormatEntry]) -> frozenset[str]:
+    """The header keys some registered format reads a month from: a sheet's (Month, Billing Period, ...), a
+    configured mapping's month column, an export's billing period."""
+    return frozenset(
+        key
+        for entry in entries
+        if isinstance(entry, TabularSpec)
+        for column in entry.columns
+        if column.role == "month"
+        for key in column.keys
     )
+
+
+def _refuse_balance_list(header: Header, entries: list[FormatEntry]) -> None:
+    keys = [header_key(_UNIT_SUFFIX.sub("", name)) for name in header.names]
+    columns = list(zip(header.names, keys, strict=True))
+    # A column of what is left names the file best, month column or not.
+    found = next((name for name, key in columns if key in _BALANCE_KEYS), None)
+    if found is None and not _month_keys(entries).intersection(keys):
+        # Else, in a file with no month column: a running balance, what was used, when a credit expires.
+        found = next(
+            (name for name, key in columns if key in _BALANCE_WITHOUT_MONTH_KEYS or _EXPIRY.fullmatch(key)), None
+        )
     if found is not None:
         raise FileRejected(
             f"this is a credit balance list (column {found!r}): it says what credit is left, not what was "

@@ -395,7 +395,6 @@ def test_a_balance_list_beside_an_amount_column_is_rejected_naming_its_column_an
     [
         "Account ID,Credit Name,Credit Amount,Amount Used,Expiration Date\n111122223333,Activate,10000,2500,2027-06-30",
         "Account ID,Credit Name,Credit Amount,Expiration Date\n111122223333,Activate,10000.00,2027-06-30",
-        "Account ID,Month,Credit Name,Amount,Expiry Date (UTC)\n111122223333,2026-01,Activate,10000.00,2027-06-30",
         "Account ID,Credit Name,Amount,Expires On\n111122223333,Activate,10000.00,2027-06-30",
         "Account ID,Credit Name,Credit Amount,Amount used\n111122223333,Activate,10000.00,2500.00",
     ],
@@ -406,6 +405,38 @@ def test_a_balance_list_with_expiry_dates_or_amounts_used_is_rejected_not_read_a
     assert error.reason.startswith("this is a credit balance list (column ")
     assert "it says what credit is left, not what was applied in a month" in str(error)
     assert error.line == 1
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Account ID,Month,Credit Name,Amount,Expiration Date",
+        "Account ID,Billing Month,Credit Name,Amount,Expiry Date (UTC)",
+        "Account ID,Invoice Month,Credit Name,Amount,Expires On",
+        "Account ID,Month,Credit Name,Amount,Amount Used",
+    ],
+)
+def test_credits_applied_with_an_expiry_or_amount_used_column_beside_a_month_are_read(header):
+    # Beside a month column, an expiry date is a credit's detail: the amount is what the month applied.
+    rows = "111122223333,2026-01,AWS Activate,100.00,2026-12-31\n111122223333,2026-02,AWS Activate,50,2026-12-31\n"
+    data = f"{header}\n{rows}"
+    credit_file = read_bytes(data.encode(), "incoming/credits.csv")
+    assert credit_file.format_id == "sheet-long/1"
+    assert totals(credit_file) == {"2026-01": Decimal("-100.00"), "2026-02": Decimal("-50")}
+
+
+def test_a_mapped_month_column_makes_an_expiry_column_a_credits_detail():
+    mapping = {
+        "id": "my/credits",
+        "columns": {"account": "Acct", "month": "Billing Cycle", "amount": "Applied"},
+        "sign": "magnitude",
+    }
+    data = b"Acct,Billing Cycle,Applied,Expiration Date\n111122223333,2026-01,100.00,2026-12-31\n"
+    credit_file = read_bytes(data, "incoming/credits.csv", column_mappings=(mapping,))
+    assert credit_file.format_id == "my/credits"
+    assert totals(credit_file) == {"2026-01": Decimal("-100.00")}
+    # Without the mapping the file names no month the formats know: it is a balance list.
+    assert "credit balance list" in str(rejected_bytes(data, "incoming/credits-2026-01.csv"))
 
 
 @pytest.mark.parametrize("column", ["Amount", "Amount (USD)", "Credits Applied", "Credit Amount (USD)", "Credit"])
