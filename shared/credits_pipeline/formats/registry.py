@@ -16,11 +16,11 @@ from credits_pipeline.domain.months import key_months
 from credits_pipeline.domain.text import safe_text
 from credits_pipeline.formats import allocation, billing_csv, cost_explorer_api, cost_explorer_csv, cur, focus, sheets
 from credits_pipeline.formats.base import CreditFormat, FileRejected, ParseConfig
-from credits_pipeline.formats.containers import Content, Part
+from credits_pipeline.formats.containers import Content
 from credits_pipeline.formats.headerless import HeaderlessFormat, headerless_amounts, headerless_wide
 from credits_pipeline.formats.mapping import InvalidColumnMapping, load_mappings
 from credits_pipeline.formats.sources import CsvSource, Header, JsonSource, ParquetSource, RowSource
-from credits_pipeline.formats.tabular import FormatEntry, Match, TabularSpec
+from credits_pipeline.formats.tabular import FormatEntry, Match, TabularFormat, TabularSpec
 from credits_pipeline.formats.text import delimiter_candidates, sample_rows
 from credits_pipeline.formats.values import header_key
 
@@ -90,6 +90,7 @@ def _detect_text(content: Content, name: str, config: ParseConfig, entries: list
         amounts = headerless_amounts([cells for _, cells in rows], name)
         if amounts is not None:
             _one_file(content, None, name)
+            _same_month_as_the_zip(content, name)  # a file of accounts and amounts takes its month from the name
             source = CsvSource(content, delimiter, Header((), 0))
             if amounts == 1:
                 return HeaderlessFormat(source, name, config)
@@ -106,12 +107,11 @@ def _detect_text(content: Content, name: str, config: ParseConfig, entries: list
             if best is not None and doubtful is None and _title_of_a_month(best, line, cells):
                 doubtful = best  # `,AWS credits - January 2026` above the header: look further down first
             elif best is not None:
-                _one_file(content, best.entry, name)
-                return best.entry.open(best, CsvSource(content, delimiter, header), name, config)
+                return _open(best, content, CsvSource(content, delimiter, header), name, config)
             if index == 0:
                 tried.append((header, matches))
         if doubtful is not None:  # no header below it: rejected, naming the month it cannot read
-            return doubtful.entry.open(doubtful, CsvSource(content, delimiter, doubtful.header), name, config)
+            return _open(doubtful, content, CsvSource(content, delimiter, doubtful.header), name, config)
     header, matches = max(tried, key=lambda item: len(item[0].names))
     raise _no_format(header, matches)
 
@@ -137,8 +137,16 @@ def _open_best(
     best = _best(matches)
     if best is None:
         raise _no_format(header, matches)
-    _one_file(content, best.entry, name)
-    return best.entry.open(best, source, name, config)
+    return _open(best, content, source, name, config)
+
+
+def _open(match: Match, content: Content, source: RowSource, name: str, config: ParseConfig) -> CreditFormat:
+    """The reader of the chosen format, once the zip it came in (if any) is one file whose month is clear."""
+    _one_file(content, match.entry, name)
+    reader = match.entry.open(match, source, name, config)
+    if isinstance(reader, TabularFormat) and reader.fixed_month:  # no month column: the month is the name's
+        _same_month_as_the_zip(content, name)
+    return reader
 
 
 def _one_file(content: Content, entry: FormatEntry | None, name: str) -> None:
@@ -146,10 +154,8 @@ def _one_file(content: Content, entry: FormatEntry | None, name: str) -> None:
     parts (an export: CUR, CUR 2.0, FOCUS; a Cost Explorer API response's saved pages, each checked against the
     others), whose rows carry their month.
     Other files are each a file of their own: read as one, a headerless file's month would come from the
-    zip's name, not its own. The one file of a zip that names another month than the zip's name does is
-    refused: which of the two is the credits' month cannot be told (domain.months.key_months reads both)."""
+    zip's name, not its own."""
     if len(content.parts) == 1:
-        _same_month_as_the_zip(content.parts[0], name)
         return
     if entry is not None and entry.export_parts:
         return
@@ -163,8 +169,13 @@ def _one_file(content: Content, entry: FormatEntry | None, name: str) -> None:
     )
 
 
-def _same_month_as_the_zip(part: Part, name: str) -> None:
-    if "zip" not in part.layers:
+def _same_month_as_the_zip(content: Content, name: str) -> None:
+    """For a format that takes its month from the file name (headerless; a sheet with no month column): the one
+    file of a zip that names another month than the zip's name does is refused, since which of the two is the
+    credits' month cannot be told (domain.months.key_months reads both). A file whose rows carry their month
+    (a CUR, a sheet with a month column) is read whatever the zip is called."""
+    part = content.parts[0]
+    if len(content.parts) != 1 or "zip" not in part.layers:
         return
     named, inside = key_months(name), key_months(part.name)
     if named and inside and named != inside:

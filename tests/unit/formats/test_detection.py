@@ -140,6 +140,21 @@ def test_a_zip_whose_one_file_names_another_month_is_rejected_naming_both():
         assert totals(credit_file) == {"2026-01": Decimal("-100.00")}
 
 
+@pytest.mark.parametrize("zip_name", ["incoming/2024-10/cur.zip", "incoming/cur-download-2024-10-03.zip"])
+def test_a_zip_of_a_file_whose_rows_carry_their_month_is_read_whatever_month_the_zips_name_has(zip_name):
+    # The CUR's rows say 2024-09 (its billing period): the zip's name plays no part in the month.
+    data = zipped({"cur-2024-09.csv": fixture("cur-legacy/cur-2024-09.csv").read_bytes()})
+    assert totals(read_bytes(data, name=zip_name)) == CUR_TOTAL
+    sheet = b"Account ID,Month,Amount\n111122223333,2026-02,100.00\n"
+    assert totals(read_bytes(zipped({"credits-2026-02.csv": sheet}), name="incoming/credits-2026-01.zip")) == {
+        "2026-02": Decimal("-100.00")
+    }
+    # A sheet with no month column takes its month from the name: the zip's and its file's still must agree.
+    for sheet in (b"Account ID,Amount\n111122223333,100.00\n", b"Account ID,Credit Name,Amount\n111122223333,x,100\n"):
+        rejection = rejected_bytes(zipped({"credits-2026-02.csv": sheet}), name="incoming/credits-2026-01.zip")
+        assert "which month its credits are for is unclear" in str(rejection)
+
+
 def test_a_cost_explorer_response_saved_page_by_page_in_a_zip_is_read_as_one_response():
     def page(account: str, amount: str, token: str | None) -> bytes:
         group = {"Keys": [account], "Metrics": {"UnblendedCost": {"Amount": amount, "Unit": "USD"}}}
