@@ -231,8 +231,11 @@ _COMPACT = re.compile(r"(20\d{2})(0[1-9]|1[0-2])")
 _MONTH_YEAR = re.compile(r"(\d{1,2})[/.\-](\d{4})")
 _SLASH_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?:[T ].*)?")
 _NAMED = re.compile(r"([A-Za-z]{3,9})\.?[\s\-/,']*(\d{4})")
-# A two-digit year only after a dash, a slash or an apostrophe (`Sep-24`, `Sep/24`, `Sep '24`): `Sep 24` is a day.
-_NAMED_SHORT_YEAR = re.compile(r"([A-Za-z]{3,9})\.?\s*(?:[-/]\s*'?|')\s*(\d{2})")
+# A two-digit year right after the name or after a dash, a slash, a comma or an apostrophe (`Sep24`, `Sep-24`,
+# `Sep/24`, `Sep, 24`, `Sep '24`). After a space alone (`Sep 24`) it is a day, except where the text is a month
+# (`month_column`: `_NAMED_SPACE_YEAR`).
+_NAMED_SHORT_YEAR = re.compile(r"([A-Za-z]{3,9})\.?(?:\s*(?:[-/,]\s*'?|')\s*)?(\d{2})")
+_NAMED_SPACE_YEAR = re.compile(r"([A-Za-z]{3,9})\.?\s+(\d{2})")
 _NAMED_NO_YEAR = re.compile(r"([A-Za-z]{3,9})\.?\s+\d{1,2}(?:st|nd|rd|th)?")  # `Sep 30`: a day, and no year
 _NAMED_YEAR_FIRST = re.compile(r"(\d{4})[\s\-/,]*([A-Za-z]{3,9})")
 _NAMED_DAY = re.compile(r"([A-Za-z]{3,9})\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(\d{4})")
@@ -271,16 +274,18 @@ def _month(year: int, month: int, text: str) -> str:
     return f"{year:04d}-{month:02d}"
 
 
-def parse_month(text: str, *, period_start: bool = False) -> str:
+def parse_month(text: str, *, period_start: bool = False, month_column: bool = False) -> str:
     """`YYYY-MM` from the ways billing periods and months are written.
 
     `2024-09`, `2024-09-01T00:00:00Z`, `...00.000Z`, `2024-09-01 00:00:00`, `2024/09/01 00:00:00`, `09/2024`, `Sep-24`,
-    `Sep/24`, `Sep '24`, `Sep 2024`, `September 2024`, `202409`. A time with an offset (`-05:00`, `-0500`, `-05`) is
-    moved to UTC first (AWS bills in UTC). A day/month date such as `09/01/2024` is refused: the order is not
-    known; so is `Sep 30`, a day of a month with no year.
+    `Sep/24`, `Sep, 24`, `Sep24`, `Sep '24`, `Sep 2024`, `September 2024`, `202409`. A time with an offset (`-05:00`,
+    `-0500`, `-05`) is moved to UTC first (AWS bills in UTC). A day/month date such as `09/01/2024` is refused: the
+    order is not known; so is `Sep 30`, a day of a month with no year.
 
     `period_start`: the text is a billing period's start, the first instant of its month, which moved to UTC may
     fall in the month before (`2025-02-01T00:00:00+01:00`): see `_period_start_month`.
+    `month_column`: the text is a month, never a date (a wide sheet's month header; a column whose header names a
+    month, `is_month_header`): there `Sep 24` is September 2024 (elsewhere, a day with no year).
     """
     raw = text.strip().strip("'\"").strip()
     if not raw or raw.casefold() in EMPTY_MARKERS:
@@ -316,7 +321,8 @@ def parse_month(text: str, *, period_start: bool = False) -> str:
         if second > 12 >= first or first == second:  # month/day
             return _month(year, first, raw)
         raise InvalidMonth(f"date {raw!r} is ambiguous (month/day or day/month?): write it as YYYY-MM")
-    for pattern in (_NAMED, _NAMED_SHORT_YEAR, _NAMED_DAY, _DAY_NAMED):
+    named = (_NAMED, _NAMED_SHORT_YEAR, _NAMED_SPACE_YEAR) if month_column else (_NAMED, _NAMED_SHORT_YEAR)
+    for pattern in (*named, _NAMED_DAY, _DAY_NAMED):
         if (match := pattern.fullmatch(raw)) and (number := _MONTH_NAMES.get(match[1].casefold())):
             year = int(match[2])
             return _month(year + 2000 if year < 100 else year, number, raw)
@@ -376,18 +382,30 @@ class _Remembered[T]:
         raise NotImplementedError
 
 
+# Headers of a column that holds months, never dates (`Date`, `Invoice Date` may hold days): see `parse_month`.
+MONTH_HEADER_KEYS = frozenset({"month", "billingmonth", "invoicemonth", "usagemonth", "billingperiod", "period"})
+
+
+def is_month_header(name: str) -> bool:
+    """Whether a month column's header names a month (`Month`, `Billing Period`), not a date (`Date`): its values are
+    read with `month_column`."""
+    return header_key(name) in MONTH_HEADER_KEYS
+
+
 class MonthReader(_Remembered[str]):
     """`parse_month` remembered per distinct value: a CUR repeats one billing period on every row.
-    `period_start`: the values are billing periods' starts (see `parse_month`)."""
+    `period_start`: the values are billing periods' starts; `month_column`: they are months, never dates (see
+    `parse_month`)."""
 
     error_type = InvalidMonth
 
-    def __init__(self, *, period_start: bool = False) -> None:
+    def __init__(self, *, period_start: bool = False, month_column: bool = False) -> None:
         super().__init__()
         self._period_start = period_start
+        self._month_column = month_column
 
     def _parse(self, text: str) -> str:
-        return parse_month(text, period_start=self._period_start)
+        return parse_month(text, period_start=self._period_start, month_column=self._month_column)
 
 
 # --- account ids -----------------------------------------------------------------------------------

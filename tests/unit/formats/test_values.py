@@ -13,6 +13,7 @@ from credits_pipeline.formats.values import (
     MonthReader,
     decide_decimal_comma,
     header_key,
+    is_month_header,
     looks_like_month,
     parse_month,
     unambiguous_decimal_mark,
@@ -215,6 +216,48 @@ def test_a_month_name_and_a_day_is_refused_as_a_month_without_a_year(text: str) 
 )
 def test_a_two_digit_year_is_read_after_a_dash_slash_or_apostrophe(text: str, month: str) -> None:
     assert parse_month(text) == month
+
+
+@pytest.mark.parametrize("text", ["Sep24", "Sep, 24", "sep,24", "September24", "Sept.24", "Sep ,24"])
+def test_a_two_digit_year_right_after_the_name_or_a_comma_is_read(text: str) -> None:
+    assert parse_month(text) == "2024-09"
+    assert parse_month(text, month_column=True) == "2024-09"
+
+
+@pytest.mark.parametrize(("text", "month"), [("Sep 24", "2024-09"), ("September 25", "2025-09"), ("Oct 15", "2015-10")])
+def test_a_name_and_two_digits_after_a_space_are_a_month_and_year_where_the_text_is_a_month(text, month) -> None:
+    # A wide sheet's month headers, a `Month` column: there `Sep 24` is September 2024.
+    assert parse_month(text, month_column=True) == month
+    assert MonthReader(month_column=True).read(text) == month
+    with pytest.raises(InvalidMonth, match="a day of a month with no year"):
+        parse_month(text)  # elsewhere (a `Date` column) it is a day with no year
+    with pytest.raises(InvalidMonth, match="a day of a month with no year"):
+        MonthReader().read(text)
+
+
+@pytest.mark.parametrize("text", ["Sep 5", "Sep 24th", "Sep 2nd"])
+def test_a_day_that_is_no_two_digit_year_is_refused_even_where_the_text_is_a_month(text: str) -> None:
+    with pytest.raises(InvalidMonth, match="no year"):
+        parse_month(text, month_column=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "month"),
+    [
+        ("Month", True),
+        ("Billing Month", True),
+        ("invoice_month", True),
+        ("Usage Month", True),
+        ("Billing Period", True),
+        ("Period", True),
+        ("Date", False),
+        ("Invoice Date", False),
+        ("Usage Date", False),
+        ("Amount", False),
+    ],
+)
+def test_a_month_columns_header_names_a_month_or_a_date(name: str, month: bool) -> None:
+    assert is_month_header(name) is month
 
 
 @pytest.mark.parametrize(
