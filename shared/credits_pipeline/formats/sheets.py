@@ -138,7 +138,7 @@ def month_columns(names: Sequence[str], skip: set[int]) -> list[tuple[int, str]]
         if index in skip or not name.strip():
             continue
         try:
-            found.append((index, parse_month(name)))
+            found.append((index, parse_month(name, month_column=True)))
         except ValueError:
             continue
     return found
@@ -209,7 +209,7 @@ class WideSheet(FormatEntry):
         match = settle_ambiguous(match, source, config)
         names = match.header.names
         _refuse_unreadable_months(match)
-        months = [(index, parse_month(names[index])) for index in match.indexes["months"]]
+        months = [(index, parse_month(names[index], month_column=True)) for index in match.indexes["months"]]
         return WideFormat(
             format_id=self.format_id,
             title=self.title,
@@ -238,7 +238,7 @@ def _refuse_unreadable_months(match: Match) -> None:
     for index in indexes:
         name = match.header.names[index]
         try:
-            parse_month(name)
+            parse_month(name, month_column=True)
             reason = "not a month column"  # unreachable: the header would be a month column
         except InvalidMonth as error:
             reason = str(error)

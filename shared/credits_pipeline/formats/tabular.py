@@ -35,6 +35,7 @@ from credits_pipeline.formats.values import (
     clean_text,
     decide_decimal_comma,
     header_key,
+    is_month_header,
 )
 
 Role = Literal[
@@ -370,7 +371,11 @@ class TabularFormat(FormatReader):
                 raise FileRejected(f"{error}, and the file has no month column: {NAME_IT}, or add one") from None
         self._accounts = AccountReader(pad=config.pad_account_ids)
         month_column = next((column for column in spec.columns if column.role == "month"), None)
-        self._months = MonthReader(period_start=month_column is not None and month_column.period_start)
+        self._months = MonthReader(
+            period_start=month_column is not None and month_column.period_start,
+            # `Sep 24` under `Month` is September 2024; under `Date`, a day with no year.
+            month_column="month" in self._index and is_month_header(header.names[self._index["month"][0]]),
+        )
         decimal_comma = spec.decimal_comma
         if decimal_comma is None:
             decimal_comma = sample_decimal_comma(source, self._index["amount"][:1], _SAMPLE_ROWS)

@@ -412,3 +412,34 @@ def test_a_sheet_whose_dates_are_days_without_a_year_is_rejected_not_sent_to_oth
         "line 2: 'Sep 30' is a day of a month with no year: write the month as YYYY-MM (2024-09) or Sep 2024",
         "line 3: 'Oct 15' is a day of a month with no year: write the month as YYYY-MM (2024-09) or Sep 2024",
     ]
+
+
+# --- `Sep 24`: a month with its year where the text is a month, a day where it is a date -------------------
+
+
+def test_a_wide_sheets_month_headers_written_mon_yy_are_months() -> None:
+    data = b"Account ID,Sep 24,Oct 24,Nov 24\n111122223333,10.00,20.00,30.00\n"
+    credit_file = read_bytes(data, "incoming/credits.csv")
+    assert totals(credit_file) == {
+        "2024-09": Decimal("-10.00"),
+        "2024-10": Decimal("-20.00"),
+        "2024-11": Decimal("-30.00"),
+    }
+
+
+@pytest.mark.parametrize(
+    "header", ["Month", "Billing Month", "Invoice Month", "Usage Month", "Billing Period", "Period"]
+)
+def test_mon_yy_under_a_month_header_is_that_month(header: str) -> None:
+    credit_file = read_bytes(
+        f"Account ID,{header},Amount\n111122223333,Sep 24,100.00\n".encode(), "incoming/credits.csv"
+    )
+    assert totals(credit_file) == {"2024-09": Decimal("-100.00")}
+
+
+def test_mon_dd_under_a_date_header_is_a_day_with_no_year_and_rejected() -> None:
+    data = b"Account ID,Date,Amount\n111122223333,Sep 30,100.00\n444455556666,Oct 15,50.00\n"
+    error = rejected_bytes(data, "incoming/credits-2026-01.csv")
+    assert "no year" in error.problems[0]
+    written_together = b'Account ID,Date,Amount\n111122223333,Sep24,100.00\n111122223333,"Sep, 24",1\n'
+    assert totals(read_bytes(written_together, "incoming/credits.csv")) == {"2024-09": Decimal("-101.00")}
