@@ -39,6 +39,7 @@ from credits_pipeline.formats.tabular import (
     FormatEntry,
     Match,
     TabularSpec,
+    header_rejected,
     sample_decimal_comma,
     settle_ambiguous,
 )
@@ -243,12 +244,8 @@ def _refuse_unreadable_months(match: Match) -> None:
         except InvalidMonth as error:
             reason = str(error)
         problems.append(f"column {index + 1} ({name.strip()!r}): {reason}")
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    raise FileRejected(
-        f"a month column's header cannot be read, {problems[0]}{more}; the file is rejected rather than sent "
-        "without that column's credits",
-        line=match.header.line or None,
-        problems=problems,
+    raise header_rejected(
+        match, "a month column's header cannot be read", problems, "sent without that column's credits"
     )
 
 

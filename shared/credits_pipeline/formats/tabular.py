@@ -337,10 +337,15 @@ def refuse_ambiguous(match: Match) -> None:
             fix = f"keep only the column to read, or name it in a column mapping (setting ColumnMappingsUri, {setting})"
         count = "two" if len(indexes) == 2 else str(len(indexes))
         problems.append(f"{count} columns could give the {role}: {columns}; {fix}")
+    raise header_rejected(match, "the header is ambiguous", problems, "read from one of them at a guess")
+
+
+def header_rejected(match: Match, what: str, problems: list[str], instead: str) -> FileRejected:
+    """A file rejected for its header, on the header's line: `what` and the first problem, and what reading it
+    anyway would have done (`instead`)."""
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    raise FileRejected(
-        f"the header is ambiguous, {problems[0]}{more}; the file is rejected rather than read from one of them "
-        "at a guess",
+    return FileRejected(
+        f"{what}, {problems[0]}{more}; the file is rejected rather than {instead}",
         line=match.header.line or None,
         problems=problems,
     )
