@@ -59,10 +59,12 @@ def is_loopback(url: str) -> bool:
         return False
 
 
-def shown_state(report: RunReport) -> tuple[str, tuple[tuple[str, str | None], ...]]:
-    """What a file's printed line stands for: its verdict and each month's push. A check that finds the month
-    as it was (a credits-verify) changes the report, not this; a replay's push does."""
-    return verdict(report), tuple((month, state.pushed_at) for month, state in sorted(report.months.items()))
+def shown_state(report: RunReport) -> tuple[str, tuple[tuple[str, str | None, str | None], ...]]:
+    """What a file's printed line stands for: its verdict and each month's push (its drop: a replay within the
+    same second has the same `pushed_at`). A check that finds the month as it was (a credits-verify) changes
+    the report, not this; a replay's push does."""
+    pushes = tuple((month, state.drop_id, state.pushed_at) for month, state in sorted(report.months.items()))
+    return verdict(report), pushes
 
 
 def verdict(report: RunReport) -> str:
