@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from itertools import islice
 from typing import Literal
 
 from credits_pipeline.domain.accounts import InvalidAccountId
@@ -59,13 +60,19 @@ def sample_decimal_comma(source: RowSource, indexes: Sequence[int], limit: int) 
     if source.line_unit == "row":
         return False  # Parquet numbers come as their string form, with a decimal point
     sample: list[str] = []
-    for item in source.rows(needed=indexes):
-        if isinstance(item, tuple):
-            cells = item[1]
-            sample.extend(cells[index] for index in indexes if index < len(cells))
+    for cells in data_rows(source, indexes):
+        sample.extend(cells[index] for index in indexes if index < len(cells))
         if len(sample) >= limit:
             break
     return decide_decimal_comma(getattr(source, "delimiter", ","), sample)
+
+
+def data_rows(source: RowSource, needed: Sequence[int]) -> Iterator[list[str]]:
+    """The cells of the file's data rows from its first (a row the source could not split aside), for a
+    sample taken before the rows are read."""
+    for item in source.rows(needed=needed):
+        if isinstance(item, tuple):
+            yield item[1]
 
 
 @dataclass(frozen=True)
@@ -262,12 +269,7 @@ def settle_ambiguous(match: Match, source: RowSource, config: ParseConfig) -> Ma
     if not match.ambiguous:
         return match
     needed = sorted({index for indexes in match.ambiguous.values() for index in indexes})
-    sample: list[list[str]] = []
-    for item in source.rows(needed=needed):
-        if isinstance(item, tuple):
-            sample.append(item[1])
-        if len(sample) >= _SETTLE_ROWS:
-            break
+    sample = list(islice(data_rows(source, needed), _SETTLE_ROWS))
     chosen: dict[str, tuple[int, ...]] = {}
     unsettled: dict[str, tuple[int, ...]] = {}
     for role, indexes in match.ambiguous.items():
